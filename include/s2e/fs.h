@@ -1,0 +1,27 @@
+/* File-system helpers shared by the modules. */
+#ifndef S2E_FS_H
+#define S2E_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* malloc'd "a/b"; NULL (with the error set) only when out of memory. */
+char *s2e_path_join(const char *a, const char *b);
+char *s2e_strdup(const char *s);
+char *s2e_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int s2e_mkdir_p(const char *path, mode_t mode);
+/* rm -rf that does not follow symlinks; a missing path is fine. */
+int s2e_remove_tree(const char *path);
+int s2e_fsync_dir(const char *path);
+/* Write a whole file through a temporary and rename(2): readers see the old
+ * or the new contents, never a mix. */
+int s2e_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Read a whole (small) file; *data is NUL-terminated. */
+int s2e_read_file(const char *path, char **data, size_t *len);
+/* Bytes allocated on disk (st_blocks * 512). */
+int s2e_allocated(const char *path, uint64_t *bytes);
+/* Wall-clock time now, and as UTC "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
+void s2e_time_utc(char *buf, size_t len);
+
+#endif

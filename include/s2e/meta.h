@@ -1,0 +1,48 @@
+/* The per-VM metadata file, S2EDIR/vm/NAME/vm.config, in git-config syntax
+ * (`git config -f vm.config --list` reads it).  It is what the history
+ * repository tracks for a VM:
+ *
+ *   [vm]
+ *           size = 8053063680
+ *           sizeLabel = 7680MiB
+ *           created = 2026-11-28T10:00:00.123456789Z
+ *           origin = created
+ *   [snapshot "ready"]
+ *           taken = 2026-11-28T10:05:00.000000000Z
+ *           disk = sha256-1m:...        (digest of disk.s2e when taken)
+ *
+ * Snapshot sections appear in the order the snapshots were taken. */
+#ifndef S2E_META_H
+#define S2E_META_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct s2e_meta_snap {
+	char *name;
+	char *taken;       /* may be NULL */
+	char *disk_digest; /* may be NULL */
+};
+
+struct s2e_meta {
+	uint64_t size;
+	char *size_label; /* may be NULL */
+	char *created;    /* may be NULL */
+	char *origin;     /* may be NULL: "created", "clone of X at C", "import of P", "raw import of P" */
+	char *digest;     /* digest of disk.s2e when last known, may be NULL */
+	struct s2e_meta_snap *snaps;
+	size_t nsnaps;
+};
+
+/* A missing file is not an error: *meta is left empty and 1 is returned. */
+int s2e_meta_read(const char *path, struct s2e_meta *meta);
+int s2e_meta_write(const char *path, const struct s2e_meta *meta);
+void s2e_meta_free(struct s2e_meta *meta);
+
+int s2e_meta_set(char **field, const char *value);
+struct s2e_meta_snap *s2e_meta_find_snap(struct s2e_meta *meta, const char *name);
+int s2e_meta_add_snap(struct s2e_meta *meta, const char *name, const char *taken, const char *digest);
+/* Returns 1 when the snapshot was recorded and is now removed, 0 when absent. */
+int s2e_meta_remove_snap(struct s2e_meta *meta, const char *name);
+
+#endif

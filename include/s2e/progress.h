@@ -1,0 +1,18 @@
+/* A progress bar (bytes, rate, ETA) drawn on a terminal file descriptor.
+ * s2e_progress_start() returns NULL when fd is not a terminal, and every other
+ * function accepts NULL, so callers need no "if (tty)" of their own. */
+#ifndef S2E_PROGRESS_H
+#define S2E_PROGRESS_H
+
+#include <stdint.h>
+
+struct s2e_progress;
+
+struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t total);
+/* Thread-safe; redraws at most a few times per second. */
+void s2e_progress_update(struct s2e_progress *p, uint64_t done);
+void s2e_progress_add(struct s2e_progress *p, uint64_t delta);
+/* Erase the bar and free it. */
+void s2e_progress_finish(struct s2e_progress *p);
+
+#endif

@@ -1,0 +1,15 @@
+/* Quoting, for messages, shell command lines and JSON. */
+#ifndef S2E_QUOTE_H
+#define S2E_QUOTE_H
+
+#include <stdio.h>
+
+/* 'name' with non-printable bytes as \xNN, for error messages.  Returns a
+ * pointer into one of a few rotating static buffers (valid for a few calls). */
+const char *s2e_q(const char *s);
+/* Shell-quote one word so that `sh` reads it back unchanged. */
+void s2e_shell_quote(FILE *out, const char *word);
+/* A JSON string literal, quotes included. */
+void s2e_json_string(FILE *out, const char *s);
+
+#endif

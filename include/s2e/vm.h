@@ -1,0 +1,42 @@
+/* What a VM directory holds, as `s2e vm list` shows it: the metadata merged
+ * with what is really on disk (VMs and snapshots made by hand included). */
+#ifndef S2E_VM_H
+#define S2E_VM_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "s2e/meta.h"
+
+struct s2e_snap_info {
+	char *name;
+	uint64_t size;
+	uint64_t allocated;
+	int recorded; /* present in vm.config */
+	const char *disk_digest; /* from the metadata, may be NULL */
+	struct timespec mtime;
+};
+
+struct s2e_vm_info {
+	char *name;
+	int defunct; /* no disk.s2e */
+	uint64_t size;
+	uint64_t allocated;
+	struct timespec created;
+	struct s2e_meta meta;
+	int has_meta;
+	struct s2e_snap_info *snaps; /* in the order taken */
+	size_t nsnaps;
+};
+
+/* Describe vm/NAME; an error if it is not a directory. */
+int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info);
+void s2e_vm_info_free(struct s2e_vm_info *info);
+
+/* All VMs in creation order (staging and other dot entries are skipped). */
+int s2e_vm_list(const char *root, struct s2e_vm_info **vms, size_t *n);
+void s2e_vm_list_free(struct s2e_vm_info *vms, size_t n);
+
+int s2e_vm_exists(const char *root, const char *name);
+
+#endif

@@ -1,0 +1,71 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "s2e/quote.h"
+
+const char *s2e_q(const char *s)
+{
+	static _Thread_local char ring[4][1024];
+	static _Thread_local unsigned next;
+	char *buf = ring[next++ % 4];
+	size_t used = 0, room = sizeof(ring[0]) - 8;
+
+	buf[used++] = '\'';
+	for (const unsigned char *p = (const unsigned char *)s; *p && used < room; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\'')
+			used += (size_t)snprintf(buf + used, 5, "\\x%02x", *p);
+		else
+			buf[used++] = (char)*p;
+	}
+	if (used >= room) {
+		memcpy(buf + used, "...", 3);
+		used += 3;
+	}
+	buf[used++] = '\'';
+	buf[used] = '\0';
+	return buf;
+}
+
+void s2e_shell_quote(FILE *out, const char *word)
+{
+	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789_-+=.,/:@%^") == strlen(word)) {
+		fputs(word, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('\'', out);
+}
+
+void s2e_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}

@@ -1,0 +1,37 @@
+/* Shared by the porcelain commands: each `s2e vm X` is one cmd_vm_X() in
+ * porcelain/vm-X.c, called with argv[0] == "X". */
+#ifndef S2E_PORCELAIN_H
+#define S2E_PORCELAIN_H
+
+#include <stdio.h>
+
+#include "s2e/status.h"
+
+/* Set by `s2e --s2edir DIR`; each command's own --s2edir overrides it. */
+extern const char *porcelain_s2edir;
+
+/* Long option shared by every command; its value is S2EDIR_OPTION. */
+#define S2EDIR_OPTION 0x1000
+#define S2EDIR_LONGOPT {"s2edir", required_argument, NULL, S2EDIR_OPTION}
+
+/* Print "usage: ..." on stderr and return 2 (or on stdout and 0 for --help). */
+int usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int usage_help(const char *usage);
+
+/* Print "[FAIL] s2e vm CMD: <last error>" on stderr and return 1. */
+int fail(const char *cmd);
+
+/* The resolved S2EDIR for this command (malloc'd), or NULL with the error set. */
+char *porcelain_root(const char *opt);
+
+int cmd_vm(int argc, char **argv);
+int cmd_vm_create(int argc, char **argv);
+int cmd_vm_list(int argc, char **argv);
+int cmd_vm_delete(int argc, char **argv);
+int cmd_vm_clone(int argc, char **argv);
+int cmd_vm_export(int argc, char **argv);
+int cmd_vm_import(int argc, char **argv);
+int cmd_vm_run(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+
+#endif

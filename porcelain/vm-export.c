@@ -1,0 +1,11 @@
+/* Placeholder until `s2e vm export` lands: it refuses clearly. */
+#include "porcelain.h"
+#include "s2e/error.h"
+
+int cmd_vm_export(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	s2e_error("'s2e vm export' is not implemented yet");
+	return fail("vm export");
+}
