@@ -1,0 +1,121 @@
+# Sourced by every t/t*.sh integration script: a small TAP producer, run by
+# prove(1), and a scratch S2EDIR per script.
+#
+#   t_ok DESC CMD...          passes when CMD exits 0
+#   t_exit RC DESC CMD...     passes when CMD exits with status RC
+#   t_is DESC GOT WANT        passes when the two strings are equal (diff shown)
+#   t_skip DESC REASON        a skipped test, reason printed
+#   t_skip_all REASON         the whole script is skipped, reason printed
+#   t_done                    the plan line; exit status 1 if anything failed
+#
+# The binaries under test come from $S2E_BIN (set by `make check`).  Scripts
+# run with colour off, S2E_TRACE unset, HOME and S2EDIR in a fresh directory
+# that is removed at exit.
+
+set -u
+
+T_DIR=$(cd "$(dirname "$0")" && pwd)
+T_ROOT=$(cd "$T_DIR/.." && pwd)
+S2E_BIN=${S2E_BIN:-$T_ROOT/build/default/bin}
+PATH=$S2E_BIN:$PATH
+export PATH
+export NO_COLOR=1 LC_ALL=C.UTF-8 TZ=UTC
+unset S2E_TRACE S2E_EXEC_PATH S2E_QEMU GIT_DIR GIT_WORK_TREE
+
+# Under /var/tmp rather than /tmp: it is a real disk file system on which
+# holes are kept (tmpfs would do too, but /tmp is not always one).
+T_TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/s2e-test.XXXXXX")
+export HOME=$T_TMP/home S2EDIR=$T_TMP/s2e
+mkdir -p "$HOME"
+export GIT_CONFIG_NOSYSTEM=1
+trap 't_cleanup' EXIT
+
+t_count=0
+t_failed=0
+
+t_cleanup()
+{
+	if [ -n "${T_KEEP:-}" ]; then
+		echo "# kept $T_TMP" >&2
+	else
+		rm -rf "$T_TMP"
+	fi
+}
+
+t_pass()
+{
+	t_count=$((t_count + 1))
+	echo "ok $t_count - $1"
+}
+
+t_fail()
+{
+	t_count=$((t_count + 1))
+	t_failed=$((t_failed + 1))
+	echo "not ok $t_count - $1"
+}
+
+t_diag()
+{
+	printf '%s\n' "$@" | sed 's/^/# /' >&2
+}
+
+t_ok()
+{
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		t_pass "$desc"
+	else
+		t_fail "$desc"
+		t_diag "command: $*" "$out"
+	fi
+}
+
+t_exit()
+{
+	local want=$1 desc=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		t_pass "$desc"
+	else
+		t_fail "$desc"
+		t_diag "command: $*" "expected exit $want, got $rc" "$out"
+	fi
+}
+
+t_is()
+{
+	if [ "$2" = "$3" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1"
+		diff -u <(printf '%s\n' "$3") <(printf '%s\n' "$2") | sed 's/^/# /' >&2
+	fi
+}
+
+t_skip()
+{
+	t_count=$((t_count + 1))
+	echo "ok $t_count - $1 # SKIP $2"
+}
+
+t_skip_all()
+{
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+t_done()
+{
+	echo "1..$t_count"
+	[ "$t_failed" = 0 ]
+}
+
+# Bytes allocated on disk for a file.
+t_allocated()
+{
+	echo $(($(stat -c %b "$1") * $(stat -c %B "$1")))
+}
