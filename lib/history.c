@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <git2.h>
 #include <pwd.h>
@@ -118,29 +119,53 @@ static int remove_missing(git_index *index, const char *root, const char *path)
 	return 0;
 }
 
-static int stage_path(git_repository *repo, git_index *index, const char *root, const char *path)
+/* Add the file at `path`, or every file under the directory at `path`, that
+ * .gitignore does not exclude.  Paths are taken literally: no pathspec, so a
+ * VM named "a*b" is not a glob. */
+static int add_tree(git_repository *repo, git_index *index, const char *root, const char *path)
 {
 	char *full = s2e_path_join(root, path);
 	struct stat st;
-	int rc = 0;
+	struct dirent *de;
+	DIR *dir;
+	int ignored, rc = 0;
 
 	if (!full)
 		return -1;
-	if (remove_missing(index, root, path)) {
+	if (lstat(full, &st)) {
 		free(full);
-		return -1;
+		return 0;
 	}
-	if (lstat(full, &st) == 0) {
-		char *spec[] = {(char *)path};
-		git_strarray specs = {spec, 1};
-		/* Exact paths: a VM named "a*b" is not a glob. */
-		if (git_index_add_all(index, &specs, GIT_INDEX_ADD_DISABLE_PATHSPEC_MATCH, NULL,
-				      NULL) < 0)
+	if (git_ignore_path_is_ignored(&ignored, repo, path) < 0) {
+		free(full);
+		return git_fail("cannot read .gitignore");
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (!ignored && git_index_add_bypath(index, path) < 0)
 			rc = git_fail("cannot add to the history index");
+		free(full);
+		return rc;
 	}
-	(void)repo;
+	dir = S_ISDIR(st.st_mode) ? opendir(full) : NULL;
 	free(full);
+	if (!dir)
+		return 0;
+	while (rc == 0 && (de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *child = s2e_path_join(path, de->d_name);
+		rc = child ? add_tree(repo, index, root, child) : -1;
+		free(child);
+	}
+	closedir(dir);
 	return rc;
+}
+
+static int stage_path(git_repository *repo, git_index *index, const char *root, const char *path)
+{
+	if (remove_missing(index, root, path))
+		return -1;
+	return add_tree(repo, index, root, path);
 }
 
 int s2e_history_commit(const char *root, const char *const *paths, size_t npaths,
