@@ -512,7 +512,7 @@ static ssize_t src_read(struct s2e_zsource *s, void *buf, size_t len)
 		if (n < 0)
 			return s2e_error_errno("cannot read package");
 		EVP_DigestUpdate(s->sha, buf, (size_t)n);
-		s->bytes += (uint64_t)n;
+		__atomic_add_fetch(&s->bytes, (uint64_t)n, __ATOMIC_RELAXED);
 		return n;
 	}
 }
@@ -842,6 +842,11 @@ struct s2e_zsource *s2e_zsource_open(int fd, unsigned threads)
 fail:
 	s2e_zsource_close(s);
 	return NULL;
+}
+
+uint64_t s2e_zsource_bytes(struct s2e_zsource *s)
+{
+	return __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
 }
 
 const char *s2e_zsource_kind(struct s2e_zsource *s)

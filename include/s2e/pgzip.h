@@ -45,6 +45,8 @@ struct s2e_zsource *s2e_zsource_open(int fd, unsigned threads);
 ssize_t s2e_zsource_read(struct s2e_zsource *s, const void **buf);
 /* "gzip", "zstd" or "none" (none: passed through; may still be xz, bzip2). */
 const char *s2e_zsource_kind(struct s2e_zsource *s);
+/* Raw bytes read so far (any thread; for progress bars). */
+uint64_t s2e_zsource_bytes(struct s2e_zsource *s);
 /* Read the rest of the stream, checking its integrity, then give the
  * SHA-256 (hex) and byte count of the whole raw input. */
 int s2e_zsource_finish(struct s2e_zsource *s, char sha256_hex[65], uint64_t *bytes);

@@ -1,0 +1,596 @@
+/* Reading a package from an untrusted source (SPEC §4.1).
+ *
+ * The decompressed stream (pgzip.c, on its own threads) feeds libarchive,
+ * which only parses: files are created by us with openat() relative to the
+ * staging directory, O_CREAT|O_EXCL|O_NOFOLLOW, under names we have checked
+ * (disk.s2e, disk.s2e.SNAP, the manifest) -- never with a path taken from the
+ * archive.  Blocks of zeros are not written, so holes come back whether the
+ * package stored them as sparse entries or as zeros.  Each file's digest is
+ * computed as it is written and compared with the manifest at the end. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "s2e/error.h"
+#include "s2e/fs.h"
+#include "s2e/names.h"
+#include "s2e/package.h"
+#include "s2e/progress.h"
+#include "s2e/quote.h"
+#include "s2e/s2edir.h"
+
+#define BLK 4096
+
+struct reader {
+	struct s2e_zsource *src;
+	struct s2e_progress *progress;
+};
+
+static la_ssize_t ar_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct reader *r = ctx;
+	ssize_t n = s2e_zsource_read(r->src, buf);
+
+	if (n < 0) {
+		archive_set_error(a, EIO, "%s", s2e_error_last());
+		return -1;
+	}
+	s2e_progress_update(r->progress, s2e_zsource_bytes(r->src));
+	return n;
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+/* Writes a file from data blocks at increasing offsets, skipping blocks of
+ * zeros (they stay holes), and digests it on the way. */
+struct bwriter {
+	int fd; /* -1: digest only */
+	const char *name;
+	struct s2e_digest_stream *ds;
+	uint64_t written, budget;
+	/* the partly received block at pend_blk: bytes [lo, hi) */
+	unsigned char pend[BLK];
+	uint64_t pend_blk;
+	size_t lo, hi;
+	/* a run of whole non-zero blocks in the current buffer */
+	const unsigned char *run;
+	size_t run_len;
+	uint64_t run_off;
+};
+
+static int bw_pwrite(struct bwriter *w, const void *buf, size_t len, uint64_t off)
+{
+	const unsigned char *p = buf;
+
+	if (w->fd < 0)
+		return 0;
+	w->written += len;
+	if (w->written > w->budget)
+		return s2e_error("not enough free space to extract %s", s2e_q(w->name));
+	while (len) {
+		ssize_t n = pwrite(w->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return s2e_error_errno("cannot write %s", s2e_q(w->name));
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int bw_flush_run(struct bwriter *w)
+{
+	int rc = 0;
+
+	if (w->run_len)
+		rc = bw_pwrite(w, w->run, w->run_len, w->run_off);
+	w->run_len = 0;
+	return rc;
+}
+
+static int bw_flush_pend(struct bwriter *w)
+{
+	int rc = 0;
+
+	if (w->hi > w->lo && !all_zero(w->pend + w->lo, w->hi - w->lo))
+		rc = bw_pwrite(w, w->pend + w->lo, w->hi - w->lo, w->pend_blk + w->lo);
+	w->lo = w->hi = 0;
+	return rc;
+}
+
+static int bw_feed(struct bwriter *w, const unsigned char *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		uint64_t blk = off & ~(uint64_t)(BLK - 1);
+		size_t in_blk = (size_t)(off - blk);
+		size_t take = BLK - in_blk < len ? BLK - in_blk : len;
+		int zero = all_zero(buf, take);
+
+		if (zero)
+			s2e_digest_stream_zeros(w->ds, take);
+		else
+			s2e_digest_stream_data(w->ds, buf, take);
+		if (take == BLK) {
+			if (zero) {
+				if (bw_flush_run(w))
+					return -1;
+			} else {
+				if (!w->run_len) {
+					w->run = buf;
+					w->run_off = off;
+				}
+				w->run_len += BLK;
+			}
+		} else {
+			/* A piece of a block: gather it with its other pieces. */
+			if (bw_flush_run(w))
+				return -1;
+			if (w->hi > w->lo && (w->pend_blk != blk || w->hi != in_blk))
+				if (bw_flush_pend(w))
+					return -1;
+			if (w->hi == w->lo) {
+				w->pend_blk = blk;
+				w->lo = w->hi = in_blk;
+			}
+			memcpy(w->pend + w->hi, buf, take);
+			w->hi += take;
+			if (w->hi == BLK && bw_flush_pend(w))
+				return -1;
+		}
+		buf += take;
+		off += take;
+		len -= take;
+	}
+	return bw_flush_run(w);
+}
+
+struct unpack {
+	const struct s2e_unpack_opts *o;
+	struct s2e_unpack_result *res;
+	struct archive *a;
+	int dir_fd;
+	uint64_t budget;
+	char **created;
+	size_t ncreated;
+	int top_level_seen; /* a member without a leading directory */
+};
+
+static int add_created(struct unpack *u, const char *name)
+{
+	char **g = realloc(u->created, (u->ncreated + 1) * sizeof(*g));
+
+	if (!g)
+		return s2e_error("out of memory");
+	u->created = g;
+	if (!(g[u->ncreated] = s2e_strdup(name)))
+		return -1;
+	u->ncreated++;
+	return 0;
+}
+
+static int ar_error(struct unpack *u, const char *what)
+{
+	const char *msg = archive_error_string(u->a);
+
+	return s2e_error("corrupt package%s%s: %s", what ? ": " : "", what ? s2e_q(what) : "",
+			 msg ? msg : "unreadable data");
+}
+
+static int create_file(struct unpack *u, const char *base)
+{
+	int fd = openat(u->dir_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return s2e_error_errno("cannot create %s", s2e_q(base));
+	if (add_created(u, base)) {
+		close(fd);
+		unlinkat(u->dir_fd, base, 0);
+		return -1;
+	}
+	return fd;
+}
+
+static int extract_vm_file(struct unpack *u, struct archive_entry *e, const char *base,
+			   struct s2e_unpack_file *f)
+{
+	struct bwriter w;
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t pos = 0;
+	int r, rc = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.fd = -1;
+	w.name = base;
+	w.budget = u->budget;
+	f->size = (uint64_t)archive_entry_size(e);
+	if (u->o->mode == S2E_UNPACK_LIST) {
+		if (archive_read_data_skip(u->a) != ARCHIVE_OK)
+			return ar_error(u, base);
+		return 0;
+	}
+	if (u->o->mode == S2E_UNPACK_EXTRACT && (w.fd = create_file(u, base)) < 0)
+		return -1;
+	w.ds = s2e_digest_stream_new();
+	if (!w.ds)
+		goto out;
+	while ((r = archive_read_data_block(u->a, &buf, &len, &off)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		if (off < 0 || (uint64_t)off < pos || (uint64_t)off > f->size ||
+		    len > f->size - (uint64_t)off) {
+			s2e_error("corrupt package: %s has data outside its size or out of order",
+				  s2e_q(base));
+			goto out;
+		}
+		if ((uint64_t)off > pos) {
+			if (w.hi > w.lo && bw_flush_pend(&w))
+				goto out;
+			s2e_digest_stream_zeros(w.ds, (uint64_t)off - pos);
+		}
+		if (bw_feed(&w, buf, len, (uint64_t)off))
+			goto out;
+		pos = (uint64_t)off + len;
+		f->stored += len;
+	}
+	if (r != ARCHIVE_EOF) {
+		ar_error(u, base);
+		goto out;
+	}
+	if (bw_flush_pend(&w))
+		goto out;
+	if (pos < f->size)
+		s2e_digest_stream_zeros(w.ds, f->size - pos);
+	if (w.fd >= 0 && ftruncate(w.fd, (off_t)f->size)) {
+		s2e_error_errno("cannot extend %s", s2e_q(base));
+		goto out;
+	}
+	u->budget -= w.written;
+	s2e_digest_stream_finish(w.ds, f->digest);
+	rc = 0;
+out:
+	s2e_digest_stream_free(w.ds);
+	if (w.fd >= 0 && close(w.fd) && !rc)
+		rc = s2e_error_errno("cannot write %s", s2e_q(base));
+	return rc;
+}
+
+static int read_manifest(struct unpack *u, struct archive_entry *e)
+{
+	struct s2e_unpack_result *res = u->res;
+	la_int64_t size = archive_entry_size(e);
+	la_ssize_t n;
+	size_t got = 0;
+
+	if (size < 0 || size > S2E_MANIFEST_MAX)
+		return s2e_error("manifest %s is too large", s2e_q(S2E_MANIFEST_NAME));
+	res->manifest_text = malloc((size_t)size + 1);
+	if (!res->manifest_text)
+		return s2e_error("out of memory");
+	while ((n = archive_read_data(u->a, res->manifest_text + got, (size_t)size - got + 1)) > 0)
+		got += (size_t)n;
+	if (n < 0 || got != (size_t)size)
+		return ar_error(u, S2E_MANIFEST_NAME);
+	res->manifest_text[got] = '\0';
+	res->manifest_len = got;
+	if (s2e_manifest_parse(res->manifest_text, got, &res->manifest))
+		return -1;
+	res->has_manifest = 1;
+	if (u->o->mode == S2E_UNPACK_EXTRACT) {
+		int fd = create_file(u, S2E_MANIFEST_NAME);
+		size_t done = 0;
+		if (fd < 0)
+			return -1;
+		while (done < got) {
+			ssize_t w = write(fd, res->manifest_text + done, got - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				close(fd);
+				return s2e_error_errno("cannot write %s", s2e_q(S2E_MANIFEST_NAME));
+			}
+			done += (size_t)w;
+		}
+		if (close(fd))
+			return s2e_error_errno("cannot write %s", s2e_q(S2E_MANIFEST_NAME));
+	}
+	return 0;
+}
+
+static int seen(struct unpack *u, const char *base)
+{
+	for (size_t i = 0; i < u->res->nfiles; i++)
+		if (!strcmp(u->res->files[i].file, base))
+			return 1;
+	return u->res->manifest_text && !strcmp(base, S2E_MANIFEST_NAME);
+}
+
+static const char *type_name(mode_t type)
+{
+	switch (type) {
+	case AE_IFLNK:
+		return "a symbolic link";
+	case AE_IFCHR:
+		return "a character device";
+	case AE_IFBLK:
+		return "a block device";
+	case AE_IFIFO:
+		return "a FIFO";
+	case AE_IFSOCK:
+		return "a socket";
+	default:
+		return "not a regular file";
+	}
+}
+
+/* Check one member and extract, skip or refuse it. */
+static int member(struct unpack *u, struct archive_entry *e)
+{
+	const char *raw = archive_entry_pathname(e), *p, *base, *slash;
+	mode_t type = archive_entry_filetype(e);
+	char *dir = NULL;
+	int rc = -1;
+
+	if (!raw || !*raw)
+		return s2e_error("package member without a name");
+	p = raw;
+	while (p[0] == '.' && p[1] == '/')
+		for (p += 2; *p == '/'; p++)
+			;
+	if (*raw == '/')
+		return s2e_error("refusing member %s: absolute path", s2e_q(raw));
+	for (const char *c = p; *c;) {
+		size_t l = strcspn(c, "/");
+		if (l == 2 && c[0] == '.' && c[1] == '.')
+			return s2e_error("refusing member %s: path with '..'", s2e_q(raw));
+		c += l;
+		while (*c == '/')
+			c++;
+	}
+	if (archive_entry_hardlink(e))
+		return s2e_error("refusing member %s: it is a hard link", s2e_q(raw));
+	if (type == AE_IFDIR) {
+		size_t l = strlen(p);
+		while (l && p[l - 1] == '/')
+			l--;
+		if (l == 0 || (l == 1 && p[0] == '.'))
+			return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
+		dir = strndup(p, l);
+		if (!dir)
+			return s2e_error("out of memory");
+		if (strchr(dir, '/') || (u->res->leading_dir && strcmp(dir, u->res->leading_dir)) ||
+		    u->top_level_seen) {
+			s2e_error("refusing member %s: a package holds the VM files at its top "
+				  "level or in one directory",
+				  s2e_q(raw));
+			goto out;
+		}
+		if (!u->res->leading_dir) {
+			u->res->leading_dir = dir;
+			dir = NULL;
+		}
+		rc = archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
+		goto out;
+	}
+	if (type != AE_IFREG)
+		return s2e_error("refusing member %s: it is %s", s2e_q(raw), type_name(type));
+	slash = strrchr(p, '/');
+	base = slash ? slash + 1 : p;
+	if (slash) {
+		dir = strndup(p, (size_t)(slash - p));
+		if (!dir)
+			return s2e_error("out of memory");
+		for (size_t l = strlen(dir); l && dir[l - 1] == '/'; l--)
+			dir[l - 1] = '\0';
+		if (strchr(dir, '/') || (u->res->leading_dir && strcmp(dir, u->res->leading_dir)) ||
+		    u->top_level_seen) {
+			s2e_error("refusing member %s: a package holds the VM files at its top "
+				  "level or in one directory",
+				  s2e_q(raw));
+			goto out;
+		}
+		if (!u->res->leading_dir) {
+			u->res->leading_dir = dir;
+			dir = NULL;
+		}
+	} else {
+		if (u->res->leading_dir) {
+			s2e_error("refusing member %s: outside the package's directory %s",
+				  s2e_q(raw), s2e_q(u->res->leading_dir));
+			goto out;
+		}
+		u->top_level_seen = 1;
+	}
+	if ((uint64_t)archive_entry_size(e) > u->o->max_size && !strncmp(base, "disk.s2e", 8)) {
+		s2e_error("refusing member %s: it declares %lld bytes, more than the %llu allowed "
+			  "(--max-size)",
+			  s2e_q(raw), (long long)archive_entry_size(e),
+			  (unsigned long long)u->o->max_size);
+		goto out;
+	}
+	if (!strcmp(base, S2E_MANIFEST_NAME)) {
+		if (seen(u, base)) {
+			s2e_error("refusing package: %s appears twice", s2e_q(raw));
+			goto out;
+		}
+		rc = read_manifest(u, e);
+		goto out;
+	}
+	if (strcmp(base, S2E_VM_DISK) && !s2e_package_snap(base)) {
+		if (u->o->event)
+			u->o->event(u->o->ctx, S2E_UNPACK_SKIPPED, raw,
+				    (uint64_t)archive_entry_size(e));
+		rc = archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
+		goto out;
+	}
+	if (s2e_package_snap(base)) {
+		const char *snap = s2e_package_snap(base);
+		if (!*snap) {
+			s2e_error("refusing member %s: empty snapshot name", s2e_q(raw));
+			goto out;
+		}
+		if (s2e_snap_name_check(snap)) {
+			s2e_error_prefix("refusing member %s", s2e_q(raw));
+			goto out;
+		}
+	}
+	if (seen(u, base)) {
+		s2e_error("refusing package: %s appears twice", s2e_q(base));
+		goto out;
+	}
+	{
+		struct s2e_unpack_file *g =
+			realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
+		if (!g) {
+			s2e_error("out of memory");
+			goto out;
+		}
+		u->res->files = g;
+		g += u->res->nfiles;
+		memset(g, 0, sizeof(*g));
+		if (!(g->file = s2e_strdup(base)))
+			goto out;
+		u->res->nfiles++;
+		if (u->res->has_manifest) {
+			struct s2e_manifest_member *mm = s2e_manifest_find(&u->res->manifest, base);
+			if (mm && mm->size != (uint64_t)archive_entry_size(e)) {
+				s2e_error("refusing package: %s is %lld bytes, the manifest says "
+					  "%llu",
+					  s2e_q(base), (long long)archive_entry_size(e),
+					  (unsigned long long)mm->size);
+				goto out;
+			}
+		}
+		if (extract_vm_file(u, e, base, g))
+			goto out;
+		if (u->o->event)
+			u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size);
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/* After the whole stream: the manifest and the files must agree. */
+static int verify(struct unpack *u)
+{
+	struct s2e_unpack_result *res = u->res;
+	int have_disk = 0;
+
+	for (size_t i = 0; i < res->nfiles; i++)
+		if (!strcmp(res->files[i].file, S2E_VM_DISK))
+			have_disk = 1;
+	if (!have_disk)
+		return s2e_error("package has no %s", S2E_VM_DISK);
+	if (!res->has_manifest)
+		return 0;
+	for (size_t i = 0; i < res->manifest.nmembers; i++) {
+		struct s2e_manifest_member *mm = &res->manifest.members[i];
+		struct s2e_unpack_file *f = NULL;
+		for (size_t j = 0; j < res->nfiles; j++)
+			if (!strcmp(res->files[j].file, mm->file))
+				f = &res->files[j];
+		if (!f)
+			return s2e_error("package is missing %s, listed in its manifest",
+					 s2e_q(mm->file));
+		if (f->size != mm->size)
+			return s2e_error("%s is %llu bytes, the manifest says %llu", s2e_q(f->file),
+					 (unsigned long long)f->size, (unsigned long long)mm->size);
+		if (u->o->mode != S2E_UNPACK_LIST && mm->digest && strcmp(mm->digest, f->digest))
+			return s2e_error("%s does not match its digest in the manifest (%s, "
+					 "manifest says %s)",
+					 s2e_q(f->file), f->digest, mm->digest);
+	}
+	for (size_t j = 0; j < res->nfiles; j++)
+		if (!s2e_manifest_find(&res->manifest, res->files[j].file))
+			return s2e_error("%s is not listed in the package's manifest",
+					 s2e_q(res->files[j].file));
+	return 0;
+}
+
+int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
+	       struct s2e_unpack_result *res)
+{
+	struct s2e_unpack_opts o = *opts;
+	struct unpack u = {.o = &o, .res = res, .dir_fd = dir_fd, .budget = UINT64_MAX};
+	struct reader rd = {.progress = opts->progress};
+	struct archive_entry *e;
+	int r, rc = -1, opened = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!o.max_size)
+		o.max_size = S2E_UNPACK_MAX_SIZE;
+	if (o.mode == S2E_UNPACK_EXTRACT) {
+		struct statvfs vfs;
+		if (fstatvfs(dir_fd, &vfs))
+			return s2e_error_errno("cannot check free space");
+		u.budget = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	}
+	rd.src = s2e_zsource_open(in_fd, o.threads);
+	if (!rd.src)
+		return -1;
+	res->compression = s2e_zsource_kind(rd.src);
+	u.a = archive_read_new();
+	if (!u.a) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	archive_read_support_format_tar(u.a);
+	archive_read_support_filter_all(u.a);
+	if (archive_read_open2(u.a, &rd, NULL, ar_read, NULL, NULL) != ARCHIVE_OK) {
+		ar_error(&u, NULL);
+		goto out;
+	}
+	opened = 1;
+	if (!strcmp(res->compression, "none") && archive_filter_count(u.a) > 1)
+		res->compression = archive_filter_name(u.a, 0);
+	while ((r = archive_read_next_header(u.a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+		if (member(&u, e))
+			goto out;
+	if (r != ARCHIVE_EOF) {
+		ar_error(&u, NULL);
+		goto out;
+	}
+	if (s2e_zsource_finish(rd.src, res->sha256, &res->bytes))
+		goto out;
+	if (verify(&u))
+		goto out;
+	rc = 0;
+out:
+	if (u.a) {
+		if (opened)
+			archive_read_close(u.a);
+		archive_read_free(u.a);
+	}
+	s2e_zsource_close(rd.src);
+	if (rc)
+		for (size_t i = 0; i < u.ncreated; i++)
+			unlinkat(dir_fd, u.created[i], 0);
+	for (size_t i = 0; i < u.ncreated; i++)
+		free(u.created[i]);
+	free(u.created);
+	return rc;
+}
+
+void s2e_unpack_result_free(struct s2e_unpack_result *res)
+{
+	for (size_t i = 0; i < res->nfiles; i++)
+		free(res->files[i].file);
+	free(res->files);
+	s2e_manifest_free(&res->manifest);
+	free(res->manifest_text);
+	free(res->leading_dir);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,189 @@
+/* s2e-unpack: read a package stream safely; extract it, or only list or
+ * check it (SPEC §4, §4.1). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "s2e/error.h"
+#include "s2e/package.h"
+#include "s2e/progress.h"
+#include "s2e/quote.h"
+#include "s2e/size.h"
+
+static const char usage[] =
+	"usage: s2e-unpack [-C DIR] [--list | --check] [--max-size SIZE] [-j N] FILE|-\n"
+	"\n"
+	"  -C, --directory DIR   extract into DIR (default: the current directory)\n"
+	"  -l, --list            list the VM files (size and name) without extracting\n"
+	"  -c, --check           read and verify everything without writing\n"
+	"      --max-size SIZE   refuse a file larger than SIZE (default 4T)\n"
+	"  -j, --jobs N          decompress on N threads (default: all cores)\n"
+	"      --progress        show a progress bar on a terminal\n"
+	"      --status-fd FD    write 'skipped NAME', 'extracted SIZE NAME' and\n"
+	"                        'package FORMAT sha256:HEX BYTES' lines to FD\n"
+	"  -v, --verbose         say what was skipped and each file's digest\n"
+	"  -h, --help            show this help\n";
+
+static int verbose;
+static FILE *status;
+
+/* Names from a package may hold anything: %XX for control bytes and '%'. */
+static void put_name(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '%')
+			fprintf(f, "%%%02X", *p);
+		else
+			fputc(*p, f);
+}
+
+static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size)
+{
+	(void)ctx;
+	if (ev == S2E_UNPACK_SKIPPED && verbose)
+		fprintf(stderr, "s2e-unpack: skipping %s: not a VM file\n", s2e_q(name));
+	if (!status)
+		return;
+	if (ev == S2E_UNPACK_SKIPPED)
+		fputs("skipped ", status);
+	else
+		fprintf(status, "extracted %llu ", (unsigned long long)size);
+	put_name(status, name);
+	fputc('\n', status);
+	fflush(status);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_MAX = 0x100, OPT_PROGRESS, OPT_STATUS_FD };
+	static const struct option options[] = {
+		{"directory", required_argument, NULL, 'C'},
+		{"list", no_argument, NULL, 'l'},
+		{"check", no_argument, NULL, 'c'},
+		{"max-size", required_argument, NULL, OPT_MAX},
+		{"jobs", required_argument, NULL, 'j'},
+		{"progress", no_argument, NULL, OPT_PROGRESS},
+		{"status-fd", required_argument, NULL, OPT_STATUS_FD},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event};
+	struct s2e_unpack_result res;
+	const char *dir = ".", *input;
+	int c, progress = 0, in_fd = 0, dir_fd = -1, rc;
+	char *end;
+	long n;
+
+	while ((c = getopt_long(argc, argv, "+C:lcj:vh", options, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			dir = optarg;
+			break;
+		case 'l':
+			o.mode = S2E_UNPACK_LIST;
+			break;
+		case 'c':
+			o.mode = S2E_UNPACK_CHECK;
+			break;
+		case OPT_MAX:
+			if (s2e_size_parse(optarg, &o.max_size)) {
+				fprintf(stderr, "s2e-unpack: %s\n%s", s2e_error_last(), usage);
+				return 2;
+			}
+			break;
+		case 'j':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1024) {
+				fprintf(stderr, "s2e-unpack: bad thread count %s\n%s",
+					s2e_q(optarg), usage);
+				return 2;
+			}
+			o.threads = (unsigned)n;
+			break;
+		case OPT_PROGRESS:
+			progress = 1;
+			break;
+		case OPT_STATUS_FD:
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 0 || !(status = fdopen((int)n, "w"))) {
+				fprintf(stderr, "s2e-unpack: bad status file descriptor %s\n%s",
+					s2e_q(optarg), usage);
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "s2e-unpack: expected one FILE (or - for standard input)\n%s",
+			usage);
+		return 2;
+	}
+	input = argv[optind];
+	if (strcmp(input, "-")) {
+		in_fd = open(input, O_RDONLY | O_CLOEXEC);
+		if (in_fd < 0) {
+			fprintf(stderr, "s2e-unpack: cannot open %s: %s\n", s2e_q(input),
+				strerror(errno));
+			return 1;
+		}
+	} else if (isatty(0)) {
+		fprintf(stderr, "s2e-unpack: refusing to read a package from a terminal\n");
+		return 1;
+	}
+	if (o.mode == S2E_UNPACK_EXTRACT) {
+		dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir_fd < 0) {
+			fprintf(stderr, "s2e-unpack: cannot open directory %s: %s\n", s2e_q(dir),
+				strerror(errno));
+			return 1;
+		}
+	}
+	if (progress) {
+		struct stat st;
+		uint64_t total = !fstat(in_fd, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		o.progress = s2e_progress_start(2, "unpack", total);
+	}
+	rc = s2e_unpack(in_fd, dir_fd, &o, &res);
+	s2e_progress_finish(o.progress);
+	if (rc) {
+		fprintf(stderr, "s2e-unpack: %s: %s\n", strcmp(input, "-") ? input : "(stdin)",
+			s2e_error_last());
+		s2e_unpack_result_free(&res);
+		return 1;
+	}
+	for (size_t i = 0; i < res.nfiles; i++) {
+		if (o.mode == S2E_UNPACK_LIST)
+			printf("%llu\t%s\n", (unsigned long long)res.files[i].size, res.files[i].file);
+		else if (verbose)
+			fprintf(stderr, "s2e-unpack: %s  %s\n", res.files[i].digest,
+				res.files[i].file);
+	}
+	if (verbose)
+		fprintf(stderr, "s2e-unpack: %s package, %s manifest, sha256:%s, %llu bytes\n",
+			res.compression, res.has_manifest ? "with" : "without", res.sha256,
+			(unsigned long long)res.bytes);
+	if (status) {
+		fprintf(status, "package %s sha256:%s %llu\n", res.compression, res.sha256,
+			(unsigned long long)res.bytes);
+		fclose(status);
+	}
+	s2e_unpack_result_free(&res);
+	if (fflush(stdout))
+		return 1;
+	return 0;
+}
