@@ -235,13 +235,19 @@ int s2e_manifest_parse(const char *text, size_t len, struct s2e_manifest *m)
 			}
 			section = OTHER;
 			cur = NULL;
+			if ((nlen == 7 && !strncasecmp(name, "include", 7)) ||
+			    (nlen == 9 && !strncasecmp(name, "includeif", 9))) {
+				free(sub);
+				s2e_error("manifest line %d: includes are not allowed", lineno);
+				goto fail;
+			}
 			if (nlen == 7 && !strncmp(name, "package", 7) && !sub) {
 				section = PACKAGE;
 				saw_package = 1;
 			} else if (nlen == 6 && !strncmp(name, "member", 6) && sub) {
 				if (s2e_manifest_find(m, sub)) {
-					s2e_error("manifest line %d: member %s listed twice", lineno,
-						  s2e_q(sub));
+					s2e_error("manifest line %d: member %s listed twice",
+						  lineno, s2e_q(sub));
 					free(sub);
 					goto fail;
 				}
@@ -288,8 +294,8 @@ int s2e_manifest_parse(const char *text, size_t len, struct s2e_manifest *m)
 			if (!strcasecmp(key, "version")) {
 				uint64_t v;
 				if (parse_u64(val, &v) || v != 1)
-					rc = s2e_error("manifest line %d: unsupported version %s", lineno,
-						       s2e_q(val));
+					rc = s2e_error("manifest line %d: unsupported version %s",
+						       lineno, s2e_q(val));
 				m->version = 1;
 			} else if (!strcasecmp(key, "name")) {
 				free(m->name);

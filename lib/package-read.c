@@ -11,6 +11,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -189,7 +190,8 @@ static int ar_error(struct unpack *u, const char *what)
 
 static int create_file(struct unpack *u, const char *base)
 {
-	int fd = openat(u->dir_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd =
+	    openat(u->dir_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return s2e_error_errno("cannot create %s", s2e_q(base));
@@ -337,11 +339,13 @@ static const char *type_name(mode_t type)
 /* Check one member and extract, skip or refuse it. */
 static int member(struct unpack *u, struct archive_entry *e)
 {
-	const char *raw = archive_entry_pathname(e), *p, *base, *slash;
+	const char *raw = archive_entry_pathname_utf8(e), *p, *base, *slash;
 	mode_t type = archive_entry_filetype(e);
 	char *dir = NULL;
 	int rc = -1;
 
+	if (!raw)
+		raw = archive_entry_pathname(e);
 	if (!raw || !*raw)
 		return s2e_error("package member without a name");
 	p = raw;
@@ -430,7 +434,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 	if (strcmp(base, S2E_VM_DISK) && !s2e_package_snap(base)) {
 		if (u->o->event)
 			u->o->event(u->o->ctx, S2E_UNPACK_SKIPPED, raw,
-				    (uint64_t)archive_entry_size(e));
+				    (uint64_t)archive_entry_size(e), NULL);
 		rc = archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
 		goto out;
 	}
@@ -451,7 +455,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 	}
 	{
 		struct s2e_unpack_file *g =
-			realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
+		    realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
 		if (!g) {
 			s2e_error("out of memory");
 			goto out;
@@ -475,7 +479,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		if (extract_vm_file(u, e, base, g))
 			goto out;
 		if (u->o->event)
-			u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size);
+			u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size,
+				    u->o->mode == S2E_UNPACK_LIST ? NULL : g->digest);
 	}
 	rc = 0;
 out:
@@ -575,6 +580,101 @@ out:
 		archive_read_free(u.a);
 	}
 	s2e_zsource_close(rd.src);
+	if (rc)
+		for (size_t i = 0; i < u.ncreated; i++)
+			unlinkat(dir_fd, u.created[i], 0);
+	for (size_t i = 0; i < u.ncreated; i++)
+		free(u.created[i]);
+	free(u.created);
+	return rc;
+}
+
+int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
+		   struct s2e_unpack_result *res)
+{
+	struct unpack u = {.o = opts, .res = res, .dir_fd = dir_fd, .budget = UINT64_MAX};
+	struct s2e_unpack_file *f;
+	struct bwriter w;
+	struct statvfs vfs;
+	unsigned char *buf = NULL;
+	EVP_MD_CTX *sha = NULL;
+	unsigned char md[32];
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&w, 0, sizeof(w));
+	w.fd = -1;
+	w.name = S2E_VM_DISK;
+	res->compression = "raw";
+	if (opts->mode == S2E_UNPACK_EXTRACT) {
+		if (fstatvfs(dir_fd, &vfs))
+			return s2e_error_errno("cannot check free space");
+		u.budget = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	}
+	w.budget = u.budget;
+	res->files = f = calloc(1, sizeof(*f));
+	buf = malloc(S2E_PGZ_BLOCK);
+	sha = EVP_MD_CTX_new();
+	w.ds = s2e_digest_stream_new();
+	if (!f || !buf || !sha || !w.ds || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
+	    !(f->file = s2e_strdup(S2E_VM_DISK))) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	res->nfiles = 1;
+	if (opts->mode == S2E_UNPACK_EXTRACT && (w.fd = create_file(&u, S2E_VM_DISK)) < 0)
+		goto out;
+	for (;;) {
+		ssize_t n = read(in_fd, buf, S2E_PGZ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			s2e_error_errno("cannot read the image");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(sha, buf, (size_t)n);
+		if (bw_feed(&w, buf, (size_t)n, f->size))
+			goto out;
+		f->size += (uint64_t)n;
+		if (f->size > (opts->max_size ? opts->max_size : S2E_UNPACK_MAX_SIZE)) {
+			s2e_error("the image is larger than the %llu bytes allowed (--max-size)",
+				  (unsigned long long)(opts->max_size ? opts->max_size
+								      : S2E_UNPACK_MAX_SIZE));
+			goto out;
+		}
+		s2e_progress_add(opts->progress, (uint64_t)n);
+	}
+	if (bw_flush_pend(&w))
+		goto out;
+	if (w.fd >= 0 && ftruncate(w.fd, (off_t)f->size)) {
+		s2e_error_errno("cannot extend %s", S2E_VM_DISK);
+		goto out;
+	}
+	f->stored = w.written;
+	res->bytes = f->size;
+	s2e_digest_stream_finish(w.ds, f->digest);
+	EVP_DigestFinal_ex(sha, md, NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(res->sha256 + 2 * i, 3, "%02x", md[i]);
+	if (w.fd >= 0) {
+		int fd = w.fd;
+		w.fd = -1;
+		if (close(fd)) {
+			s2e_error_errno("cannot write %s", S2E_VM_DISK);
+			goto out;
+		}
+	}
+	if (opts->event)
+		opts->event(opts->ctx, S2E_UNPACK_EXTRACTED, S2E_VM_DISK, f->size, f->digest);
+	rc = 0;
+out:
+	if (w.fd >= 0)
+		close(w.fd);
+	s2e_digest_stream_free(w.ds);
+	EVP_MD_CTX_free(sha);
+	free(buf);
 	if (rc)
 		for (size_t i = 0; i < u.ncreated; i++)
 			unlinkat(dir_fd, u.created[i], 0);

@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <langinfo.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -290,7 +291,8 @@ static int pack_file(struct archive *a, int dfd, const char *file, unsigned char
 	archive_entry_set_gid(e, 0);
 	if (!(nx == 1 && x[0].off == 0 && x[0].len == size)) {
 		for (size_t i = 0; i < nx; i++)
-			archive_entry_sparse_add_entry(e, (la_int64_t)x[i].off, (la_int64_t)x[i].len);
+			archive_entry_sparse_add_entry(e, (la_int64_t)x[i].off,
+						       (la_int64_t)x[i].len);
 		if (!nx || x[nx - 1].off + x[nx - 1].len < size)
 			/* Records the size when the file ends in a hole. */
 			archive_entry_sparse_add_entry(e, (la_int64_t)size, 0);
@@ -444,6 +446,12 @@ int s2e_pack(const char *dir, int out_fd, const struct s2e_pack_opts *o,
 		goto out;
 	}
 	if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+	    /* Names are valid UTF-8 (checked).  libarchive converts them from the
+	     * locale's charset and fails in a non-UTF-8 one (the plumbing sets a
+	     * UTF-8 LC_CTYPE); then store them as bytes (GNU tar warns about
+	     * the hdrcharset keyword but extracts them right). */
+	    (strcmp(nl_langinfo(CODESET), "UTF-8") &&
+	     archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK) ||
 	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
 	    archive_write_open2(a, zw, NULL, aw_write, NULL, NULL) != ARCHIVE_OK) {
 		ar_fail(a, "cannot start the package");

@@ -17,7 +17,7 @@
 
 #define MAX_THREADS 16
 /* Our member: 10-byte header, XLEN, subfield "S2" with the member length. */
-#define OUR_HDR 20
+#define OUR_HDR	   20
 #define MAX_MEMBER (2 * S2E_PGZ_BLOCK)
 
 unsigned s2e_cores(void)
@@ -147,7 +147,8 @@ static int ring_init(struct ring *r, unsigned nslots, size_t in_cap, size_t out_
 		struct slot *s = &r->slots[i];
 		s->in_cap = in_cap;
 		s->out_cap = out_cap;
-		if ((in_cap && !(s->in = malloc(in_cap))) || (out_cap && !(s->out = malloc(out_cap))))
+		if ((in_cap && !(s->in = malloc(in_cap))) ||
+		    (out_cap && !(s->out = malloc(out_cap))))
 			goto oom;
 	}
 	for (unsigned i = 0; i < nworkers && i < MAX_THREADS; i++) {
@@ -605,13 +606,15 @@ static int src_zlib(struct s2e_zsource *s)
 		z.avail_out = (uInt)sl->out_cap;
 		while (z.avail_out) {
 			if (ret == Z_STREAM_END) {
-				/* Another member, or the end (trailing bytes are ignored, as gzip does). */
+				/* Another member, or the end (trailing bytes are ignored, as gzip
+				 * does). */
 				ssize_t have = src_peek(s, 2);
 				if (have < 0) {
 					rc = -1;
 					break;
 				}
-				if (have < 2 || s->rb[s->rpos] != 0x1f || s->rb[s->rpos + 1] != 0x8b)
+				if (have < 2 || s->rb[s->rpos] != 0x1f ||
+				    s->rb[s->rpos + 1] != 0x8b)
 					break;
 				inflateReset(&z);
 				ret = Z_OK;

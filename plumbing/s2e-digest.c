@@ -12,15 +12,15 @@
 #include "s2e/quote.h"
 
 static const char usage[] =
-	"usage: s2e-digest [-j N] FILE...\n"
-	"   or: s2e-digest -c [-q] [-j N] LIST\n"
-	"\n"
-	"Print 'sha256-1m:HEX  FILE' for each FILE ('-': standard input).\n"
-	"\n"
-	"  -c, --check      read such lines from LIST ('-': standard input) and check them\n"
-	"  -q, --quiet      with -c, print only the files that fail\n"
-	"  -j, --jobs N     hash on N threads (default: all cores)\n"
-	"  -h, --help       show this help\n";
+    "usage: s2e-digest [-j N] FILE...\n"
+    "   or: s2e-digest -c [-q] [-j N] LIST\n"
+    "\n"
+    "Print 'sha256-1m:HEX  FILE' for each FILE ('-': standard input).\n"
+    "\n"
+    "  -c, --check      read such lines from LIST ('-': standard input) and check them\n"
+    "  -q, --quiet      with -c, print only the files that fail\n"
+    "  -j, --jobs N     hash on N threads (default: all cores)\n"
+    "  -h, --help       show this help\n";
 
 static unsigned threads;
 
@@ -104,9 +104,11 @@ static int check(const char *list, int quiet)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"check", no_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
-		{"jobs", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"check", no_argument, NULL, 'c'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, check_mode = 0, quiet = 0, rc = 0;
 	char *end;
@@ -123,8 +125,8 @@ int main(int argc, char **argv)
 		case 'j':
 			n = strtol(optarg, &end, 10);
 			if (*end || n < 1 || n > 1024) {
-				fprintf(stderr, "s2e-digest: bad thread count %s\n%s", s2e_q(optarg),
-					usage);
+				fprintf(stderr, "s2e-digest: bad thread count %s\n%s",
+					s2e_q(optarg), usage);
 				return 2;
 			}
 			threads = (unsigned)n;

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +17,21 @@
 #include "s2e/quote.h"
 
 static const char usage[] =
-	"usage: s2e-pack [-o FILE|-] [--format=gzip|zstd|none] [-1...-9] [-j N] [-f] DIR\n"
-	"\n"
-	"  -o, --output FILE     write the package to FILE (appears complete or not at\n"
-	"                        all) instead of standard output ('-')\n"
-	"  -f, --force           replace an existing FILE\n"
-	"      --format FORMAT   gzip (default, parallel), zstd or none\n"
-	"  -1 ... -9             compression level (gzip default 6, zstd default 3)\n"
-	"  -j, --jobs N          compress on N threads (default: all cores)\n"
-	"      --name NAME       VM name recorded in the manifest (default: DIR's name)\n"
-	"      --exported-from TEXT  provenance recorded in the manifest\n"
-	"      --progress        show a progress bar on a terminal\n"
-	"      --status-fd FD    write 'packed DIGEST FILE' and 'package sha256:HEX BYTES'\n"
-	"                        lines to file descriptor FD\n"
-	"  -v, --verbose         print each file's digest on standard error\n"
-	"  -h, --help            show this help\n";
+    "usage: s2e-pack [-o FILE|-] [--format=gzip|zstd|none] [-1...-9] [-j N] [-f] DIR\n"
+    "\n"
+    "  -o, --output FILE     write the package to FILE (appears complete or not at\n"
+    "                        all) instead of standard output ('-')\n"
+    "  -f, --force           replace an existing FILE\n"
+    "      --format FORMAT   gzip (default, parallel), zstd or none\n"
+    "  -1 ... -9             compression level (gzip default 6, zstd default 3)\n"
+    "  -j, --jobs N          compress on N threads (default: all cores)\n"
+    "      --name NAME       VM name recorded in the manifest (default: DIR's name)\n"
+    "      --exported-from TEXT  provenance recorded in the manifest\n"
+    "      --progress        show a progress bar on a terminal\n"
+    "      --status-fd FD    write 'packed DIGEST FILE' and 'package sha256:HEX BYTES'\n"
+    "                        lines to file descriptor FD\n"
+    "  -v, --verbose         print each file's digest on standard error\n"
+    "  -h, --help            show this help\n";
 
 static int verbose;
 static FILE *status;
@@ -109,17 +111,17 @@ int main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 0x100, OPT_NAME, OPT_FROM, OPT_PROGRESS, OPT_STATUS_FD };
 	static const struct option options[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"force", no_argument, NULL, 'f'},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"jobs", required_argument, NULL, 'j'},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"exported-from", required_argument, NULL, OPT_FROM},
-		{"progress", no_argument, NULL, OPT_PROGRESS},
-		{"status-fd", required_argument, NULL, OPT_STATUS_FD},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"exported-from", required_argument, NULL, OPT_FROM},
+	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct s2e_pack_opts o = {.format = S2E_Z_GZIP, .packed = packed};
 	struct s2e_pack_result res;
@@ -128,6 +130,10 @@ int main(int argc, char **argv)
 	int c, force = 0, progress = 0, fd = 1, rc;
 	long n;
 
+	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
+	setlocale(LC_CTYPE, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
 	while ((c = getopt_long(argc, argv, "+o:fj:vh123456789", options, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -219,6 +225,9 @@ int main(int argc, char **argv)
 	}
 	rc = s2e_pack(argv[optind], fd, &o, &res);
 	s2e_progress_finish(o.progress);
+	/* Tell the reader first: if it is gone (SIGPIPE), FILE is not created. */
+	if (!rc && status && (fputs("compressed\n", status) < 0 || fflush(status)))
+		rc = s2e_error("cannot write the status file descriptor");
 	if (!rc && fd != 1)
 		rc = commit_output(fd, tmp, output, force);
 	if (rc) {

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +18,19 @@
 #include "s2e/size.h"
 
 static const char usage[] =
-	"usage: s2e-unpack [-C DIR] [--list | --check] [--max-size SIZE] [-j N] FILE|-\n"
-	"\n"
-	"  -C, --directory DIR   extract into DIR (default: the current directory)\n"
-	"  -l, --list            list the VM files (size and name) without extracting\n"
-	"  -c, --check           read and verify everything without writing\n"
-	"      --max-size SIZE   refuse a file larger than SIZE (default 4T)\n"
-	"  -j, --jobs N          decompress on N threads (default: all cores)\n"
-	"      --progress        show a progress bar on a terminal\n"
-	"      --status-fd FD    write 'skipped NAME', 'extracted SIZE NAME' and\n"
-	"                        'package FORMAT sha256:HEX BYTES' lines to FD\n"
-	"  -v, --verbose         say what was skipped and each file's digest\n"
-	"  -h, --help            show this help\n";
+    "usage: s2e-unpack [-C DIR] [--list | --check] [--raw] [--max-size SIZE] [-j N] FILE|-\n"
+    "\n"
+    "  -C, --directory DIR   extract into DIR (default: the current directory)\n"
+    "  -l, --list            list the VM files (size and name) without extracting\n"
+    "  -c, --check           read and verify everything without writing\n"
+    "      --max-size SIZE   refuse a file larger than SIZE (default 4T)\n"
+    "  -j, --jobs N          decompress on N threads (default: all cores)\n"
+    "      --progress        show a progress bar on a terminal\n"
+    "      --raw             FILE is a raw disk image: copy it as disk.s2e\n"
+    "      --status-fd FD    write 'skipped NAME', 'extracted SIZE DIGEST NAME' and\n"
+    "                        'package FORMAT sha256:HEX BYTES' lines to FD\n"
+    "  -v, --verbose         say what was skipped and each file's digest\n"
+    "  -h, --help            show this help\n";
 
 static int verbose;
 static FILE *status;
@@ -42,7 +45,8 @@ static void put_name(FILE *f, const char *s)
 			fputc(*p, f);
 }
 
-static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size)
+static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size,
+		  const char *digest)
 {
 	(void)ctx;
 	if (ev == S2E_UNPACK_SKIPPED && verbose)
@@ -52,7 +56,8 @@ static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_
 	if (ev == S2E_UNPACK_SKIPPED)
 		fputs("skipped ", status);
 	else
-		fprintf(status, "extracted %llu ", (unsigned long long)size);
+		fprintf(status, "extracted %llu %s ", (unsigned long long)size,
+			digest ? digest : "-");
 	put_name(status, name);
 	fputc('\n', status);
 	fflush(status);
@@ -60,26 +65,31 @@ static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MAX = 0x100, OPT_PROGRESS, OPT_STATUS_FD };
+	enum { OPT_MAX = 0x100, OPT_PROGRESS, OPT_STATUS_FD, OPT_RAW };
 	static const struct option options[] = {
-		{"directory", required_argument, NULL, 'C'},
-		{"list", no_argument, NULL, 'l'},
-		{"check", no_argument, NULL, 'c'},
-		{"max-size", required_argument, NULL, OPT_MAX},
-		{"jobs", required_argument, NULL, 'j'},
-		{"progress", no_argument, NULL, OPT_PROGRESS},
-		{"status-fd", required_argument, NULL, OPT_STATUS_FD},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"directory", required_argument, NULL, 'C'},
+	    {"list", no_argument, NULL, 'l'},
+	    {"check", no_argument, NULL, 'c'},
+	    {"max-size", required_argument, NULL, OPT_MAX},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
+	    {"raw", no_argument, NULL, OPT_RAW},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event};
 	struct s2e_unpack_result res;
 	const char *dir = ".", *input;
-	int c, progress = 0, in_fd = 0, dir_fd = -1, rc;
+	int c, progress = 0, raw = 0, in_fd = 0, dir_fd = -1, rc;
 	char *end;
 	long n;
 
+	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
+	setlocale(LC_CTYPE, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
 	while ((c = getopt_long(argc, argv, "+C:lcj:vh", options, NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -108,6 +118,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			progress = 1;
+			break;
+		case OPT_RAW:
+			raw = 1;
 			break;
 		case OPT_STATUS_FD:
 			n = strtol(optarg, &end, 10);
@@ -155,10 +168,15 @@ int main(int argc, char **argv)
 	}
 	if (progress) {
 		struct stat st;
-		uint64_t total = !fstat(in_fd, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		uint64_t total =
+		    !fstat(in_fd, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 		o.progress = s2e_progress_start(2, "unpack", total);
 	}
-	rc = s2e_unpack(in_fd, dir_fd, &o, &res);
+	if (raw && o.mode == S2E_UNPACK_LIST) {
+		fprintf(stderr, "s2e-unpack: --raw and --list do not go together\n%s", usage);
+		return 2;
+	}
+	rc = raw ? s2e_unpack_raw(in_fd, dir_fd, &o, &res) : s2e_unpack(in_fd, dir_fd, &o, &res);
 	s2e_progress_finish(o.progress);
 	if (rc) {
 		fprintf(stderr, "s2e-unpack: %s: %s\n", strcmp(input, "-") ? input : "(stdin)",
@@ -168,7 +186,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < res.nfiles; i++) {
 		if (o.mode == S2E_UNPACK_LIST)
-			printf("%llu\t%s\n", (unsigned long long)res.files[i].size, res.files[i].file);
+			printf("%llu\t%s\n", (unsigned long long)res.files[i].size,
+			       res.files[i].file);
 		else if (verbose)
 			fprintf(stderr, "s2e-unpack: %s  %s\n", res.files[i].digest,
 				res.files[i].file);

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define S2E_MANIFEST_NAME "s2e-package.conf"
-#define S2E_MANIFEST_MAX (1024 * 1024)
+#define S2E_MANIFEST_MAX  (1024 * 1024)
 
 struct s2e_manifest_member {
 	char *file;
@@ -35,8 +35,8 @@ struct s2e_manifest_member {
 
 struct s2e_manifest {
 	int version;
-	char *name;          /* may be NULL */
-	char *created;       /* may be NULL */
+	char *name;	     /* may be NULL */
+	char *created;	     /* may be NULL */
 	char *exported_from; /* may be NULL */
 	struct s2e_manifest_member *members;
 	size_t nmembers;

@@ -31,9 +31,9 @@ const char *s2e_package_snap(const char *file);
 
 struct s2e_pack_opts {
 	enum s2e_zformat format;
-	int level;                 /* 0: default */
-	unsigned threads;          /* 0: all cores */
-	const char *name;          /* for the manifest; NULL: the directory's name */
+	int level;		   /* 0: default */
+	unsigned threads;	   /* 0: all cores */
+	const char *name;	   /* for the manifest; NULL: the directory's name */
 	const char *exported_from; /* for the manifest; may be NULL */
 	struct s2e_progress *progress;
 	/* Called after each file is packed (may be NULL). */
@@ -65,20 +65,22 @@ struct s2e_unpack_opts {
 	unsigned threads;  /* 0: all cores */
 	uint64_t max_size; /* 0: S2E_UNPACK_MAX_SIZE */
 	struct s2e_progress *progress;
-	void (*event)(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size);
+	/* digest: of an extracted file, NULL for a skipped one or in LIST mode */
+	void (*event)(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size,
+		      const char *digest);
 	void *ctx;
 };
 
 struct s2e_unpack_file {
 	char *file; /* disk.s2e, disk.s2e.SNAP */
 	uint64_t size;
-	uint64_t stored; /* data bytes in the archive (not holes) */
+	uint64_t stored;	     /* data bytes in the archive (not holes) */
 	char digest[S2E_DIGEST_LEN]; /* computed while reading ("" in LIST mode) */
 };
 
 struct s2e_unpack_result {
 	const char *compression; /* gzip, zstd, none (or what libarchive found) */
-	char sha256[65];         /* of the package bytes read */
+	char sha256[65];	 /* of the package bytes read */
 	uint64_t bytes;
 	struct s2e_unpack_file *files; /* package order */
 	size_t nfiles;
@@ -97,6 +99,10 @@ struct s2e_unpack_result {
  * disk.s2e, and sizes and digests agree with the manifest if there is one. */
 int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	       struct s2e_unpack_result *result);
+/* Copy a raw disk image from in_fd into dir_fd as disk.s2e, zero blocks left
+ * as holes, digest computed on the way (result->files[0]). */
+int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
+		   struct s2e_unpack_result *result);
 void s2e_unpack_result_free(struct s2e_unpack_result *result);
 
 #endif
