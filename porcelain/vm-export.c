@@ -96,7 +96,7 @@ int cmd_vm_export(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *s2edir = NULL, *name, *file = NULL, *format = "gzip";
-	char *root = NULL, *dir = NULL, *abs = NULL, *deflt = NULL, *from = NULL;
+	char *root = NULL, *lockroot = NULL, *dir = NULL, *abs = NULL, *deflt = NULL, *from = NULL;
 	char commit[41] = "", fdarg[16], line[4096], sha[65] = "", bytes[32] = "0";
 	struct s2e_status st;
 	struct s2e_lock lock = {-1};
@@ -152,7 +152,10 @@ int cmd_vm_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (porcelain_lock(s2edir, &root, &lock))
+	/* Export only reads the VM: the lock is taken for the history commit
+	 * only, so that `s2e vm export A - | s2e vm import - B` cannot deadlock. */
+	root = porcelain_root(s2edir);
+	if (!root)
 		goto out;
 	switch (s2e_vm_exists(root, name)) {
 	case 0:
@@ -238,6 +241,17 @@ int cmd_vm_export(int argc, char **argv)
 	if (c)
 		goto out;
 	s2e_status_ok(&st, "compress package");
+	if (to_stdout) {
+		/* Let the reader see the end of the package now. */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		fflush(stdout);
+		if (null >= 0) {
+			dup2(null, 1);
+			close(null);
+		}
+	}
+	if (porcelain_lock(s2edir, &lockroot, &lock))
+		goto out;
 	if (record(root, name, to_stdout ? "-" : file, sha, bytes, from))
 		goto out;
 	s2e_status_ok(&st, "clean up");
@@ -252,6 +266,7 @@ out:
 	if (pfd[1] >= 0)
 		close(pfd[1]);
 	s2e_unlock(&lock);
+	free(lockroot);
 	free(root);
 	free(dir);
 	free(abs);

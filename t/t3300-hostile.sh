@@ -1,0 +1,62 @@
+#!/bin/bash
+# Hostile packages (SPEC §4.1): each is refused with a clear message and
+# exit 1, writes nothing outside staging, creates no VM, adds no commit.
+source "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null || t_skip_all "python3 is missing (it writes the hostile tars)"
+
+gen=$T_DIR/hostile-package.py
+h=$T_TMP/hostile
+mkdir -p "$h"
+outside=$T_TMP/outside-target
+s2e vm create Seed 1M >/dev/null
+commits() { git -C "$S2EDIR" rev-list --count HEAD; }
+
+# kind  expected message (a grep -E pattern)
+cases="dotdot|'\.\./x': path with '\.\.'
+dotdot-disk|'\.\./disk\.s2e': path with '\.\.'
+absolute|absolute path
+symlink|'disk\.s2e': it is a symbolic link
+hardlink|'disk\.s2e': it is a hard link
+device|it is a character device
+device-disk|'disk\.s2e': it is a block device
+fifo|it is a FIFO
+duplicate|'disk\.s2e' appears twice
+longer|'disk\.s2e' is 8192 bytes, the manifest says 7680
+shorter|'disk\.s2e' is 8192 bytes, the manifest says 8704
+digest|does not match its digest in the manifest
+missing|missing 'disk\.s2e\.ready', listed in its manifest
+empty-snap|'disk\.s2e\.': empty snapshot name
+bad-snap|invalid snapshot name
+nested|top level or in one directory
+two-dirs|top level or in one directory
+no-disk|package has no disk\.s2e
+petabyte|declares 1125899906842624 bytes, more than
+huge|declares 1125899906842624 bytes, more than
+garbage|corrupt package|not a package
+gzip-garbage|corrupt package
+empty|package is empty
+bad-manifest|manifest line 1 is malformed
+include-manifest|includes are not allowed"
+
+while IFS='|' read -r kind pattern; do
+	python3 "$gen" "$kind" "$h/$kind.tgz" "$outside" || { t_fail "generate $kind"; continue; }
+	n=$(commits)
+	out=$(s2e vm import "$h/$kind.tgz" "Bad-$kind" 2>&1)
+	rc=$?
+	t_is "$kind: import exits 1" "$rc" 1
+	t_ok "$kind: the message says why" grep -qE "^\[FAIL\] s2e vm import: .*($pattern)" <<<"$out" ||
+		t_diag "$out"
+	t_ok "$kind: no VM" test ! -e "$S2EDIR/vm/Bad-$kind"
+	t_is "$kind: no staging left" "$(ls -A "$S2EDIR/vm" | grep -c staging)" 0
+	t_is "$kind: no commit" "$(commits)" "$n"
+	mkdir "$h/x-$kind"
+	t_exit 1 "$kind: s2e-unpack refuses it too" s2e-unpack -C "$h/x-$kind" "$h/$kind.tgz"
+	t_is "$kind: ... and leaves nothing" "$(ls -A "$h/x-$kind")" ""
+done <<<"$cases"
+t_ok "nothing was written outside staging" test ! -e "$outside" -a ! -e "$S2EDIR/x" -a ! -e "$S2EDIR/vm/x" -a ! -e "$h/x"
+t_is "only the seed VM exists" "$(ls "$S2EDIR/vm")" "Seed"
+
+# A --max-size bound below a member's size.
+t_exit 1 "--max-size lower than a member is refused" sh -c "python3 '$gen' longer '$h/l.tgz' && s2e-unpack --check --max-size 4K '$h/l.tgz'"
+t_done
