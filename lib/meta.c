@@ -78,6 +78,7 @@ void s2e_meta_free(struct s2e_meta *meta)
 	free(meta->snaps);
 	free(meta->size_label);
 	free(meta->created);
+	free(meta->updated);
 	free(meta->origin);
 	free(meta->digest);
 	memset(meta, 0, sizeof(*meta));
@@ -99,6 +100,8 @@ static int read_entry(const git_config_entry *entry, void *payload)
 			return s2e_meta_set(&meta->size_label, value);
 		else if (!strcmp(key, "created"))
 			return s2e_meta_set(&meta->created, value);
+		else if (!strcmp(key, "updated"))
+			return s2e_meta_set(&meta->updated, value);
 		else if (!strcmp(key, "origin"))
 			return s2e_meta_set(&meta->origin, value);
 		else if (!strcmp(key, "digest"))
@@ -214,6 +217,7 @@ int s2e_meta_write(const char *path, const struct s2e_meta *meta)
 	put(out, "sizeLabel", meta->size_label);
 	put(out, "created", meta->created);
 	put(out, "origin", meta->origin);
+	put(out, "updated", meta->updated);
 	put(out, "digest", meta->digest);
 	for (size_t i = 0; i < meta->nsnaps; i++) {
 		const struct s2e_meta_snap *snap = &meta->snaps[i];

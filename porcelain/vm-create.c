@@ -38,6 +38,7 @@ static int build(struct s2e_status *st, const char *staging, const char *size_te
 	s2e_time_utc(created, sizeof(created));
 	meta.size_label = (char *)label;
 	meta.created = created;
+	meta.updated = created;
 	meta.origin = "created";
 	path = s2e_path_join(staging, S2E_VM_META);
 	rc = path ? s2e_meta_write(path, &meta) : -1;

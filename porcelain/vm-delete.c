@@ -28,13 +28,28 @@ static const char usage[] =
 	"  --s2edir DIR    use DIR instead of $S2EDIR\n"
 	"  -h, --help      show this help\n";
 
+/* Metadata for a VM made by hand, from what is on disk. */
+static int adopt(const char *root, const char *name, struct s2e_meta *meta)
+{
+	char *disk = s2e_vm_file(root, name, NULL);
+	struct stat st;
+	int rc = -1;
+
+	if (disk) {
+		meta->size = stat(disk, &st) == 0 ? (uint64_t)st.st_size : 0;
+		rc = s2e_meta_set(&meta->origin, "made by hand");
+	}
+	free(disk);
+	return rc;
+}
+
 static int delete_snapshot(const char *root, const char *name, const char *snap)
 {
 	char *file = s2e_vm_file(root, name, snap), *meta_path = NULL, *vm_path = NULL;
-	char *subject = NULL, *body = NULL;
+	char *subject = NULL, *body = NULL, now[64];
 	struct s2e_meta meta;
 	struct stat st;
-	int rc = -1, recorded = 0;
+	int rc = -1, recorded = 0, found;
 
 	memset(&meta, 0, sizeof(meta));
 	if (!file)
@@ -49,14 +64,17 @@ static int delete_snapshot(const char *root, const char *name, const char *snap)
 	}
 	meta_path = s2e_asprintf("%s/vm/%s/%s", root, name, S2E_VM_META);
 	vm_path = s2e_asprintf("vm/%s", name);
-	if (!meta_path || !vm_path || s2e_meta_read(meta_path, &meta) < 0)
+	if (!meta_path || !vm_path || (found = s2e_meta_read(meta_path, &meta)) < 0)
+		goto out;
+	if (found == 1 && adopt(root, name, &meta)) /* a VM made by hand */
 		goto out;
 	if (unlink(file)) {
 		s2e_error_errno("cannot delete snapshot file %s", s2e_q(file));
 		goto out;
 	}
 	recorded = s2e_meta_remove_snap(&meta, snap);
-	if (recorded && s2e_meta_write(meta_path, &meta))
+	s2e_time_utc(now, sizeof(now));
+	if (s2e_meta_set(&meta.updated, now) || s2e_meta_write(meta_path, &meta))
 		goto out;
 	subject = s2e_asprintf("vm delete %s:%s", name, snap);
 	body = s2e_asprintf("VM: %s\nDeleted snapshot: %s (%llu bytes)%s\n", name, snap,
