@@ -34,7 +34,7 @@ static const char usage_text[] =
     "  -q, --qemu-opt OPT       append one word to the command line (repeatable)\n"
     "      --gdb                run QEMU under gdb --args\n"
     "      --strace             run QEMU under strace -f\n"
-    "  -s, --snapshot SNAP      resume SNAP (the same as IMAGE... NAME:SNAP)\n"
+    "  -s, --snapshot SNAP      resume SNAP (for an IMAGE path; a VM takes NAME:SNAP)\n"
     "  -f, --config-file FILE   sym: S2E config (default S2EDIR/src/config/default-config.lua)\n"
     "      --expname NAME       sym: experiment name (default auto_ + local time)\n"
     "  -t, --timeout SECONDS    wrap the line in timeout(1): SIGINT after SECONDS,\n"
