@@ -116,15 +116,12 @@ int main(int argc, char **argv)
 	struct s2e_qemu_opts o = {.vnc_display = -1, .monitor_port = -1};
 	struct s2e_qemu_cmdline cmd;
 	const char *s2edir = NULL, *snap_opt = NULL;
-	const char **extra;
+	const char *extra[argc + 1];
 	size_t nextra = 0;
 	char *root = NULL, *vm = NULL, *snap = NULL, *image = NULL;
 	int c, null = 0, check = 0, verbose = 0, rc = 1;
 	long smp;
 
-	extra = calloc((size_t)argc + 1, sizeof(*extra));
-	if (!extra)
-		return fail();
 	while ((c = getopt_long(argc, argv, "+zb:m:n:q:s:f:t:vh", options, NULL)) != -1) {
 		switch (c) {
 		case 'z':
@@ -318,6 +315,5 @@ out_quiet:
 	free(vm);
 	free(snap);
 	free(image);
-	free(extra);
 	return rc;
 }
