@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #pragma GCC diagnostic ignored "-Woverride-init"
 
 #include "s2e/error.h"
+#include "s2e/experiment.h"
 #include "s2e/qemu.h"
 
 #define ROOT	"/S"
@@ -426,6 +428,108 @@ static void test_which(void **state)
 	assert_non_null(strstr(s2e_error_last(), "not an executable"));
 }
 
+/* The experiment record (lib/experiment.c), which carries the command line:
+ * awkward values survive a round trip, and git reads what we write. */
+static void test_record_round_trip(void **state)
+{
+	struct s2e_experiment e = {0}, back;
+	char *text;
+	char *args[] = {"/q",	 "-append",   "a \"quoted\" \\ back#slash; x",
+			" lead", "tab\there", "new\nline"};
+
+	(void)state;
+	e.name = "auto_2015-08-19T15:06:25.383+0200";
+	e.vm = "MyBox";
+	e.snapshot = "asdf\xc3\xb6lkj";
+	e.mode = "sym";
+	e.build = "i386:release:normal";
+	e.state = "timed-out";
+	e.duration = 1.5;
+	e.exit_status = -1;
+	e.signal = 9;
+	e.timeout = 2;
+	e.timed_out = 1;
+	e.forced = 1;
+	e.disk_changed = -1;
+	e.argv = args;
+	e.argc = 6;
+	e.cmdline = s2e_cmdline_join(args, 6);
+	assert_string_equal(e.cmdline, "/q -append 'a \"quoted\" \\ back#slash; x' ' lead' "
+				       "'tab\there' 'new\nline'");
+	text = s2e_experiment_format(&e);
+	assert_non_null(text);
+	assert_int_equal(s2e_experiment_parse(text, &back), 0);
+	assert_string_equal(back.name, e.name);
+	assert_string_equal(back.vm, "MyBox");
+	assert_string_equal(back.snapshot, e.snapshot);
+	assert_string_equal(back.state, "timed-out");
+	assert_true(back.duration == 1.5);
+	assert_int_equal(back.exit_status, -1);
+	assert_int_equal(back.signal, 9);
+	assert_int_equal(back.timed_out, 1);
+	assert_int_equal(back.forced, 1);
+	assert_int_equal(back.disk_changed, -1);
+	assert_int_equal(back.argc, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(back.argv[i], args[i]);
+	assert_string_equal(back.cmdline, e.cmdline);
+	s2e_experiment_free(&back);
+
+	/* git config reads the same values */
+	char path[] = "/tmp/s2e-test-record-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "git config -f %s --get-all qemu.arg | sed -n 3p", path);
+	FILE *p = popen(cmd, "r");
+	char line[256] = "";
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_string_equal(line, "a \"quoted\" \\ back#slash; x\n");
+	unlink(path);
+	free(text);
+	free(e.cmdline);
+}
+
+/* s2e_supervise: exit status, signals, the timeout, a program that is missing. */
+static void test_supervise(void **state)
+{
+	struct s2e_exit how;
+	char *exit3[] = {"sh", "-c", "exit 3", NULL};
+	char *hang[] = {"sleep", "30", NULL};
+	char *stubborn[] = {"sh", "-c", "trap '' INT; while :; do sleep 0.05; done", NULL};
+	char *missing[] = {"no-such-program-s2e-test", NULL};
+	char *selfkill[] = {"sh", "-c", "kill -SEGV $$", NULL};
+
+	(void)state;
+	assert_int_equal(s2e_supervise(exit3, 0, 0, &how), 0);
+	assert_int_equal(how.exit_status, 3);
+	assert_int_equal(how.timed_out, 0);
+	assert_int_equal(s2e_exit_code(&how), 3);
+
+	assert_int_equal(s2e_supervise(hang, 0.2, 5, &how), 0);
+	assert_int_equal(how.timed_out, 1);
+	assert_int_equal(how.signal, SIGINT);
+	assert_true(how.duration >= 0.2 && how.duration < 5);
+	assert_int_equal(s2e_exit_code(&how), 124);
+
+	assert_int_equal(s2e_supervise(stubborn, 0.2, 0.2, &how), 0);
+	assert_int_equal(how.timed_out, 1);
+	assert_int_equal(how.signal, SIGKILL);
+	assert_true(how.duration >= 0.4);
+
+	assert_int_equal(s2e_supervise(selfkill, 0, 0, &how), 0);
+	assert_int_equal(how.signal, SIGSEGV);
+	assert_int_equal(how.exit_status, -1);
+	assert_int_equal(s2e_exit_code(&how), 128 + SIGSEGV);
+
+	assert_int_equal(s2e_supervise(missing, 0, 0, &how), -1);
+	assert_non_null(strstr(s2e_error_last(), "no-such-program-s2e-test"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +539,8 @@ int main(void)
 	    cmocka_unit_test(test_auto_expname),
 	    cmocka_unit_test(test_parsers),
 	    cmocka_unit_test(test_which),
+	    cmocka_unit_test(test_record_round_trip),
+	    cmocka_unit_test(test_supervise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
