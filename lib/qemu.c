@@ -354,6 +354,97 @@ static void format_seconds(char *buf, size_t len, double s)
 	}
 }
 
+int s2e_qemu_option(struct s2e_qemu_opts *o, int c, const char *arg)
+{
+	unsigned long mib;
+	char *end;
+	long smp;
+
+	switch (c) {
+	case 'b':
+		if (s2e_qemu_build_parse(arg, NULL, NULL, NULL))
+			return -1;
+		o->build = arg;
+		return 1;
+	case S2E_QEMU_OPT_QEMU:
+		if (!*arg)
+			return s2e_error("--qemu needs the path of a QEMU binary");
+		o->qemu = arg;
+		return 1;
+	case S2E_QEMU_OPT_STOCK:
+		o->stock = 1;
+		return 1;
+	case S2E_QEMU_OPT_FORMAT:
+		if (strcmp(arg, "raw") && strcmp(arg, "s2e"))
+			return s2e_error("unknown format %s: expected s2e or raw", s2e_q(arg));
+		o->stock = !strcmp(arg, "raw");
+		return 1;
+	case S2E_QEMU_OPT_ACCEL:
+		return s2e_qemu_accel_parse(arg, &o->accel) ? -1 : 1;
+	case S2E_QEMU_OPT_SMP:
+		errno = 0;
+		smp = strtol(arg, &end, 10);
+		if (!isdigit((unsigned char)*arg) || *end || errno || smp < 1 || smp > 1024)
+			return s2e_error("invalid CPU count %s: expected 1 to 1024", s2e_q(arg));
+		o->smp = (unsigned)smp;
+		return 1;
+	case 'm':
+		if (s2e_qemu_memory_parse(arg, &mib))
+			return -1;
+		o->memory = arg;
+		return 1;
+	case 'n':
+		return s2e_qemu_net_parse(arg, &o->net) ? -1 : 1;
+	case S2E_QEMU_OPT_HEADLESS:
+		o->headless = 1;
+		return 1;
+	case S2E_QEMU_OPT_VNC:
+		return s2e_qemu_display_parse(arg, &o->vnc_display) ? -1 : 1;
+	case S2E_QEMU_OPT_MONITOR:
+		return s2e_qemu_port_parse(arg, &o->monitor_port) ? -1 : 1;
+	case 'q':
+		o->extra[o->nextra++] = arg;
+		return 1;
+	case S2E_QEMU_OPT_GDB:
+		o->gdb = 1;
+		return 1;
+	case S2E_QEMU_OPT_STRACE:
+		o->strace = 1;
+		return 1;
+	case 'f':
+		if (!*arg)
+			return s2e_error("--config-file needs a path");
+		o->config_file = arg;
+		return 1;
+	case S2E_QEMU_OPT_EXPNAME:
+		if (s2e_expname_check(arg))
+			return -1;
+		o->expname = arg;
+		return 1;
+	case 't':
+		return s2e_qemu_seconds_parse("timeout", arg, &o->timeout) ? -1 : 1;
+	case S2E_QEMU_OPT_KILL_AFTER:
+		return s2e_qemu_seconds_parse("--kill-after", arg, &o->kill_after) ? -1 : 1;
+	}
+	return 0;
+}
+
+int s2e_qemu_opts_check(const struct s2e_qemu_opts *o)
+{
+	if (o->mode == S2E_QEMU_SYM && o->stock)
+		return s2e_error("a stock QEMU cannot run in sym mode: sym needs S2E's QEMU");
+	if (o->accel != S2E_QEMU_ACCEL_DEFAULT && o->mode != S2E_QEMU_KVM)
+		return s2e_error("--accel applies to kvm mode only (%s mode runs without KVM)",
+				 s2e_qemu_mode_name(o->mode));
+	if (o->config_file && o->mode != S2E_QEMU_SYM)
+		return s2e_error("an S2E config file applies to sym mode only");
+	if (o->gdb && o->strace)
+		return s2e_error("--gdb and --strace cannot be used together");
+	if (o->kill_after > 0 && !(o->timeout > 0))
+		return s2e_error("--kill-after needs --timeout");
+	return 0;
+}
+
 int s2e_qemu_cmdline(const struct s2e_qemu_opts *o, struct s2e_qemu_cmdline *out)
 {
 	struct words w = {0};
@@ -373,23 +464,8 @@ int s2e_qemu_cmdline(const struct s2e_qemu_opts *o, struct s2e_qemu_cmdline *out
 		return -1;
 	if (o->snapshot && s2e_snap_name_check(o->snapshot))
 		goto out;
-	if (o->mode == S2E_QEMU_SYM && o->stock) {
-		s2e_error("a stock QEMU cannot run in sym mode: sym needs S2E's QEMU");
+	if (s2e_qemu_opts_check(o))
 		goto out;
-	}
-	if (o->accel != S2E_QEMU_ACCEL_DEFAULT && o->mode != S2E_QEMU_KVM) {
-		s2e_error("--accel applies to kvm mode only (%s mode runs without KVM)",
-			  s2e_qemu_mode_name(o->mode));
-		goto out;
-	}
-	if (o->config_file && o->mode != S2E_QEMU_SYM) {
-		s2e_error("an S2E config file applies to sym mode only");
-		goto out;
-	}
-	if (o->gdb && o->strace) {
-		s2e_error("--gdb and --strace cannot be used together");
-		goto out;
-	}
 	if (o->mode == S2E_QEMU_SYM && !ends_with(o->image, ".s2e")) {
 		s2e_error("disk image %s does not end in .s2e: S2E refuses any other name in sym "
 			  "mode, to protect the image (rename it to end in .s2e)",

@@ -46,19 +46,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_S2EDIR = 0x100,
-	OPT_QEMU,
-	OPT_STOCK,
-	OPT_ACCEL,
-	OPT_SMP,
-	OPT_HEADLESS,
-	OPT_VNC,
-	OPT_MONITOR,
-	OPT_GDB,
-	OPT_STRACE,
-	OPT_EXPNAME,
-	OPT_KILL_AFTER,
 	OPT_CHECK,
-	OPT_FORMAT,
 };
 
 static int usage(const char *fmt, const char *arg)
@@ -87,130 +75,37 @@ static int fail(void)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+	    S2E_QEMU_LONGOPTS,
 	    {"null", no_argument, NULL, 'z'},
-	    {"build", required_argument, NULL, 'b'},
-	    {"qemu", required_argument, NULL, OPT_QEMU},
-	    {"stock", no_argument, NULL, OPT_STOCK},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"accel", required_argument, NULL, OPT_ACCEL},
-	    {"smp", required_argument, NULL, OPT_SMP},
-	    {"memory", required_argument, NULL, 'm'},
-	    {"network", required_argument, NULL, 'n'},
-	    {"headless", no_argument, NULL, OPT_HEADLESS},
-	    {"vnc-display", required_argument, NULL, OPT_VNC},
-	    {"monitor-port", required_argument, NULL, OPT_MONITOR},
-	    {"qemu-opt", required_argument, NULL, 'q'},
-	    {"gdb", no_argument, NULL, OPT_GDB},
-	    {"strace", no_argument, NULL, OPT_STRACE},
 	    {"snapshot", required_argument, NULL, 's'},
-	    {"config-file", required_argument, NULL, 'f'},
-	    {"expname", required_argument, NULL, OPT_EXPNAME},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"kill-after", required_argument, NULL, OPT_KILL_AFTER},
 	    {"check", no_argument, NULL, OPT_CHECK},
 	    {"s2edir", required_argument, NULL, OPT_S2EDIR},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct s2e_qemu_opts o = {.vnc_display = -1, .monitor_port = -1};
+	const char *extra[argc + 1];
+	struct s2e_qemu_opts o = {.vnc_display = -1, .monitor_port = -1, .extra = extra};
 	struct s2e_qemu_cmdline cmd;
 	const char *s2edir = NULL, *snap_opt = NULL;
-	const char *extra[argc + 1];
-	size_t nextra = 0;
 	char *root = NULL, *vm = NULL, *snap = NULL, *image = NULL;
 	int c, null = 0, check = 0, verbose = 0, rc = 1;
-	long smp;
 
-	while ((c = getopt_long(argc, argv, "+zb:m:n:q:s:f:t:vh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+zs:vh" S2E_QEMU_SHORTOPTS, options, NULL)) != -1) {
+		switch (s2e_qemu_option(&o, c, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return bad();
+		}
 		switch (c) {
 		case 'z':
 			null = 1;
-			break;
-		case 'b':
-			if (s2e_qemu_build_parse(optarg, NULL, NULL, NULL))
-				return bad();
-			o.build = optarg;
-			break;
-		case OPT_QEMU:
-			if (!*optarg)
-				return usage("--qemu needs a path%s", "");
-			o.qemu = optarg;
-			break;
-		case OPT_STOCK:
-			o.stock = 1;
-			break;
-		case OPT_FORMAT:
-			if (!strcmp(optarg, "raw"))
-				o.stock = 1;
-			else if (!strcmp(optarg, "s2e"))
-				o.stock = 0;
-			else
-				return usage("unknown format '%s': expected s2e or raw", optarg);
-			break;
-		case OPT_ACCEL:
-			if (s2e_qemu_accel_parse(optarg, &o.accel))
-				return bad();
-			break;
-		case OPT_SMP:
-			smp = strtol(optarg, NULL, 10);
-			if (strspn(optarg, "0123456789") != strlen(optarg) || smp < 1 || smp > 1024)
-				return usage("invalid --smp '%s': expected 1 to 1024 CPUs", optarg);
-			o.smp = (unsigned)smp;
-			break;
-		case 'm': {
-			unsigned long mib;
-			if (s2e_qemu_memory_parse(optarg, &mib))
-				return bad();
-			o.memory = optarg;
-			break;
-		}
-		case 'n':
-			if (s2e_qemu_net_parse(optarg, &o.net))
-				return bad();
-			break;
-		case OPT_HEADLESS:
-			o.headless = 1;
-			break;
-		case OPT_VNC:
-			if (s2e_qemu_display_parse(optarg, &o.vnc_display))
-				return bad();
-			break;
-		case OPT_MONITOR:
-			if (s2e_qemu_port_parse(optarg, &o.monitor_port))
-				return bad();
-			break;
-		case 'q':
-			extra[nextra++] = optarg;
-			break;
-		case OPT_GDB:
-			o.gdb = 1;
-			break;
-		case OPT_STRACE:
-			o.strace = 1;
 			break;
 		case 's':
 			if (s2e_snap_name_check(optarg))
 				return bad();
 			snap_opt = optarg;
-			break;
-		case 'f':
-			if (!*optarg)
-				return usage("--config-file needs a path%s", "");
-			o.config_file = optarg;
-			break;
-		case OPT_EXPNAME:
-			if (s2e_expname_check(optarg))
-				return bad();
-			o.expname = optarg;
-			break;
-		case 't':
-			if (s2e_qemu_seconds_parse("timeout", optarg, &o.timeout))
-				return bad();
-			break;
-		case OPT_KILL_AFTER:
-			if (s2e_qemu_seconds_parse("--kill-after", optarg, &o.kill_after))
-				return bad();
 			break;
 		case OPT_CHECK:
 			check = 1;
@@ -235,13 +130,9 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "--"))
 		return usage("unexpected argument '%s' (QEMU arguments go after --)", argv[2]);
 	for (int i = 3; i < argc; i++)
-		extra[nextra++] = argv[i];
-	if (s2e_qemu_mode_parse(argv[1], &o.mode))
+		extra[o.nextra++] = argv[i];
+	if (s2e_qemu_mode_parse(argv[1], &o.mode) || s2e_qemu_opts_check(&o))
 		return bad();
-	if (o.kill_after > 0 && !(o.timeout > 0))
-		return usage("--kill-after needs --timeout%s", "");
-	if (o.config_file && o.mode != S2E_QEMU_SYM)
-		return usage("--config-file applies to sym mode only%s", "");
 	if (o.expname && o.mode != S2E_QEMU_SYM)
 		return usage("--expname applies to sym mode only%s", "");
 	if (!o.qemu) {
@@ -274,8 +165,6 @@ int main(int argc, char **argv)
 	}
 	o.root = root;
 	o.image = image;
-	o.extra = extra;
-	o.nextra = nextra;
 	if (s2e_qemu_cmdline(&o, &cmd))
 		goto out;
 	if (check && s2e_qemu_check(&o, &cmd)) {

@@ -60,59 +60,27 @@ static const char usage[] =
     "  -h, --help               show this help\n";
 
 enum {
-	OPT_QEMU = 0x100,
-	OPT_STOCK,
-	OPT_FORMAT,
-	OPT_ACCEL,
-	OPT_SMP,
-	OPT_HEADLESS,
-	OPT_VNC,
-	OPT_MONITOR,
-	OPT_GDB,
-	OPT_STRACE,
-	OPT_EXPNAME,
-	OPT_KILL_AFTER,
-	OPT_FORCE,
+	OPT_FORCE = 0x100,
 	OPT_DRY_RUN,
 };
 
 static const struct option options[] = {
-    {"build", required_argument, NULL, 'b'},
-    {"qemu", required_argument, NULL, OPT_QEMU},
-    {"stock", no_argument, NULL, OPT_STOCK},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"accel", required_argument, NULL, OPT_ACCEL},
-    {"smp", required_argument, NULL, OPT_SMP},
-    {"memory", required_argument, NULL, 'm'},
-    {"network", required_argument, NULL, 'n'},
-    {"headless", no_argument, NULL, OPT_HEADLESS},
-    {"vnc-display", required_argument, NULL, OPT_VNC},
-    {"monitor-port", required_argument, NULL, OPT_MONITOR},
-    {"qemu-opt", required_argument, NULL, 'q'},
-    {"gdb", no_argument, NULL, OPT_GDB},
-    {"strace", no_argument, NULL, OPT_STRACE},
-    {"config-file", required_argument, NULL, 'f'},
-    {"timeout", required_argument, NULL, 't'},
-    {"kill-after", required_argument, NULL, OPT_KILL_AFTER},
-    {"expname", required_argument, NULL, OPT_EXPNAME},
+    S2E_QEMU_LONGOPTS,
     {"force", no_argument, NULL, OPT_FORCE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help", no_argument, NULL, 'h'},
     S2EDIR_LONGOPT,
     {NULL, 0, NULL, 0},
 };
-static const char short_options[] = "b:m:n:q:f:t:h";
+static const char short_options[] = "h" S2E_QEMU_SHORTOPTS;
 
 struct run {
 	/* what the user asked */
-	const char *s2edir, *ref, *mode_text, *build, *qemu, *format, *accel, *smp, *memory, *net;
-	const char *vnc, *monitor, *config, *expname_opt;
-	const char **qemu_opts;
-	size_t nqemu_opts;
-	char **extra;
-	size_t nextra;
-	int stock, headless, gdb, strace, force, dry_run;
-	double timeout, kill_after;
+	const char *s2edir, *ref, *mode_text;
+	struct s2e_qemu_opts o; /* checked here, then given to s2e-qemu-cmdline */
+	char **pass;		/* those options, as words for s2e-qemu-cmdline */
+	size_t npass;
+	int force, dry_run;
 	enum s2e_qemu_mode mode;
 	/* what it resolves to */
 	char *root, *vm, *snap, *image, *expname, *config_path;
@@ -158,111 +126,44 @@ static int bad_value(void)
 	return 2;
 }
 
+/* Options that s2e-qemu-cmdline gets as they were given: all the shared ones
+ * but the timeout (enforced here, to record it) and the experiment name
+ * (given for sym mode only). */
+static int pass_on(struct run *r, int c, const char *arg)
+{
+	if (c == 't' || c == S2E_QEMU_OPT_KILL_AFTER || c == S2E_QEMU_OPT_EXPNAME)
+		return 0;
+	for (const struct option *o = options; o->name; o++) {
+		if (o->val != c)
+			continue;
+		char *flag = s2e_asprintf("--%s", o->name);
+		int rc = !flag || s2e_strv_push(&r->pass, &r->npass, flag) ||
+			 (arg && s2e_strv_push(&r->pass, &r->npass, arg));
+		free(flag);
+		return rc ? -1 : 0;
+	}
+	return 0;
+}
+
 static int parse(struct run *r, int argc, char **argv)
 {
 	int c, end = find_dashdash(argc, argv);
-	long smp;
 
-	r->qemu_opts = calloc((size_t)argc + 1, sizeof(*r->qemu_opts));
-	if (!r->qemu_opts)
+	r->o.vnc_display = r->o.monitor_port = -1;
+	r->o.extra = calloc((size_t)argc + 1, sizeof(*r->o.extra));
+	if (!r->o.extra)
 		return s2e_error("out of memory"), fail("vm run");
-	for (int i = end + 1; i < argc; i++)
-		if (s2e_strv_push(&r->extra, &r->nextra, argv[i]))
-			return fail("vm run");
 	/* Options may follow NAME and MODE (getopt permutes), as in the seed. */
 	while ((c = getopt_long(end, argv, short_options, options, NULL)) != -1) {
+		switch (s2e_qemu_option(&r->o, c, optarg)) {
+		case 1:
+			if (pass_on(r, c, optarg))
+				return fail("vm run");
+			continue;
+		case -1:
+			return bad_value();
+		}
 		switch (c) {
-		case 'b':
-			if (s2e_qemu_build_parse(optarg, NULL, NULL, NULL))
-				return bad_value();
-			r->build = optarg;
-			break;
-		case OPT_QEMU:
-			if (!*optarg)
-				return usage_error(usage, "--qemu needs a path");
-			r->qemu = optarg;
-			break;
-		case OPT_STOCK:
-			r->stock = 1;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "raw") && strcmp(optarg, "s2e"))
-				return usage_error(
-				    usage, "unknown format '%s': expected s2e or raw", optarg);
-			r->stock = !strcmp(optarg, "raw");
-			break;
-		case OPT_ACCEL: {
-			enum s2e_qemu_accel a;
-			if (s2e_qemu_accel_parse(optarg, &a))
-				return bad_value();
-			r->accel = optarg;
-			break;
-		}
-		case OPT_SMP:
-			smp = strtol(optarg, NULL, 10);
-			if (strspn(optarg, "0123456789") != strlen(optarg) || smp < 1 || smp > 1024)
-				return usage_error(usage, "invalid --smp '%s': expected 1 to 1024",
-						   optarg);
-			r->smp = optarg;
-			break;
-		case 'm': {
-			unsigned long mib;
-			if (s2e_qemu_memory_parse(optarg, &mib))
-				return bad_value();
-			r->memory = optarg;
-			break;
-		}
-		case 'n': {
-			enum s2e_qemu_net n;
-			if (s2e_qemu_net_parse(optarg, &n))
-				return bad_value();
-			r->net = optarg;
-			break;
-		}
-		case OPT_HEADLESS:
-			r->headless = 1;
-			break;
-		case OPT_VNC: {
-			int d;
-			if (s2e_qemu_display_parse(optarg, &d))
-				return bad_value();
-			r->vnc = optarg;
-			break;
-		}
-		case OPT_MONITOR: {
-			int p;
-			if (s2e_qemu_port_parse(optarg, &p))
-				return bad_value();
-			r->monitor = optarg;
-			break;
-		}
-		case 'q':
-			r->qemu_opts[r->nqemu_opts++] = optarg;
-			break;
-		case OPT_GDB:
-			r->gdb = 1;
-			break;
-		case OPT_STRACE:
-			r->strace = 1;
-			break;
-		case 'f':
-			if (!*optarg)
-				return usage_error(usage, "--config-file needs a path");
-			r->config = optarg;
-			break;
-		case 't':
-			if (s2e_qemu_seconds_parse("timeout", optarg, &r->timeout))
-				return bad_value();
-			break;
-		case OPT_KILL_AFTER:
-			if (s2e_qemu_seconds_parse("--kill-after", optarg, &r->kill_after))
-				return bad_value();
-			break;
-		case OPT_EXPNAME:
-			if (s2e_expname_check(optarg))
-				return bad_value();
-			r->expname_opt = optarg;
-			break;
 		case OPT_FORCE:
 			r->force = 1;
 			break;
@@ -282,25 +183,24 @@ static int parse(struct run *r, int argc, char **argv)
 		return usage_error(usage, "'vm run' takes NAME[:SNAP] and MODE");
 	r->ref = argv[optind];
 	r->mode_text = argv[optind + 1];
+	/* Words after -- go to QEMU after the -q ones. */
+	for (int i = end + 1; i < argc; i++) {
+		if (s2e_strv_push(&r->pass, &r->npass, "--qemu-opt") ||
+		    s2e_strv_push(&r->pass, &r->npass, argv[i]))
+			return fail("vm run");
+	}
 	if (s2e_qemu_mode_parse(r->mode_text, &r->mode))
 		return bad_value();
-	if (r->config && r->mode != S2E_QEMU_SYM)
-		return usage_error(usage, "--config-file applies to sym mode only");
-	if (r->kill_after > 0 && !(r->timeout > 0))
-		return usage_error(usage, "--kill-after needs --timeout");
-	if (r->gdb && r->strace)
-		return usage_error(usage, "--gdb and --strace cannot be used together");
-	if (r->accel && r->mode != S2E_QEMU_KVM)
-		return usage_error(usage, "--accel applies to kvm mode only");
-	if (r->stock && r->mode == S2E_QEMU_SYM)
-		return usage_error(usage, "--stock cannot run sym mode: sym needs S2E's QEMU");
+	r->o.mode = r->mode;
+	if (s2e_qemu_opts_check(&r->o))
+		return bad_value();
 	return 0;
 }
 
 /* Ask s2e-qemu-cmdline for the words, NUL-separated. */
 static int get_cmdline(struct run *r, int check)
 {
-	const char *argv[64 + 2 * 64];
+	const char **argv = calloc(r->npass + 16, sizeof(*argv));
 	size_t n = 0;
 	struct s2e_child child;
 	int pfd[2];
@@ -308,55 +208,31 @@ static int get_cmdline(struct run *r, int check)
 	size_t len = 0, cap = 0;
 	int rc;
 
-	if (r->nqemu_opts + r->nextra > 64)
-		return s2e_error("too many QEMU options (at most 64)");
+	if (!argv)
+		return s2e_error("out of memory");
 	argv[n++] = "s2e-qemu-cmdline";
 	argv[n++] = "-z";
 	argv[n++] = "--s2edir";
 	argv[n++] = r->root;
 	if (check)
 		argv[n++] = "--check";
-#define OPT(flag, val)                                                                             \
-	do {                                                                                       \
-		if (val) {                                                                         \
-			argv[n++] = flag;                                                          \
-			argv[n++] = val;                                                           \
-		}                                                                                  \
-	} while (0)
-	OPT("--build", r->build);
-	OPT("--qemu", r->qemu);
-	if (r->stock)
-		argv[n++] = "--stock";
-	OPT("--accel", r->accel);
-	OPT("--smp", r->smp);
-	OPT("--memory", r->memory);
-	OPT("--network", r->net);
-	if (r->headless)
-		argv[n++] = "--headless";
-	OPT("--vnc-display", r->vnc);
-	OPT("--monitor-port", r->monitor);
-	if (r->gdb)
-		argv[n++] = "--gdb";
-	if (r->strace)
-		argv[n++] = "--strace";
-	OPT("--config-file", r->config);
-	if (r->mode == S2E_QEMU_SYM)
-		OPT("--expname", r->expname);
-	for (size_t i = 0; i < r->nqemu_opts; i++)
-		OPT("--qemu-opt", r->qemu_opts[i]);
-#undef OPT
+	if (r->mode == S2E_QEMU_SYM) {
+		argv[n++] = "--expname";
+		argv[n++] = r->expname;
+	}
+	for (size_t i = 0; i < r->npass; i++)
+		argv[n++] = r->pass[i];
 	argv[n++] = r->ref;
 	argv[n++] = r->mode_text;
-	if (r->nextra) {
-		argv[n++] = "--";
-		for (size_t i = 0; i < r->nextra; i++)
-			argv[n++] = r->extra[i];
-	}
 	argv[n] = NULL;
 
-	if (pipe(pfd))
+	if (pipe(pfd)) {
+		free(argv);
 		return s2e_error_errno("cannot run s2e-qemu-cmdline");
-	if (s2e_spawn(argv, -1, pfd[1], S2E_RUN_CAPTURE_STDERR, &child)) {
+	}
+	rc = s2e_spawn(argv, -1, pfd[1], S2E_RUN_CAPTURE_STDERR, &child);
+	free(argv);
+	if (rc) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
@@ -799,10 +675,10 @@ static int run_real(struct run *r)
 	ref = ref_text(r);
 	if (!ref || s2e_meta_set(&e.name, r->expname) || s2e_meta_set(&e.vm, r->vm) ||
 	    s2e_meta_set(&e.snapshot, r->snap) || s2e_meta_set(&e.mode, r->mode_text) ||
-	    s2e_meta_set(&e.build, r->build ? r->build : S2E_QEMU_DEFAULT_BUILD) ||
+	    s2e_meta_set(&e.build, r->o.build ? r->o.build : S2E_QEMU_DEFAULT_BUILD) ||
 	    s2e_meta_set(&e.image, r->image) || s2e_meta_set(&e.state, "running"))
 		goto fail;
-	e.timeout = r->timeout;
+	e.timeout = r->o.timeout;
 	e.cmdline = s2e_cmdline_join(r->words, r->nwords);
 	if (!e.cmdline)
 		goto fail;
@@ -878,7 +754,7 @@ static int run_real(struct run *r)
 
 	/* QEMU runs without the lock: other commands go on meanwhile. */
 	print_cmdline(r);
-	started_ok = s2e_supervise(r->words, r->timeout, r->kill_after, &how) == 0;
+	started_ok = s2e_supervise(r->words, r->o.timeout, r->o.kill_after, &how) == 0;
 	if (!started_ok) {
 		s2e_meta_set(&e.error, s2e_error_last());
 		s2e_meta_set(&e.state, "failed");
@@ -1004,15 +880,15 @@ int cmd_vm_run(int argc, char **argv)
 		}
 		r.image = s2e_vm_file(r.root, r.vm, NULL);
 	}
-	if (r.expname_opt) {
-		r.expname = s2e_strdup(r.expname_opt);
+	if (r.o.expname) {
+		r.expname = s2e_strdup(r.o.expname);
 	} else {
 		s2e_expname_auto(expname, sizeof(expname));
 		r.expname = s2e_strdup(expname);
 	}
 	if (r.mode == S2E_QEMU_SYM)
-		r.config_path = r.config ? s2e_strdup(r.config)
-					 : s2e_path_join(r.root, S2E_QEMU_DEFAULT_CONFIG);
+		r.config_path = r.o.config_file ? s2e_strdup(r.o.config_file)
+						: s2e_path_join(r.root, S2E_QEMU_DEFAULT_CONFIG);
 	if (!r.image || !r.expname || (r.mode == S2E_QEMU_SYM && !r.config_path)) {
 		rc = fail("vm run");
 		goto out;
@@ -1029,10 +905,10 @@ int cmd_vm_run(int argc, char **argv)
 	}
 	rc = run_real(&r);
 out:
-	free(r.qemu_opts);
-	for (size_t i = 0; i < r.nextra; i++)
-		free(r.extra[i]);
-	free(r.extra);
+	free(r.o.extra);
+	for (size_t i = 0; i < r.npass; i++)
+		free(r.pass[i]);
+	free(r.pass);
 	for (size_t i = 0; i < r.nwords; i++)
 		free(r.words[i]);
 	free(r.words);

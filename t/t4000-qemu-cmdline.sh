@@ -75,7 +75,7 @@ bad "--config-file outside sym mode" "sym mode only" -f x.lua Debian kvm
 t_exit 1 "sym on an image not ending in .s2e" s2e-qemu-cmdline /tmp/disk.raw sym
 t_is "... says why" "$(s2e-qemu-cmdline /tmp/disk.raw sym 2>&1)" \
 	"s2e-qemu-cmdline: disk image '/tmp/disk.raw' does not end in .s2e: S2E refuses any other name in sym mode, to protect the image (rename it to end in .s2e)"
-t_exit 1 "--stock in sym mode" s2e-qemu-cmdline --stock Debian sym
+t_exit 2 "--stock in sym mode" s2e-qemu-cmdline --stock Debian sym
 t_exit 2 "no mode" s2e-qemu-cmdline Debian
 
 # --check: what a real run needs.

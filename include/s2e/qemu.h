@@ -51,18 +51,18 @@ struct s2e_qemu_opts {
 	const char *memory;   /* as typed ("512", "512M", "2G"), NULL: QEMU's default */
 	enum s2e_qemu_net net;
 	enum s2e_qemu_accel accel;
-	int stock;		  /* a stock QEMU: format=raw instead of format=s2e */
-	unsigned smp;		  /* kvm: 0 means the number of online CPUs */
-	int headless;		  /* VNC and the monitor on TCP */
-	int vnc_display;	  /* -1: default (with headless) or none */
-	int monitor_port;	  /* -1: default (with headless) or none */
-	int gdb;		  /* run QEMU under gdb --args */
-	int strace;		  /* run QEMU under strace -f */
-	const char *config_file;  /* sym; NULL: S2EDIR/src/config/default-config.lua */
-	const char *expname;	  /* sym; NULL: auto_ + local time */
-	double timeout;		  /* >0: wrap in timeout(1) (plumbing only) */
-	double kill_after;	  /* grace before SIGKILL with timeout; <=0: 10 s */
-	const char *const *extra; /* words appended verbatim (-q OPT, after --) */
+	int stock;		 /* a stock QEMU: format=raw instead of format=s2e */
+	unsigned smp;		 /* kvm: 0 means the number of online CPUs */
+	int headless;		 /* VNC and the monitor on TCP */
+	int vnc_display;	 /* -1: default (with headless) or none */
+	int monitor_port;	 /* -1: default (with headless) or none */
+	int gdb;		 /* run QEMU under gdb --args */
+	int strace;		 /* run QEMU under strace -f */
+	const char *config_file; /* sym; NULL: S2EDIR/src/config/default-config.lua */
+	const char *expname;	 /* sym; NULL: auto_ + local time */
+	double timeout;		 /* >0: wrap in timeout(1) (plumbing only) */
+	double kill_after;	 /* grace before SIGKILL with timeout; <=0: 10 s */
+	const char **extra;	 /* words appended verbatim (-q OPT, after --) */
 	size_t nextra;
 };
 
@@ -96,6 +96,54 @@ int s2e_qemu_seconds_parse(const char *what, const char *text, double *seconds);
 int s2e_expname_check(const char *name);
 /* "auto_" + local time "YYYY-MM-DDTHH:MM:SS.mmm+hhmm". */
 void s2e_expname_auto(char *buf, size_t len);
+
+/* The options that s2e-qemu-cmdline and `s2e vm run` share (SPEC §6), for
+ * their getopt_long tables: S2E_QEMU_LONGOPTS goes into the option array,
+ * S2E_QEMU_SHORTOPTS into the optstring. */
+enum {
+	S2E_QEMU_OPT_QEMU = 0x200,
+	S2E_QEMU_OPT_STOCK,
+	S2E_QEMU_OPT_FORMAT,
+	S2E_QEMU_OPT_ACCEL,
+	S2E_QEMU_OPT_SMP,
+	S2E_QEMU_OPT_HEADLESS,
+	S2E_QEMU_OPT_VNC,
+	S2E_QEMU_OPT_MONITOR,
+	S2E_QEMU_OPT_GDB,
+	S2E_QEMU_OPT_STRACE,
+	S2E_QEMU_OPT_EXPNAME,
+	S2E_QEMU_OPT_KILL_AFTER,
+};
+#define S2E_QEMU_SHORTOPTS "b:m:n:q:f:t:"
+#define S2E_QEMU_LONGOPTS                                                                          \
+	{"build", required_argument, NULL, 'b'},                                                   \
+	    {"qemu", required_argument, NULL, S2E_QEMU_OPT_QEMU},                                  \
+	    {"stock", no_argument, NULL, S2E_QEMU_OPT_STOCK},                                      \
+	    {"format", required_argument, NULL, S2E_QEMU_OPT_FORMAT},                              \
+	    {"accel", required_argument, NULL, S2E_QEMU_OPT_ACCEL},                                \
+	    {"smp", required_argument, NULL, S2E_QEMU_OPT_SMP},                                    \
+	    {"memory", required_argument, NULL, 'm'}, {"network", required_argument, NULL, 'n'},   \
+	    {"headless", no_argument, NULL, S2E_QEMU_OPT_HEADLESS},                                \
+	    {"vnc-display", required_argument, NULL, S2E_QEMU_OPT_VNC},                            \
+	    {"monitor-port", required_argument, NULL, S2E_QEMU_OPT_MONITOR},                       \
+	    {"qemu-opt", required_argument, NULL, 'q'},                                            \
+	    {"gdb", no_argument, NULL, S2E_QEMU_OPT_GDB},                                          \
+	    {"strace", no_argument, NULL, S2E_QEMU_OPT_STRACE},                                    \
+	    {"config-file", required_argument, NULL, 'f'},                                         \
+	    {"expname", required_argument, NULL, S2E_QEMU_OPT_EXPNAME},                            \
+	    {"timeout", required_argument, NULL, 't'},                                             \
+	{                                                                                          \
+		"kill-after", required_argument, NULL, S2E_QEMU_OPT_KILL_AFTER                     \
+	}
+
+/* Apply one option, as getopt_long returned it (c, and its value arg), to o.
+ * 1: applied; 0: not one of these options; -1: a bad value (error set).
+ * -q words are appended to o->extra, which must have room for them. */
+int s2e_qemu_option(struct s2e_qemu_opts *o, int c, const char *arg);
+/* The combinations that make no sense (a stock QEMU in sym mode, --accel
+ * outside kvm mode, a config file outside sym mode, --gdb with --strace,
+ * --kill-after without --timeout). */
+int s2e_qemu_opts_check(const struct s2e_qemu_opts *o);
 
 /* Build the command line.  When opts->qemu is NULL the binary is the build's
  * (ARCH-s2e-softmmu for sym, ARCH-softmmu otherwise), or with stock the bare

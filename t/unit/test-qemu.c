@@ -138,7 +138,7 @@ static const struct row rows[] = {
      BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net none -monitor "
 	 "tcp:127.0.0.1:1234,server=on,wait=off"},
     {"--qemu-opt words go last",
-     {BASE, .mode = S2E_QEMU_SYM, .extra = two_opts, .nextra = 2},
+     {BASE, .mode = S2E_QEMU_SYM, .extra = (const char **)two_opts, .nextra = 2},
      BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
 	     "nic,model=pcnet -net user" SYM_TAIL " -nographic -serial"},
     {"--gdb wraps QEMU in gdb --args",
