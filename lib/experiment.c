@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,77 +237,70 @@ static int is_true(const char *v)
 	       !strcmp(v, "1");
 }
 
+/* Where each key of a record goes. */
+enum kind { STR, STRV, INT, SECONDS, BOOL };
+#define F(field) offsetof(struct s2e_experiment, field)
+static const struct {
+	const char *section, *key;
+	enum kind kind;
+	size_t off, count; /* count: the size_t of a STRV */
+} fields[] = {
+    {"experiment", "name", STR, F(name), 0},
+    {"experiment", "vm", STR, F(vm), 0},
+    {"experiment", "snapshot", STR, F(snapshot), 0},
+    {"experiment", "mode", STR, F(mode), 0},
+    {"experiment", "build", STR, F(build), 0},
+    {"experiment", "image", STR, F(image), 0},
+    {"experiment", "state", STR, F(state), 0},
+    {"experiment", "started", STR, F(started), 0},
+    {"experiment", "ended", STR, F(ended), 0},
+    {"experiment", "duration", SECONDS, F(duration), 0},
+    {"experiment", "exitStatus", INT, F(exit_status), 0},
+    {"experiment", "signal", INT, F(signal), 0},
+    {"experiment", "timeout", SECONDS, F(timeout), 0},
+    {"experiment", "timedOut", BOOL, F(timed_out), 0},
+    {"experiment", "forced", BOOL, F(forced), 0},
+    {"experiment", "outputDir", STR, F(output_dir), 0},
+    {"experiment", "configFile", STR, F(config_file), 0},
+    {"experiment", "error", STR, F(error), 0},
+    {"qemu", "binary", STR, F(binary), 0},
+    {"qemu", "commandLine", STR, F(cmdline), 0},
+    {"qemu", "arg", STRV, F(argv), F(argc)},
+    {"disk", "before", STR, F(disk_before), 0},
+    {"disk", "after", STR, F(disk_after), 0},
+    {"disk", "changed", BOOL, F(disk_changed), 0},
+    {"snapshot", "digest", STR, F(snapshot_digest), 0},
+    {"snapshot", "recordedDisk", STR, F(snapshot_disk), 0},
+    {"snapshots", "added", STRV, F(snaps_added), F(nadded)},
+    {"snapshots", "removed", STRV, F(snaps_removed), F(nremoved)},
+    {"snapshots", "retaken", STRV, F(snaps_retaken), F(nretaken)},
+};
+#undef F
+
 static int assign(struct s2e_experiment *e, const char *section, const char *key, const char *v)
 {
-	if (!strcasecmp(section, "experiment")) {
-		static const struct {
-			const char *key;
-			size_t off;
-		} strings[] = {
-		    {"name", offsetof(struct s2e_experiment, name)},
-		    {"vm", offsetof(struct s2e_experiment, vm)},
-		    {"snapshot", offsetof(struct s2e_experiment, snapshot)},
-		    {"mode", offsetof(struct s2e_experiment, mode)},
-		    {"build", offsetof(struct s2e_experiment, build)},
-		    {"image", offsetof(struct s2e_experiment, image)},
-		    {"state", offsetof(struct s2e_experiment, state)},
-		    {"started", offsetof(struct s2e_experiment, started)},
-		    {"ended", offsetof(struct s2e_experiment, ended)},
-		    {"outputDir", offsetof(struct s2e_experiment, output_dir)},
-		    {"configFile", offsetof(struct s2e_experiment, config_file)},
-		    {"error", offsetof(struct s2e_experiment, error)},
-		};
-		for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-			if (!strcasecmp(key, strings[i].key))
-				return set((char **)((char *)e + strings[i].off), v);
-		if (!strcasecmp(key, "duration"))
-			e->duration = strtod(v, NULL);
-		else if (!strcasecmp(key, "exitStatus"))
-			e->exit_status = atoi(v);
-		else if (!strcasecmp(key, "signal"))
-			e->signal = atoi(v);
-		else if (!strcasecmp(key, "timeout"))
-			e->timeout = strtod(v, NULL);
-		else if (!strcasecmp(key, "timedOut"))
-			e->timed_out = is_true(v);
-		else if (!strcasecmp(key, "forced"))
-			e->forced = is_true(v);
-		return 0;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char *at = (char *)e + fields[i].off;
+		if (strcasecmp(section, fields[i].section) || strcasecmp(key, fields[i].key))
+			continue;
+		switch (fields[i].kind) {
+		case STR:
+			return set((char **)at, v);
+		case STRV:
+			return s2e_strv_push((char ***)at, (size_t *)((char *)e + fields[i].count),
+					     v);
+		case INT:
+			*(int *)at = atoi(v);
+			return 0;
+		case SECONDS:
+			*(double *)at = strtod(v, NULL);
+			return 0;
+		case BOOL:
+			*(int *)at = is_true(v);
+			return 0;
+		}
 	}
-	if (!strcasecmp(section, "qemu")) {
-		if (!strcasecmp(key, "binary"))
-			return set(&e->binary, v);
-		if (!strcasecmp(key, "commandLine"))
-			return set(&e->cmdline, v);
-		if (!strcasecmp(key, "arg"))
-			return s2e_strv_push(&e->argv, &e->argc, v);
-		return 0;
-	}
-	if (!strcasecmp(section, "disk")) {
-		if (!strcasecmp(key, "before"))
-			return set(&e->disk_before, v);
-		if (!strcasecmp(key, "after"))
-			return set(&e->disk_after, v);
-		if (!strcasecmp(key, "changed"))
-			e->disk_changed = is_true(v);
-		return 0;
-	}
-	if (!strcasecmp(section, "snapshot")) {
-		if (!strcasecmp(key, "digest"))
-			return set(&e->snapshot_digest, v);
-		if (!strcasecmp(key, "recordedDisk"))
-			return set(&e->snapshot_disk, v);
-		return 0;
-	}
-	if (!strcasecmp(section, "snapshots")) {
-		if (!strcasecmp(key, "added"))
-			return s2e_strv_push(&e->snaps_added, &e->nadded, v);
-		if (!strcasecmp(key, "removed"))
-			return s2e_strv_push(&e->snaps_removed, &e->nremoved, v);
-		if (!strcasecmp(key, "retaken"))
-			return s2e_strv_push(&e->snaps_retaken, &e->nretaken, v);
-	}
-	return 0;
+	return 0; /* a key of a newer version: ignored */
 }
 
 int s2e_experiment_parse(const char *text, struct s2e_experiment *e)
@@ -374,22 +368,18 @@ int s2e_experiment_read(const char *path, struct s2e_experiment *e)
 
 void s2e_experiment_free(struct s2e_experiment *e)
 {
-	char **fields[] = {&e->name,	      &e->vm,	       &e->snapshot,	&e->mode,
-			   &e->build,	      &e->image,       &e->state,	&e->started,
-			   &e->ended,	      &e->output_dir,  &e->config_file, &e->binary,
-			   &e->cmdline,	      &e->disk_before, &e->disk_after,	&e->snapshot_digest,
-			   &e->snapshot_disk, &e->error};
-
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		free(*fields[i]);
-		*fields[i] = NULL;
+		char *at = (char *)e + fields[i].off;
+		if (fields[i].kind == STR) {
+			free(*(char **)at);
+			*(char **)at = NULL;
+		} else if (fields[i].kind == STRV) {
+			size_t *n = (size_t *)((char *)e + fields[i].count);
+			strv_free(*(char ***)at, *n);
+			*(char ***)at = NULL;
+			*n = 0;
+		}
 	}
-	strv_free(e->argv, e->argc);
-	strv_free(e->snaps_added, e->nadded);
-	strv_free(e->snaps_removed, e->nremoved);
-	strv_free(e->snaps_retaken, e->nretaken);
-	e->argv = e->snaps_added = e->snaps_removed = e->snaps_retaken = NULL;
-	e->argc = e->nadded = e->nremoved = e->nretaken = 0;
 }
 
 /* The process being supervised, for the forwarding handler. */

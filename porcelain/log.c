@@ -40,6 +40,17 @@ static void json_str(const char *key, const char *value, int comma)
 		fputs("null", stdout);
 }
 
+static void json_strv(const char *key, char *const *v, size_t n)
+{
+	printf(", \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", stdout);
+		s2e_json_string(stdout, v[i]);
+	}
+	fputs("]", stdout);
+}
+
 static void json_experiment(const struct s2e_experiment *x)
 {
 	fputs("{", stdout);
@@ -73,19 +84,10 @@ static void json_experiment(const struct s2e_experiment *x)
 		printf(", \"diskChanged\": %s", x->disk_changed ? "true" : "false");
 	json_str("snapshotDigest", x->snapshot_digest, 1);
 	json_str("snapshotRecordedDisk", x->snapshot_disk, 1);
-	fputs(", \"snapshotsAdded\": [", stdout);
-	for (size_t i = 0; i < x->nadded; i++) {
-		if (i)
-			fputs(", ", stdout);
-		s2e_json_string(stdout, x->snaps_added[i]);
-	}
-	fputs("], \"snapshotsRemoved\": [", stdout);
-	for (size_t i = 0; i < x->nremoved; i++) {
-		if (i)
-			fputs(", ", stdout);
-		s2e_json_string(stdout, x->snaps_removed[i]);
-	}
-	fputs("]}", stdout);
+	json_strv("snapshotsAdded", x->snaps_added, x->nadded);
+	json_strv("snapshotsRemoved", x->snaps_removed, x->nremoved);
+	json_strv("snapshotsRetaken", x->snaps_retaken, x->nretaken);
+	fputs("}", stdout);
 }
 
 static int show(const struct s2e_log_entry *e, void *ctx)
@@ -119,13 +121,8 @@ static int show(const struct s2e_log_entry *e, void *ctx)
 	json_str("date", iso, 1);
 	json_str("subject", e->subject, 1);
 	json_str("body", e->body, 1);
-	fputs(", \"vms\": [", stdout);
-	for (size_t i = 0; i < e->nvms; i++) {
-		if (i)
-			fputs(", ", stdout);
-		s2e_json_string(stdout, e->vms[i]);
-	}
-	fputs("], \"experiments\": [", stdout);
+	json_strv("vms", e->vms, e->nvms);
+	fputs(", \"experiments\": [", stdout);
 	for (size_t i = 0; i < e->nexperiments; i++) {
 		if (i)
 			fputs(", ", stdout);
