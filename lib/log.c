@@ -7,6 +7,7 @@
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
+#include "s2e/history.h"
 #include "s2e/log.h"
 
 static int git_fail(const char *what)
@@ -220,7 +221,7 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 
 	if (!filter)
 		filter = &none;
-	git_libgit2_init();
+	s2e_git_init();
 	err = git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (err == GIT_ENOTFOUND) {
 		rc = 1;
@@ -265,7 +266,6 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 out:
 	git_revwalk_free(walk);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return rc;
 }
 
