@@ -680,6 +680,10 @@ int s2e_qemu_check(const struct s2e_qemu_opts *o, const struct s2e_qemu_cmdline 
 		}
 		free(snap);
 	}
+	if (o->mode == S2E_QEMU_KVM && o->accel != S2E_QEMU_ACCEL_TCG &&
+	    access("/dev/kvm", R_OK | W_OK))
+		return s2e_error_errno("KVM is not available (use --accel=tcg for software "
+				       "emulation): /dev/kvm");
 	p = s2e_which(cmd->binary);
 	if (!p)
 		return s2e_error_prefix("QEMU binary");

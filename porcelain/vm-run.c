@@ -685,17 +685,9 @@ static int run_real(struct run *r)
 	for (size_t i = 0; i < r->nwords; i++)
 		if (s2e_strv_push(&e.argv, &e.argc, r->words[i]))
 			goto fail;
-	if (!strcmp(r->words[0], "timeout") || !strcmp(r->words[0], "gdb") ||
-	    !strcmp(r->words[0], "strace")) {
-		/* the binary is the first word that is a path or a qemu-* name */
-		for (size_t i = 0; i < r->nwords; i++)
-			if (strchr(r->words[i], '/') || !strncmp(r->words[i], "qemu", 4)) {
-				s2e_meta_set(&e.binary, r->words[i]);
-				break;
-			}
-	} else {
-		s2e_meta_set(&e.binary, r->words[0]);
-	}
+	/* gdb --args QEMU / strace -f QEMU: the only wrappers given to the plumbing */
+	if (s2e_meta_set(&e.binary, r->words[r->nwords > 2 && (r->o.gdb || r->o.strace) ? 2 : 0]))
+		goto fail;
 	if (r->mode == S2E_QEMU_SYM) {
 		outdir = s2e_asprintf("%s/" S2E_EXPDATA_DIR "/%s", r->root, r->expname);
 		if (!outdir || s2e_meta_set(&e.output_dir, outdir) ||

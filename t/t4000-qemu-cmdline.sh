@@ -87,6 +87,14 @@ t_is "--check: a missing QEMU binary is named" \
 	"$(s2e-qemu-cmdline --check "$T_TMP/img/disk.s2e" prep 2>&1)" \
 	"s2e-qemu-cmdline: QEMU binary: cannot run '$S2EDIR/build/i386-release-normal/qemu/i386-softmmu/qemu-system-i386': No such file or directory"
 t_ok "--check: all there" s2e-qemu-cmdline --check --qemu /bin/true "$T_TMP/img/disk.s2e" prep
+if [ -e /dev/kvm ]; then
+	t_ok "--check: kvm mode with /dev/kvm" s2e-qemu-cmdline --check --qemu /bin/true "$T_TMP/img/disk.s2e" kvm
+else
+	t_is "--check: kvm mode without /dev/kvm says to use --accel=tcg" \
+		"$(s2e-qemu-cmdline --check --qemu /bin/true "$T_TMP/img/disk.s2e" kvm 2>&1)" \
+		"s2e-qemu-cmdline: KVM is not available (use --accel=tcg for software emulation): /dev/kvm: No such file or directory"
+fi
+t_ok "--check: kvm mode with --accel=tcg needs no /dev/kvm" s2e-qemu-cmdline --check --accel=tcg --qemu /bin/true "$T_TMP/img/disk.s2e" kvm
 t_exit 1 "--check: a QEMU that is not executable" s2e-qemu-cmdline --check --qemu /etc/passwd "$T_TMP/img/disk.s2e" prep
 
 t_done

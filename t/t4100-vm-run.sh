@@ -167,7 +167,7 @@ t_is "a snapshot made by hand (no digest recorded) runs" "$?" 0
 t_ok "... with a warning that says so" bash -c "printf '%s' \"\$1\" | grep -q '^\[WARN\] snapshot .byhand. of VM .Box. has no recorded disk digest'" _ "$out"
 
 t_exit 0 "a kvm run that writes the disk and removes a snapshot" \
-	env FAKE_QEMU_WRITE=hello FAKE_QEMU_DELVM=byhand s2e vm run --qemu "$FAKE" Box kvm
+	env FAKE_QEMU_WRITE=hello FAKE_QEMU_DELVM=byhand s2e vm run --accel=tcg --qemu "$FAKE" Box kvm
 k=$(git -C "$S2EDIR" log -1 --format=%s | sed -E 's/^run [^ ]+ kvm (.*): exit .*/\1/')
 t_ok "... named auto_ + local time" bash -c "[[ '$k' =~ ^auto_[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}[+-][0-9]{4}$ ]]"
 t_is "... records that the disk changed" "$(rec "$k" disk.changed)" true

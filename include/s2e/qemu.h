@@ -153,7 +153,8 @@ int s2e_qemu_cmdline(const struct s2e_qemu_opts *opts, struct s2e_qemu_cmdline *
 void s2e_qemu_cmdline_free(struct s2e_qemu_cmdline *cmd);
 
 /* Check what a real run needs: the image (and the snapshot file next to it)
- * exist, and the QEMU binary (and gdb/strace) can be executed. */
+ * exist, /dev/kvm can be used (kvm mode without --accel=tcg), and the QEMU
+ * binary (and gdb/strace/timeout) can be executed. */
 int s2e_qemu_check(const struct s2e_qemu_opts *opts, const struct s2e_qemu_cmdline *cmd);
 
 /* Find an executable: a name with '/' is checked as is, else searched in PATH.
