@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <git2.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,26 @@ static const char gitignore[] =
 	"/vm/.*\n"
 	"!/experiments/\n";
 
+static void shutdown_git(void)
+{
+	git_libgit2_shutdown();
+}
+
+static void init_git(void)
+{
+	git_libgit2_init();
+	atexit(shutdown_git);
+}
+
+/* Once per process: libgit2's set-up is far dearer than reading one file,
+ * and `vm list` reads a vm.config per VM. */
+void s2e_git_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, init_git);
+}
+
 static int git_fail(const char *what)
 {
 	const git_error *e = git_error_last();
@@ -50,7 +71,7 @@ int s2e_history_init(const char *root)
 
 	if (!path)
 		return -1;
-	git_libgit2_init();
+	s2e_git_init();
 	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 &&
 	    git_repository_init(&repo, root, 0) < 0) {
 		git_fail("cannot create the history repository");
@@ -65,7 +86,6 @@ out:
 	free(old);
 	free(path);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return rc;
 }
 
@@ -180,7 +200,7 @@ int s2e_history_commit(const char *root, const char *const *paths, size_t npaths
 	char *message = NULL;
 	int rc = -1;
 
-	git_libgit2_init();
+	s2e_git_init();
 	if (open_repo(root, &repo))
 		goto out;
 	if (git_repository_index(&index, repo) < 0) {
@@ -227,7 +247,6 @@ out:
 	git_tree_free(tree);
 	git_index_free(index);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	if (rc)
 		s2e_error_prefix("cannot record %s%s%s in the history", "'", subject, "'");
 	return rc;
@@ -254,7 +273,7 @@ int s2e_history_last(const char *root, const char *path, char oid_hex[41])
 	int rc = 1;
 
 	oid_hex[0] = '\0';
-	git_libgit2_init();
+	s2e_git_init();
 	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		goto out;
 	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push_head(walk) < 0)
@@ -288,6 +307,5 @@ int s2e_history_last(const char *root, const char *path, char oid_hex[41])
 out:
 	git_revwalk_free(walk);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/history.h"
 #include "s2e/meta.h"
 #include "s2e/quote.h"
 
@@ -140,7 +141,7 @@ int s2e_meta_read(const char *path, struct s2e_meta *meta)
 	memset(meta, 0, sizeof(*meta));
 	if (stat(path, &st))
 		return 1;
-	git_libgit2_init();
+	s2e_git_init();
 	if (git_config_open_ondisk(&cfg, path) < 0) {
 		const git_error *e = git_error_last();
 		rc = s2e_error("cannot read metadata %s: %s", s2e_q(path), e ? e->message : "?");
@@ -157,7 +158,6 @@ int s2e_meta_read(const char *path, struct s2e_meta *meta)
 	}
 out:
 	git_config_free(cfg);
-	git_libgit2_shutdown();
 	return rc;
 }
 

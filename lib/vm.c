@@ -130,7 +130,8 @@ static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
 	if (rc)
 		return rc;
 	sort_meta = &info->meta;
-	qsort(info->snaps, info->nsnaps, sizeof(*info->snaps), cmp_snap);
+	if (info->nsnaps) /* qsort(NULL, 0, ...) is undefined */
+		qsort(info->snaps, info->nsnaps, sizeof(*info->snaps), cmp_snap);
 	return 0;
 }
 
@@ -252,7 +253,8 @@ int s2e_vm_list(const char *root, struct s2e_vm_info **vms, size_t *n)
 		s2e_vm_list_free(list, count);
 		return rc;
 	}
-	qsort(list, count, sizeof(*list), cmp_vm);
+	if (count)
+		qsort(list, count, sizeof(*list), cmp_vm);
 	*vms = list;
 	*n = count;
 	return 0;
