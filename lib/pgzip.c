@@ -358,8 +358,11 @@ struct s2e_zwriter *s2e_zwriter_new(enum s2e_zformat format, int level, unsigned
 		ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level);
 		ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
 		/* A libzstd without threads refuses this and compresses on this thread. */
-		if (threads > 1)
-			(void)ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, (int)threads);
+		/* 2 MiB jobs: 38 MiB peak on 2 cores instead of 88 with the default
+		 * 8 MiB, as fast, 1.6% larger (bench/package). */
+		if (threads > 1 &&
+		    !ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, (int)threads)))
+			(void)ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, 2 << 20);
 	}
 	return w;
 oom:
