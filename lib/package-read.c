@@ -336,12 +336,26 @@ static const char *type_name(mode_t type)
 	}
 }
 
+/* A member in directory p[0..len): the package's one leading directory. */
+static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t len)
+{
+	const char *lead = u->res->leading_dir;
+
+	if (memchr(p, '/', len) || u->top_level_seen ||
+	    (lead && (strlen(lead) != len || memcmp(lead, p, len))))
+		return s2e_error("refusing member %s: a package holds the VM files at its top "
+				 "level or in one directory",
+				 s2e_q(raw));
+	if (!lead && !(u->res->leading_dir = strndup(p, len)))
+		return s2e_error("out of memory");
+	return 0;
+}
+
 /* Check one member and extract, skip or refuse it. */
 static int member(struct unpack *u, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname_utf8(e), *p, *base, *slash;
 	mode_t type = archive_entry_filetype(e);
-	char *dir = NULL;
 	int rc = -1;
 
 	if (!raw)
@@ -370,44 +384,20 @@ static int member(struct unpack *u, struct archive_entry *e)
 			l--;
 		if (l == 0 || (l == 1 && p[0] == '.'))
 			return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
-		dir = strndup(p, l);
-		if (!dir)
-			return s2e_error("out of memory");
-		if (strchr(dir, '/') || (u->res->leading_dir && strcmp(dir, u->res->leading_dir)) ||
-		    u->top_level_seen) {
-			s2e_error("refusing member %s: a package holds the VM files at its top "
-				  "level or in one directory",
-				  s2e_q(raw));
-			goto out;
-		}
-		if (!u->res->leading_dir) {
-			u->res->leading_dir = dir;
-			dir = NULL;
-		}
-		rc = archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
-		goto out;
+		if (leading_dir(u, raw, p, l))
+			return -1;
+		return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
 	}
 	if (type != AE_IFREG)
 		return s2e_error("refusing member %s: it is %s", s2e_q(raw), type_name(type));
 	slash = strrchr(p, '/');
 	base = slash ? slash + 1 : p;
 	if (slash) {
-		dir = strndup(p, (size_t)(slash - p));
-		if (!dir)
-			return s2e_error("out of memory");
-		for (size_t l = strlen(dir); l && dir[l - 1] == '/'; l--)
-			dir[l - 1] = '\0';
-		if (strchr(dir, '/') || (u->res->leading_dir && strcmp(dir, u->res->leading_dir)) ||
-		    u->top_level_seen) {
-			s2e_error("refusing member %s: a package holds the VM files at its top "
-				  "level or in one directory",
-				  s2e_q(raw));
-			goto out;
-		}
-		if (!u->res->leading_dir) {
-			u->res->leading_dir = dir;
-			dir = NULL;
-		}
+		size_t l = (size_t)(slash - p);
+		while (l && p[l - 1] == '/')
+			l--;
+		if (leading_dir(u, raw, p, l))
+			return -1;
 	} else {
 		if (u->res->leading_dir) {
 			s2e_error("refusing member %s: outside the package's directory %s",
@@ -484,7 +474,6 @@ static int member(struct unpack *u, struct archive_entry *e)
 	}
 	rc = 0;
 out:
-	free(dir);
 	return rc;
 }
 

@@ -29,6 +29,17 @@ unsigned s2e_cores(void)
 	return n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
+int s2e_parse_jobs(const char *text, unsigned *threads)
+{
+	char *end;
+	long n = strtol(text, &end, 10);
+
+	if (!*text || *end || n < 1 || n > 1024)
+		return s2e_error("bad thread count '%s' (1 to 1024)", text);
+	*threads = (unsigned)n;
+	return 0;
+}
+
 /* ---- an ordered ring of blocks processed by a pool of workers ---- */
 
 enum { SLOT_FREE, SLOT_PENDING, SLOT_WORKING, SLOT_DONE, SLOT_FAILED };

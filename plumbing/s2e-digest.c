@@ -9,6 +9,7 @@
 
 #include "s2e/digest.h"
 #include "s2e/error.h"
+#include "s2e/pgzip.h"
 #include "s2e/quote.h"
 
 static const char usage[] =
@@ -111,8 +112,6 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	int c, check_mode = 0, quiet = 0, rc = 0;
-	char *end;
-	long n;
 
 	while ((c = getopt_long(argc, argv, "+cqj:h", options, NULL)) != -1) {
 		switch (c) {
@@ -123,13 +122,10 @@ int main(int argc, char **argv)
 			quiet = 1;
 			break;
 		case 'j':
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1024) {
-				fprintf(stderr, "s2e-digest: bad thread count %s\n%s",
-					s2e_q(optarg), usage);
+			if (s2e_parse_jobs(optarg, &threads)) {
+				fprintf(stderr, "s2e-digest: %s\n%s", s2e_error_last(), usage);
 				return 2;
 			}
-			threads = (unsigned)n;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -156,13 +156,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'j':
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1024) {
-				fprintf(stderr, "s2e-pack: bad thread count %s\n%s", s2e_q(optarg),
-					usage);
+			if (s2e_parse_jobs(optarg, &o.threads)) {
+				fprintf(stderr, "s2e-pack: %s\n%s", s2e_error_last(), usage);
 				return 2;
 			}
-			o.threads = (unsigned)n;
 			break;
 		case OPT_NAME:
 			o.name = optarg;

@@ -54,5 +54,7 @@ void s2e_zsource_close(struct s2e_zsource *s);
 
 /* Cores to use when the caller says 0. */
 unsigned s2e_cores(void);
+/* Parse a -j/--jobs value (1..1024); -1 with the error set if bad. */
+int s2e_parse_jobs(const char *text, unsigned *threads);
 
 #endif
