@@ -27,7 +27,8 @@ static const char usage[] =
     "  -j, --jobs N          compress on N threads (default: all cores)\n"
     "      --name NAME       VM name recorded in the manifest (default: DIR's name)\n"
     "      --exported-from TEXT  provenance recorded in the manifest\n"
-    "      --progress        show a progress bar on a terminal\n"
+    "      --progress[=FD]   show a progress bar on standard error (or FD) when\n"
+    "                        it is a terminal\n"
     "      --status-fd FD    write 'packed DIGEST FILE' and 'package sha256:HEX BYTES'\n"
     "                        lines to file descriptor FD\n"
     "  -v, --verbose         print each file's digest on standard error\n"
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"exported-from", required_argument, NULL, OPT_FROM},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", optional_argument, NULL, OPT_PROGRESS},
 	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
 	struct s2e_pack_result res;
 	const char *output = "-";
 	char *tmp = NULL, *end;
-	int c, force = 0, progress = 0, fd = 1, rc;
+	int c, force = 0, progress = -1, fd = 1, rc;
 	long n;
 
 	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
@@ -168,7 +169,17 @@ int main(int argc, char **argv)
 			o.exported_from = optarg;
 			break;
 		case OPT_PROGRESS:
-			progress = 1;
+			progress = 2;
+			if (optarg) {
+				n = strtol(optarg, &end, 10);
+				if (*end || n < 0 || n > 1 << 20) {
+					fprintf(stderr,
+						"s2e-pack: bad progress file descriptor %s\n%s",
+						s2e_q(optarg), usage);
+					return 2;
+				}
+				progress = (int)n;
+			}
 			break;
 		case OPT_STATUS_FD:
 			n = strtol(optarg, &end, 10);
@@ -205,7 +216,7 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			return die(s2e_error_last());
 	}
-	if (progress) {
+	if (progress >= 0) {
 		char **files;
 		size_t nfiles;
 		uint64_t total = 0, a;
@@ -218,7 +229,7 @@ int main(int argc, char **argv)
 			}
 			s2e_package_members_free(files, nfiles);
 		}
-		o.progress = s2e_progress_start(2, "package", total);
+		o.progress = s2e_progress_start(progress, "package", total);
 	}
 	rc = s2e_pack(argv[optind], fd, &o, &res);
 	s2e_progress_finish(o.progress);

@@ -25,7 +25,8 @@ static const char usage[] =
     "  -c, --check           read and verify everything without writing\n"
     "      --max-size SIZE   refuse a file larger than SIZE (default 4T)\n"
     "  -j, --jobs N          decompress on N threads (default: all cores)\n"
-    "      --progress        show a progress bar on a terminal\n"
+    "      --progress[=FD]   show a progress bar on standard error (or FD) when\n"
+    "                        it is a terminal\n"
     "      --raw             FILE is a raw disk image: copy it as disk.s2e\n"
     "      --status-fd FD    write 'skipped NAME', 'extracted SIZE DIGEST NAME' and\n"
     "                        'package FORMAT sha256:HEX BYTES' lines to FD\n"
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 	    {"check", no_argument, NULL, 'c'},
 	    {"max-size", required_argument, NULL, OPT_MAX},
 	    {"jobs", required_argument, NULL, 'j'},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", optional_argument, NULL, OPT_PROGRESS},
 	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
 	    {"raw", no_argument, NULL, OPT_RAW},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event};
 	struct s2e_unpack_result res;
 	const char *dir = ".", *input;
-	int c, progress = 0, raw = 0, in_fd = 0, dir_fd = -1, rc;
+	int c, progress = -1, raw = 0, in_fd = 0, dir_fd = -1, rc;
 	char *end;
 	long n;
 
@@ -114,7 +115,17 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_PROGRESS:
-			progress = 1;
+			progress = 2;
+			if (optarg) {
+				n = strtol(optarg, &end, 10);
+				if (*end || n < 0 || n > 1 << 20) {
+					fprintf(stderr,
+						"s2e-unpack: bad progress file descriptor %s\n%s",
+						s2e_q(optarg), usage);
+					return 2;
+				}
+				progress = (int)n;
+			}
 			break;
 		case OPT_RAW:
 			raw = 1;
@@ -163,11 +174,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (progress) {
+	if (progress >= 0) {
 		struct stat st;
 		uint64_t total =
 		    !fstat(in_fd, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-		o.progress = s2e_progress_start(2, "unpack", total);
+		o.progress = s2e_progress_start(progress, "unpack", total);
 	}
 	if (raw && o.mode == S2E_UNPACK_LIST) {
 		fprintf(stderr, "s2e-unpack: --raw and --list do not go together\n%s", usage);

@@ -101,7 +101,8 @@ int cmd_vm_export(int argc, char **argv)
 	struct s2e_status st;
 	struct s2e_lock lock = {-1};
 	struct s2e_child child = {.pid = -1, .err_fd = -1};
-	int c, force = 0, to_stdout, rc = 1, pfd[2] = {-1, -1};
+	int c, force = 0, to_stdout, rc = 1, pfd[2] = {-1, -1}, tty_fd = -1;
+	char progress_arg[32];
 	FILE *events = NULL;
 
 	while ((c = getopt_long(argc, argv, "+fh", options, NULL)) != -1) {
@@ -191,6 +192,9 @@ int cmd_vm_export(int argc, char **argv)
 	}
 	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
 	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
+	/* The progress bar goes to our terminal through its own descriptor. */
+	tty_fd = isatty(2) ? fcntl(2, F_DUPFD, 3) : -1;
+	snprintf(progress_arg, sizeof(progress_arg), "--progress=%d", tty_fd);
 	{
 		const char *args[16];
 		int n = 0;
@@ -203,8 +207,8 @@ int cmd_vm_export(int argc, char **argv)
 		args[n++] = from;
 		args[n++] = "--status-fd";
 		args[n++] = fdarg;
-		if (isatty(2))
-			args[n++] = "--progress";
+		if (tty_fd >= 0)
+			args[n++] = progress_arg; /* its stderr is captured */
 		if (!to_stdout) {
 			args[n++] = force ? "-fo" : "-o";
 			args[n++] = abs;
@@ -216,6 +220,9 @@ int cmd_vm_export(int argc, char **argv)
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
+	if (tty_fd >= 0)
+		close(tty_fd);
+	tty_fd = -1;
 	events = fdopen(pfd[0], "r");
 	if (!events) {
 		s2e_error("out of memory");
@@ -265,6 +272,8 @@ out:
 		close(pfd[0]);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	if (tty_fd >= 0)
+		close(tty_fd);
 	s2e_unlock(&lock);
 	free(lockroot);
 	free(root);

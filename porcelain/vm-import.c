@@ -92,9 +92,9 @@ static int add_file(struct import *im, const char *line)
 static int unpack(struct import *im, const char *file, const char *staging, int raw, int in_fd)
 {
 	struct s2e_child child = {.pid = -1, .err_fd = -1};
-	char fdarg[16], line[8192];
+	char fdarg[16], line[8192], progress_arg[32];
 	const char *args[16];
-	int pfd[2], n = 0, rc = 0;
+	int pfd[2], n = 0, rc = 0, tty_fd;
 	FILE *events;
 
 	if (pipe(pfd))
@@ -106,13 +106,19 @@ static int unpack(struct import *im, const char *file, const char *staging, int 
 		args[n++] = "--raw";
 	args[n++] = "--status-fd";
 	args[n++] = fdarg;
-	if (isatty(2))
-		args[n++] = "--progress";
+	/* The progress bar goes to our terminal through its own descriptor. */
+	tty_fd = isatty(2) ? fcntl(2, F_DUPFD, 3) : -1;
+	snprintf(progress_arg, sizeof(progress_arg), "--progress=%d", tty_fd);
+	if (tty_fd >= 0)
+		args[n++] = progress_arg; /* its stderr is captured */
 	args[n++] = "-C";
 	args[n++] = staging;
 	args[n++] = in_fd >= 0 ? "-" : file;
 	args[n] = NULL;
-	if (s2e_spawn(args, in_fd, -1, S2E_RUN_CAPTURE_STDERR, &child)) {
+	rc = s2e_spawn(args, in_fd, -1, S2E_RUN_CAPTURE_STDERR, &child);
+	if (tty_fd >= 0)
+		close(tty_fd);
+	if (rc) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
