@@ -27,6 +27,7 @@
 #include "s2e/s2edir.h"
 
 #define BLK 4096
+#define WRITEBACK_KICK (32 << 20)
 
 struct reader {
 	struct s2e_zsource *src;
@@ -58,6 +59,7 @@ struct bwriter {
 	const char *name;
 	struct s2e_digest_stream *ds;
 	uint64_t written, budget;
+	uint64_t unsynced; /* bytes written since the last writeback kick */
 	/* the partly received block at pend_blk: bytes [lo, hi) */
 	unsigned char pend[BLK];
 	uint64_t pend_blk;
@@ -87,6 +89,21 @@ static int bw_pwrite(struct bwriter *w, const void *buf, size_t len, uint64_t of
 		off += (uint64_t)n;
 		len -= (size_t)n;
 	}
+	/* Start writing back as we go, so that the fdatasync() that makes the
+	 * file durable before the VM is committed has little left to wait for. */
+	w->unsynced += (uint64_t)(p - (const unsigned char *)buf);
+	if (w->unsynced >= WRITEBACK_KICK) {
+		sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		w->unsynced = 0;
+	}
+	return 0;
+}
+
+/* Make a file's data durable (holes and size included). */
+static int bw_sync(struct bwriter *w)
+{
+	if (w->fd >= 0 && fdatasync(w->fd))
+		return s2e_error_errno("cannot write %s", s2e_q(w->name));
 	return 0;
 }
 
@@ -258,6 +275,8 @@ static int extract_vm_file(struct unpack *u, struct archive_entry *e, const char
 		s2e_error_errno("cannot extend %s", s2e_q(base));
 		goto out;
 	}
+	if (bw_sync(&w))
+		goto out;
 	u->budget -= w.written;
 	s2e_digest_stream_finish(w.ds, f->digest);
 	rc = 0;
@@ -641,6 +660,8 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 		s2e_error_errno("cannot extend %s", S2E_VM_DISK);
 		goto out;
 	}
+	if (bw_sync(&w))
+		goto out;
 	f->stored = w.written;
 	res->bytes = f->size;
 	s2e_digest_stream_finish(w.ds, f->digest);
