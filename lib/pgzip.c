@@ -316,9 +316,21 @@ static int gz_drain_one(struct s2e_zwriter *w)
 			return s2e_error("%s", w->ring.err);
 		return 0;
 	}
-	rc = w->sink(w->ctx, s->out, s->out_len);
+	rc = s->out_len ? w->sink(w->ctx, s->out, s->out_len) : 0;
 	ring_release(&w->ring);
 	return rc;
+}
+
+static int zstd_pump(struct s2e_zwriter *w, const void *buf, size_t len, ZSTD_EndDirective end);
+
+/* zstd: one feeder thread hands the blocks, in order, to libzstd's own
+ * workers and writes what comes out, so that reading and hashing the files
+ * on the caller's thread never waits for the compressor. */
+static int zstd_job(struct ring *r, unsigned worker, struct slot *s)
+{
+	(void)worker;
+	s->out_len = 0;
+	return zstd_pump(r->owner, s->in, s->in_len, ZSTD_e_continue);
 }
 
 static int gz_submit(struct s2e_zwriter *w)
@@ -374,6 +386,8 @@ struct s2e_zwriter *s2e_zwriter_new(enum s2e_zformat format, int level, unsigned
 		if (threads > 1 &&
 		    !ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, (int)threads)))
 			(void)ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, 2 << 20);
+		if (ring_init(&w->ring, 4, S2E_PGZ_BLOCK, 0, 1, zstd_job, w))
+			goto fail;
 	}
 	return w;
 oom:
@@ -403,8 +417,6 @@ int s2e_zwriter_write(struct s2e_zwriter *w, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
-	if (w->format == S2E_Z_ZSTD)
-		return zstd_pump(w, buf, len, ZSTD_e_continue);
 	while (len) {
 		if (w->format == S2E_Z_NONE) {
 			size_t take = w->buf_cap - w->buf_len;
@@ -446,8 +458,17 @@ int s2e_zwriter_write(struct s2e_zwriter *w, const void *buf, size_t len)
 
 int s2e_zwriter_finish(struct s2e_zwriter *w)
 {
-	if (w->format == S2E_Z_ZSTD)
+	if (w->format == S2E_Z_ZSTD) {
+		if (w->cur && w->cur->in_len)
+			gz_submit(w);
+		while (w->ring.head != w->ring.tail)
+			if (gz_drain_one(w))
+				return -1;
+		if (w->ring.failed)
+			return s2e_error("%s", w->ring.err);
+		/* The feeder is idle now: end the frame here. */
 		return zstd_pump(w, NULL, 0, ZSTD_e_end);
+	}
 	if (w->format == S2E_Z_NONE) {
 		if (w->buf_len && w->sink(w->ctx, w->buf, w->buf_len))
 			return -1;
