@@ -26,7 +26,7 @@
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
 
-#define BLK 4096
+#define BLK	       4096
 #define WRITEBACK_KICK (32 << 20)
 
 struct reader {
@@ -60,6 +60,7 @@ struct bwriter {
 	struct s2e_digest_stream *ds;
 	uint64_t written, budget;
 	uint64_t unsynced; /* bytes written since the last writeback kick */
+	int nosync;
 	/* the partly received block at pend_blk: bytes [lo, hi) */
 	unsigned char pend[BLK];
 	uint64_t pend_blk;
@@ -92,7 +93,7 @@ static int bw_pwrite(struct bwriter *w, const void *buf, size_t len, uint64_t of
 	/* Start writing back as we go, so that the fdatasync() that makes the
 	 * file durable before the VM is committed has little left to wait for. */
 	w->unsynced += (uint64_t)(p - (const unsigned char *)buf);
-	if (w->unsynced >= WRITEBACK_KICK) {
+	if (!w->nosync && w->unsynced >= WRITEBACK_KICK) {
 		sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		w->unsynced = 0;
 	}
@@ -102,6 +103,8 @@ static int bw_pwrite(struct bwriter *w, const void *buf, size_t len, uint64_t of
 /* Make a file's data durable (holes and size included). */
 static int bw_sync(struct bwriter *w)
 {
+	if (w->nosync)
+		return 0;
 	if (w->fd >= 0 && fdatasync(w->fd))
 		return s2e_error_errno("cannot write %s", s2e_q(w->name));
 	return 0;
@@ -234,6 +237,7 @@ static int extract_vm_file(struct unpack *u, struct archive_entry *e, const char
 	w.fd = -1;
 	w.name = base;
 	w.budget = u->budget;
+	w.nosync = u->o->no_sync;
 	f->size = (uint64_t)archive_entry_size(e);
 	if (u->o->mode == S2E_UNPACK_LIST) {
 		if (archive_read_data_skip(u->a) != ARCHIVE_OK)
@@ -275,8 +279,6 @@ static int extract_vm_file(struct unpack *u, struct archive_entry *e, const char
 		s2e_error_errno("cannot extend %s", s2e_q(base));
 		goto out;
 	}
-	if (bw_sync(&w))
-		goto out;
 	u->budget -= w.written;
 	s2e_digest_stream_finish(w.ds, f->digest);
 	rc = 0;
@@ -496,6 +498,23 @@ out:
 	return rc;
 }
 
+/* Make every extracted file durable.  Done once at the end, so that the
+ * writeback of one file overlaps with the extraction of the next. */
+static int sync_created(struct unpack *u)
+{
+	for (size_t i = 0; i < u->ncreated; i++) {
+		int fd = openat(u->dir_fd, u->created[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fdatasync(fd)) {
+			s2e_error_errno("cannot write %s", s2e_q(u->created[i]));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* After the whole stream: the manifest and the files must agree. */
 static int verify(struct unpack *u)
 {
@@ -578,7 +597,7 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	}
 	if (s2e_zsource_finish(rd.src, res->sha256, &res->bytes))
 		goto out;
-	if (verify(&u))
+	if (verify(&u) || (o.mode == S2E_UNPACK_EXTRACT && !o.no_sync && sync_created(&u)))
 		goto out;
 	rc = 0;
 out:
@@ -613,6 +632,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	memset(&w, 0, sizeof(w));
 	w.fd = -1;
 	w.name = S2E_VM_DISK;
+	w.nosync = opts->no_sync;
 	res->compression = "raw";
 	if (opts->mode == S2E_UNPACK_EXTRACT) {
 		if (fstatvfs(dir_fd, &vfs))

@@ -18,7 +18,8 @@
 #include "s2e/size.h"
 
 static const char usage[] =
-    "usage: s2e-unpack [-C DIR] [--list | --check] [--raw] [--max-size SIZE] [-j N] FILE|-\n"
+    "usage: s2e-unpack [-C DIR] [--list | --check] [--raw] [--no-sync] [--max-size SIZE] [-j N] "
+    "FILE|-\n"
     "\n"
     "  -C, --directory DIR   extract into DIR (default: the current directory)\n"
     "  -l, --list            list the VM files (size and name) without extracting\n"
@@ -66,7 +67,7 @@ static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MAX = 0x100, OPT_PROGRESS, OPT_STATUS_FD, OPT_RAW };
+	enum { OPT_MAX = 0x100, OPT_PROGRESS, OPT_STATUS_FD, OPT_RAW, OPT_NO_SYNC };
 	static const struct option options[] = {
 	    {"directory", required_argument, NULL, 'C'},
 	    {"list", no_argument, NULL, 'l'},
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 	    {"progress", optional_argument, NULL, OPT_PROGRESS},
 	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
 	    {"raw", no_argument, NULL, OPT_RAW},
+	    {"no-sync", no_argument, NULL, OPT_NO_SYNC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -129,6 +131,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RAW:
 			raw = 1;
+			break;
+		case OPT_NO_SYNC:
+			o.no_sync = 1;
 			break;
 		case OPT_STATUS_FD:
 			n = strtol(optarg, &end, 10);

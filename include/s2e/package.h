@@ -64,6 +64,7 @@ struct s2e_unpack_opts {
 	enum s2e_unpack_mode mode;
 	unsigned threads;  /* 0: all cores */
 	uint64_t max_size; /* 0: S2E_UNPACK_MAX_SIZE */
+	int no_sync;	   /* do not wait for the data to reach the disk */
 	struct s2e_progress *progress;
 	/* digest: of an extracted file, NULL for a skipped one or in LIST mode */
 	void (*event)(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size,
@@ -94,7 +95,8 @@ struct s2e_unpack_result {
 /* Read a package from in_fd.  In EXTRACT mode the files are created in
  * dir_fd (which should be an empty staging directory) with O_EXCL and
  * O_NOFOLLOW, holes restored (zero blocks are not written), the manifest
- * too; on failure every file created is removed again.  Success means:
+ * too, and made durable (fdatasync) unless no_sync; on failure every file
+ * created is removed again.  Success means:
  * the stream is intact, every member is acceptable (SPEC §4.1), there is a
  * disk.s2e, and sizes and digests agree with the manifest if there is one. */
 int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
