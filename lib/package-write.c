@@ -151,8 +151,9 @@ out:
 
 struct sink {
 	int fd;
+	int regular; /* a file: start its writeback as we go (the caller fsyncs) */
 	EVP_MD_CTX *sha;
-	uint64_t bytes;
+	uint64_t bytes, unsynced;
 };
 
 static int sink_write(void *ctx, const void *buf, size_t len)
@@ -170,6 +171,11 @@ static int sink_write(void *ctx, const void *buf, size_t len)
 			return s2e_error_errno("cannot write package");
 		p += n;
 		len -= (size_t)n;
+		s->unsynced += (uint64_t)n;
+	}
+	if (s->regular && s->unsynced >= (32 << 20)) {
+		sync_file_range(s->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		s->unsynced = 0;
 	}
 	return 0;
 }
@@ -411,6 +417,10 @@ int s2e_pack(const char *dir, int out_fd, const struct s2e_pack_opts *o,
 	if (dfd < 0) {
 		s2e_error_errno("cannot open %s", s2e_q(dir));
 		goto out;
+	}
+	{
+		struct stat st;
+		sink.regular = !fstat(out_fd, &st) && S_ISREG(st.st_mode);
 	}
 	sink.sha = EVP_MD_CTX_new();
 	buf = malloc(IO_CHUNK);
