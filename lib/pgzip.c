@@ -40,6 +40,17 @@ int s2e_parse_jobs(const char *text, unsigned *threads)
 	return 0;
 }
 
+int s2e_parse_fd(const char *text, int *fd)
+{
+	char *end;
+	long n = strtol(text, &end, 10);
+
+	if (!*text || *end || n < 0 || n > 1 << 20)
+		return s2e_error("bad file descriptor '%s'", text);
+	*fd = (int)n;
+	return 0;
+}
+
 /* ---- an ordered ring of blocks processed by a pool of workers ---- */
 
 enum { SLOT_FREE, SLOT_PENDING, SLOT_WORKING, SLOT_DONE, SLOT_FAILED };

@@ -35,6 +35,13 @@ static const char usage[] =
     "  -h, --help            show this help\n";
 
 static int verbose;
+
+/* A bad option value: the message, the usage, exit status 2. */
+static int bad_arg(void)
+{
+	fprintf(stderr, "s2e-pack: %s\n%s", s2e_error_last(), usage);
+	return 2;
+}
 static FILE *status;
 
 static void packed(void *ctx, const char *file, const char *digest)
@@ -127,9 +134,8 @@ int main(int argc, char **argv)
 	struct s2e_pack_opts o = {.format = S2E_Z_GZIP, .packed = packed};
 	struct s2e_pack_result res;
 	const char *output = "-";
-	char *tmp = NULL, *end;
-	int c, force = 0, progress = -1, fd = 1, rc;
-	long n;
+	char *tmp = NULL;
+	int c, sfd, force = 0, progress = -1, fd = 1, rc;
 
 	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
 	setlocale(LC_CTYPE, "");
@@ -157,10 +163,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'j':
-			if (s2e_parse_jobs(optarg, &o.threads)) {
-				fprintf(stderr, "s2e-pack: %s\n%s", s2e_error_last(), usage);
-				return 2;
-			}
+			if (s2e_parse_jobs(optarg, &o.threads))
+				return bad_arg();
 			break;
 		case OPT_NAME:
 			o.name = optarg;
@@ -170,23 +174,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			progress = 2;
-			if (optarg) {
-				n = strtol(optarg, &end, 10);
-				if (*end || n < 0 || n > 1 << 20) {
-					fprintf(stderr,
-						"s2e-pack: bad progress file descriptor %s\n%s",
-						s2e_q(optarg), usage);
-					return 2;
-				}
-				progress = (int)n;
-			}
+			if (optarg && s2e_parse_fd(optarg, &progress))
+				return bad_arg();
 			break;
 		case OPT_STATUS_FD:
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 0 || !(status = fdopen((int)n, "w"))) {
-				fprintf(stderr, "s2e-pack: bad status file descriptor %s\n%s",
-					s2e_q(optarg), usage);
-				return 2;
+			if (s2e_parse_fd(optarg, &sfd))
+				return bad_arg();
+			if (!(status = fdopen(sfd, "w"))) {
+				s2e_error_errno("bad status file descriptor %d", sfd);
+				return bad_arg();
 			}
 			break;
 		case 'v':

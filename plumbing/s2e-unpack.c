@@ -35,6 +35,13 @@ static const char usage[] =
     "  -h, --help            show this help\n";
 
 static int verbose;
+
+/* A bad option value: the message, the usage, exit status 2. */
+static int bad_arg(void)
+{
+	fprintf(stderr, "s2e-unpack: %s\n%s", s2e_error_last(), usage);
+	return 2;
+}
 static FILE *status;
 
 /* Names from a package may hold anything: %XX for control bytes and '%'. */
@@ -85,9 +92,7 @@ int main(int argc, char **argv)
 	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event};
 	struct s2e_unpack_result res;
 	const char *dir = ".", *input;
-	int c, progress = -1, raw = 0, in_fd = 0, dir_fd = -1, rc;
-	char *end;
-	long n;
+	int c, sfd, progress = -1, raw = 0, in_fd = 0, dir_fd = -1, rc;
 
 	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
 	setlocale(LC_CTYPE, "");
@@ -111,23 +116,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'j':
-			if (s2e_parse_jobs(optarg, &o.threads)) {
-				fprintf(stderr, "s2e-unpack: %s\n%s", s2e_error_last(), usage);
-				return 2;
-			}
+			if (s2e_parse_jobs(optarg, &o.threads))
+				return bad_arg();
 			break;
 		case OPT_PROGRESS:
 			progress = 2;
-			if (optarg) {
-				n = strtol(optarg, &end, 10);
-				if (*end || n < 0 || n > 1 << 20) {
-					fprintf(stderr,
-						"s2e-unpack: bad progress file descriptor %s\n%s",
-						s2e_q(optarg), usage);
-					return 2;
-				}
-				progress = (int)n;
-			}
+			if (optarg && s2e_parse_fd(optarg, &progress))
+				return bad_arg();
 			break;
 		case OPT_RAW:
 			raw = 1;
@@ -136,11 +131,11 @@ int main(int argc, char **argv)
 			o.no_sync = 1;
 			break;
 		case OPT_STATUS_FD:
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 0 || !(status = fdopen((int)n, "w"))) {
-				fprintf(stderr, "s2e-unpack: bad status file descriptor %s\n%s",
-					s2e_q(optarg), usage);
-				return 2;
+			if (s2e_parse_fd(optarg, &sfd))
+				return bad_arg();
+			if (!(status = fdopen(sfd, "w"))) {
+				s2e_error_errno("bad status file descriptor %d", sfd);
+				return bad_arg();
 			}
 			break;
 		case 'v':

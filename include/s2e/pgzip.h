@@ -56,5 +56,7 @@ void s2e_zsource_close(struct s2e_zsource *s);
 unsigned s2e_cores(void);
 /* Parse a -j/--jobs value (1..1024); -1 with the error set if bad. */
 int s2e_parse_jobs(const char *text, unsigned *threads);
+/* Parse a file descriptor number (--progress=FD, --status-fd FD). */
+int s2e_parse_fd(const char *text, int *fd);
 
 #endif
