@@ -49,9 +49,9 @@ static int split(const char *text, size_t *numlen, const struct unit **unit)
 int s2e_size_parse(const char *text, uint64_t *bytes)
 {
 	const struct unit *unit;
-	unsigned __int128 whole = 0, frac = 0, scale = 1, value;
+	unsigned __int128 whole = 0, frac = 0, scale = 1, value, part;
 	size_t numlen, i;
-	int in_frac = 0;
+	int in_frac = 0, sticky = 0;
 
 	if (!text || !*text)
 		return s2e_error("invalid size '': a size is a number with an optional unit "
@@ -66,8 +66,11 @@ int s2e_size_parse(const char *text, uint64_t *bytes)
 			continue;
 		}
 		if (in_frac) {
-			if (scale > (unsigned __int128)1e18)
-				continue; /* further digits cannot change the rounded result */
+			if (scale > (unsigned __int128)1e18) {
+				/* Too fine to keep, but a non-zero digit still rounds up. */
+				sticky |= text[i] != '0';
+				continue;
+			}
 			frac = frac * 10 + (unsigned)(text[i] - '0');
 			scale *= 10;
 		} else {
@@ -77,7 +80,8 @@ int s2e_size_parse(const char *text, uint64_t *bytes)
 						 s2e_q(text), (unsigned long long)S2E_SIZE_MAX);
 		}
 	}
-	value = (whole << unit->shift) + (((frac << unit->shift) + scale - 1) / scale);
+	part = frac << unit->shift;
+	value = (whole << unit->shift) + part / scale + (part % scale || sticky);
 	value = (value + 511) & ~(unsigned __int128)511;
 	if (value == 0)
 		return s2e_error("invalid size %s: must be greater than zero", s2e_q(text));

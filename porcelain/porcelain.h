@@ -24,6 +24,11 @@ int fail(const char *cmd);
 /* The resolved S2EDIR for this command (malloc'd), or NULL with the error set. */
 char *porcelain_root(const char *opt);
 
+/* Start a mutating command: resolve S2EDIR (creating it and its history
+ * repository on first use) and take its lock.  *root is malloc'd. */
+struct s2e_lock;
+int porcelain_lock(const char *opt, char **root, struct s2e_lock *lock);
+
 int cmd_vm(int argc, char **argv);
 int cmd_vm_create(int argc, char **argv);
 int cmd_vm_list(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "porcelain.h"
 #include "s2e/error.h"
 #include "s2e/exec.h"
+#include "s2e/history.h"
 #include "s2e/s2edir.h"
 #include "s2e/version.h"
 
@@ -58,6 +59,20 @@ int fail(const char *cmd)
 char *porcelain_root(const char *opt)
 {
 	return s2e_dir_resolve(opt ? opt : porcelain_s2edir);
+}
+
+int porcelain_lock(const char *opt, char **root, struct s2e_lock *lock)
+{
+	*root = porcelain_root(opt);
+	if (!*root)
+		return -1;
+	if (s2e_lock(*root, lock) || s2e_history_init(*root)) {
+		s2e_unlock(lock);
+		free(*root);
+		*root = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 struct command {

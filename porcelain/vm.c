@@ -11,7 +11,7 @@ static const char vm_usage[] =
 	"   or: s2e vm export [-f] NAME [FILE|-]\n"
 	"   or: s2e vm import [--raw] [-f] FILE|- NAME\n"
 	"   or: s2e vm delete [-y] NAME[:SNAP]\n"
-	"   or: s2e vm run [OPTIONS] NAME[:SNAP] MODE\n"
+	"   or: s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]\n"
 	"\n"
 	"Every command takes --s2edir DIR and --help.  See s2e-vm(1).\n";
 

@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+/* Initialise libgit2 once for the process (shut down at exit); every
+ * module that uses libgit2 calls this first. */
+void s2e_git_init(void);
+
 /* Make sure S2EDIR is a git repository with our .gitignore; creating it the
  * first time is the initial commit. */
 int s2e_history_init(const char *root);

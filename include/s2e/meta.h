@@ -7,11 +7,14 @@
  *           sizeLabel = 7680MiB
  *           created = 2026-11-28T10:00:00.123456789Z
  *           origin = created
+ *           updated = 2026-11-28T10:05:00.000000000Z
  *   [snapshot "ready"]
  *           taken = 2026-11-28T10:05:00.000000000Z
  *           disk = sha256-1m:...        (digest of disk.s2e when taken)
  *
- * Snapshot sections appear in the order the snapshots were taken. */
+ * Snapshot sections appear in the order the snapshots were taken.  Every
+ * operation on a VM sets `updated`, so that `git log -- vm/NAME` shows all of
+ * them, even one that changed only files git does not track. */
 #ifndef S2E_META_H
 #define S2E_META_H
 
@@ -28,6 +31,7 @@ struct s2e_meta {
 	uint64_t size;
 	char *size_label; /* may be NULL */
 	char *created;    /* may be NULL */
+	char *updated;    /* last change made through s2e; may be NULL */
 	char *origin;     /* may be NULL: "created", "clone of X at C", "import of P", "raw import of P" */
 	char *digest;     /* digest of disk.s2e when last known, may be NULL */
 	struct s2e_meta_snap *snaps;

@@ -1,0 +1,300 @@
+/* SPEC §4.2: SHA-256 of the concatenated SHA-256s of 1 MiB chunks.
+ *
+ * Chunks are hashed by a pool of threads in batches; the batch's chunk
+ * digests are folded into the outer hash in order, so memory stays bounded
+ * (one buffer per thread plus one batch of 32-byte digests) whatever the
+ * image size.  A chunk with no data extent (SEEK_DATA says so) is not read:
+ * its digest is that of zeros, computed once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "s2e/digest.h"
+#include "s2e/error.h"
+#include "s2e/progress.h"
+
+#define SHA_LEN 32
+#define BATCH 4096 /* chunks per batch: 4 GiB of image, 128 KiB of digests */
+
+static unsigned char zero_chunk_digest[SHA_LEN];
+static pthread_once_t zero_once = PTHREAD_ONCE_INIT;
+
+static int sha256(const void *data, size_t len, unsigned char out[SHA_LEN])
+{
+	return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+static void compute_zero_digest(void)
+{
+	void *zeros = calloc(1, S2E_DIGEST_CHUNK);
+
+	if (zeros)
+		sha256(zeros, S2E_DIGEST_CHUNK, zero_chunk_digest);
+	free(zeros);
+}
+
+static void hex(const unsigned char md[SHA_LEN], char out[S2E_DIGEST_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	char *p = out + strlen(S2E_DIGEST_PREFIX);
+
+	memcpy(out, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX));
+	for (int i = 0; i < SHA_LEN; i++) {
+		*p++ = digits[md[i] >> 4];
+		*p++ = digits[md[i] & 15];
+	}
+	*p = '\0';
+}
+
+struct job {
+	int fd;
+	uint64_t size;
+	uint64_t first; /* first chunk of the batch */
+	uint64_t count; /* chunks in the batch */
+	atomic_uint_fast64_t next;
+	unsigned char *digests;
+	struct s2e_progress *progress;
+	atomic_int failed;
+	int error_errno;
+};
+
+/* 1 when [off, off+len) holds no data extent. */
+static int is_hole(int fd, uint64_t off, uint64_t len)
+{
+	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (data < 0)
+		return errno == ENXIO; /* no data after off */
+	return (uint64_t)data >= off + len;
+}
+
+static int hash_chunk(struct job *job, unsigned char *buf, uint64_t index)
+{
+	uint64_t off = index * S2E_DIGEST_CHUNK;
+	size_t len = job->size - off < S2E_DIGEST_CHUNK ? (size_t)(job->size - off) : S2E_DIGEST_CHUNK;
+	unsigned char *md = job->digests + (index - job->first) * SHA_LEN;
+	size_t got = 0;
+
+	if (len == S2E_DIGEST_CHUNK && is_hole(job->fd, off, len)) {
+		memcpy(md, zero_chunk_digest, SHA_LEN);
+		return 0;
+	}
+	while (got < len) {
+		ssize_t n = pread(job->fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO; /* the file shrank under us */
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return sha256(buf, len, md);
+}
+
+static void *worker(void *arg)
+{
+	struct job *job = arg;
+	unsigned char *buf = malloc(S2E_DIGEST_CHUNK);
+
+	if (!buf) {
+		job->error_errno = ENOMEM;
+		atomic_store(&job->failed, 1);
+		return NULL;
+	}
+	while (!atomic_load(&job->failed)) {
+		uint64_t i = atomic_fetch_add(&job->next, 1);
+		if (i >= job->count)
+			break;
+		if (hash_chunk(job, buf, job->first + i)) {
+			job->error_errno = errno;
+			atomic_store(&job->failed, 1);
+			break;
+		}
+		s2e_progress_add(job->progress, S2E_DIGEST_CHUNK);
+	}
+	free(buf);
+	return NULL;
+}
+
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static int run_batch(struct job *job, unsigned threads)
+{
+	pthread_t tids[64];
+	unsigned started = 0;
+
+	atomic_store(&job->next, 0);
+	for (unsigned t = 1; t < threads && t < 64; t++) {
+		if (pthread_create(&tids[started], NULL, worker, job))
+			break;
+		started++;
+	}
+	worker(job);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	if (atomic_load(&job->failed)) {
+		errno = job->error_errno;
+		return s2e_error_errno("cannot read data to digest");
+	}
+	return 0;
+}
+
+int s2e_digest_fd(int fd, unsigned threads, struct s2e_progress *progress, char out[S2E_DIGEST_LEN])
+{
+	unsigned char md[SHA_LEN];
+	struct stat st;
+	struct job job = {.fd = fd, .progress = progress};
+	EVP_MD_CTX *outer;
+	uint64_t chunks;
+	int rc = 0;
+
+	pthread_once(&zero_once, compute_zero_digest);
+	if (fstat(fd, &st))
+		return s2e_error_errno("cannot stat file to digest");
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return s2e_error("cannot digest: not a regular file");
+	job.size = (uint64_t)st.st_size;
+	if (threads == 0)
+		threads = default_threads();
+	chunks = (job.size + S2E_DIGEST_CHUNK - 1) / S2E_DIGEST_CHUNK;
+	job.digests = malloc((size_t)(chunks < BATCH ? (chunks ? chunks : 1) : BATCH) * SHA_LEN);
+	outer = EVP_MD_CTX_new();
+	if (!job.digests || !outer || EVP_DigestInit_ex(outer, EVP_sha256(), NULL) != 1) {
+		rc = s2e_error("out of memory");
+		goto out;
+	}
+	for (job.first = 0; job.first < chunks; job.first += job.count) {
+		job.count = chunks - job.first < BATCH ? chunks - job.first : BATCH;
+		rc = run_batch(&job, threads);
+		if (rc)
+			goto out;
+		EVP_DigestUpdate(outer, job.digests, (size_t)job.count * SHA_LEN);
+	}
+	EVP_DigestFinal_ex(outer, md, NULL);
+	hex(md, out);
+out:
+	EVP_MD_CTX_free(outer);
+	free(job.digests);
+	return rc;
+}
+
+int s2e_digest_file(const char *path, unsigned threads, char out[S2E_DIGEST_LEN])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return s2e_error_errno("cannot open '%s'", path);
+	rc = s2e_digest_fd(fd, threads, NULL, out);
+	close(fd);
+	if (rc)
+		s2e_error_prefix("cannot digest '%s'", path);
+	return rc;
+}
+
+struct s2e_digest_stream {
+	EVP_MD_CTX *outer, *chunk;
+	size_t in_chunk; /* bytes fed into the current chunk */
+};
+
+struct s2e_digest_stream *s2e_digest_stream_new(void)
+{
+	struct s2e_digest_stream *d = calloc(1, sizeof(*d));
+
+	pthread_once(&zero_once, compute_zero_digest);
+	if (!d)
+		goto fail;
+	d->outer = EVP_MD_CTX_new();
+	d->chunk = EVP_MD_CTX_new();
+	if (!d->outer || !d->chunk || EVP_DigestInit_ex(d->outer, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(d->chunk, EVP_sha256(), NULL) != 1)
+		goto fail;
+	return d;
+fail:
+	s2e_digest_stream_free(d);
+	s2e_error("out of memory");
+	return NULL;
+}
+
+static void close_chunk(struct s2e_digest_stream *d)
+{
+	unsigned char md[SHA_LEN];
+
+	EVP_DigestFinal_ex(d->chunk, md, NULL);
+	EVP_DigestUpdate(d->outer, md, SHA_LEN);
+	EVP_DigestInit_ex(d->chunk, EVP_sha256(), NULL);
+	d->in_chunk = 0;
+}
+
+int s2e_digest_stream_data(struct s2e_digest_stream *d, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		size_t take = S2E_DIGEST_CHUNK - d->in_chunk;
+		if (take > len)
+			take = len;
+		EVP_DigestUpdate(d->chunk, p, take);
+		d->in_chunk += take;
+		p += take;
+		len -= take;
+		if (d->in_chunk == S2E_DIGEST_CHUNK)
+			close_chunk(d);
+	}
+	return 0;
+}
+
+int s2e_digest_stream_zeros(struct s2e_digest_stream *d, uint64_t len)
+{
+	static const unsigned char zeros[65536];
+
+	while (len) {
+		if (d->in_chunk == 0 && len >= S2E_DIGEST_CHUNK) {
+			EVP_DigestUpdate(d->outer, zero_chunk_digest, SHA_LEN);
+			len -= S2E_DIGEST_CHUNK;
+			continue;
+		}
+		size_t take = S2E_DIGEST_CHUNK - d->in_chunk;
+		if (take > sizeof(zeros))
+			take = sizeof(zeros);
+		if (take > len)
+			take = (size_t)len;
+		s2e_digest_stream_data(d, zeros, take);
+		len -= take;
+	}
+	return 0;
+}
+
+int s2e_digest_stream_finish(struct s2e_digest_stream *d, char out[S2E_DIGEST_LEN])
+{
+	unsigned char md[SHA_LEN];
+
+	if (d->in_chunk)
+		close_chunk(d);
+	EVP_DigestFinal_ex(d->outer, md, NULL);
+	hex(md, out);
+	return 0;
+}
+
+void s2e_digest_stream_free(struct s2e_digest_stream *d)
+{
+	if (!d)
+		return;
+	EVP_MD_CTX_free(d->outer);
+	EVP_MD_CTX_free(d->chunk);
+	free(d);
+}

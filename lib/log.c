@@ -1,0 +1,282 @@
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "s2e/error.h"
+#include "s2e/experiment.h"
+#include "s2e/fs.h"
+#include "s2e/history.h"
+#include "s2e/log.h"
+
+static int git_fail(const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return s2e_error("%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+static int has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return 1;
+	return 0;
+}
+
+/* The second component of "prefix/NAME/..." when path starts with prefix/. */
+static char *component(const char *path, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	const char *name, *slash;
+
+	if (strncmp(path, prefix, plen) || path[plen] != '/')
+		return NULL;
+	name = path + plen + 1;
+	slash = strchr(name, '/');
+	if (!slash || slash == name)
+		return NULL;
+	return strndup(name, (size_t)(slash - name));
+}
+
+struct touched {
+	char **vms, **exps;
+	size_t nvms, nexps;
+	int oom;
+};
+
+static int each_delta(const git_diff_delta *delta, float progress, void *payload)
+{
+	struct touched *t = payload;
+	const char *paths[2] = {delta->old_file.path, delta->new_file.path};
+
+	(void)progress;
+	for (size_t i = 0; i < 2; i++) {
+		char *vm, *exp;
+		if (!paths[i])
+			continue;
+		if ((vm = component(paths[i], "vm"))) {
+			if (!has(t->vms, t->nvms, vm) && s2e_strv_push(&t->vms, &t->nvms, vm))
+				t->oom = 1;
+			free(vm);
+		}
+		if ((exp = component(paths[i], S2E_EXPERIMENTS_DIR))) {
+			if (!has(t->exps, t->nexps, exp) && s2e_strv_push(&t->exps, &t->nexps, exp))
+				t->oom = 1;
+			free(exp);
+		}
+	}
+	return t->oom ? -1 : 0;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	if (v)
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+	free(v);
+}
+
+/* The record of experiment `name` in `tree`; an empty record (name only)
+ * when the commit removed it. */
+static int read_record(git_repository *repo, git_tree *tree, const char *name,
+		       struct s2e_experiment *exp)
+{
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	char *path = s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s/" S2E_EXPERIMENT_RECORD, name), *text;
+	int rc = -1;
+
+	if (!path)
+		return -1;
+	if (git_tree_entry_bypath(&entry, tree, path) < 0 ||
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(entry)) < 0) {
+		memset(exp, 0, sizeof(*exp));
+		exp->duration = -1;
+		exp->exit_status = -1;
+		exp->disk_changed = -1;
+		exp->name = s2e_strdup(name);
+		rc = exp->name ? 0 : -1;
+		goto out;
+	}
+	text = strndup(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	if (!text) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	rc = s2e_experiment_parse(text, exp);
+	free(text);
+	if (rc == 0 && !exp->name)
+		exp->name = s2e_strdup(name);
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	free(path);
+	return rc;
+}
+
+static void entry_free(struct s2e_log_entry *e)
+{
+	free(e->subject);
+	free(e->body);
+	strv_free(e->vms, e->nvms);
+	for (size_t i = 0; i < e->nexperiments; i++)
+		s2e_experiment_free(&e->experiments[i]);
+	free(e->experiments);
+	memset(e, 0, sizeof(*e));
+}
+
+static int describe(git_repository *repo, git_commit *commit, struct s2e_log_entry *e)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_diff *diff = NULL;
+	struct touched t = {0};
+	const git_signature *author = git_commit_author(commit);
+	const char *msg = git_commit_message(commit), *nl;
+	int rc = -1;
+
+	memset(e, 0, sizeof(*e));
+	git_oid_tostr(e->oid, sizeof(e->oid), git_commit_id(commit));
+	e->author = author->name;
+	e->email = author->email;
+	e->time = author->when.time;
+	e->tz_offset = author->when.offset;
+	nl = strchr(msg, '\n');
+	e->subject = nl ? strndup(msg, (size_t)(nl - msg)) : strdup(msg);
+	if (nl)
+		while (*nl == '\n')
+			nl++;
+	e->body = strdup(nl ? nl : "");
+	if (!e->subject || !e->body) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	for (size_t len = strlen(e->body); len && e->body[len - 1] == '\n';)
+		e->body[--len] = '\0';
+
+	if (git_commit_tree(&tree, commit) < 0 ||
+	    (git_commit_parentcount(commit) > 0 &&
+	     (git_commit_parent(&parent, commit, 0) < 0 || git_commit_tree(&ptree, parent) < 0)) ||
+	    git_diff_tree_to_tree(&diff, repo, ptree, tree, NULL) < 0) {
+		git_fail("cannot read the history");
+		goto out;
+	}
+	if (git_diff_foreach(diff, each_delta, NULL, NULL, NULL, &t) < 0 && t.oom) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	e->vms = t.vms;
+	e->nvms = t.nvms;
+	t.vms = NULL;
+	t.nvms = 0;
+	if (t.nexps) {
+		e->experiments = calloc(t.nexps, sizeof(*e->experiments));
+		if (!e->experiments) {
+			s2e_error("out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < t.nexps; i++) {
+			if (read_record(repo, tree, t.exps[i], &e->experiments[i]))
+				goto out;
+			e->nexperiments++;
+		}
+	}
+	rc = 0;
+out:
+	strv_free(t.vms, t.nvms);
+	strv_free(t.exps, t.nexps);
+	git_diff_free(diff);
+	git_tree_free(ptree);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	if (rc)
+		entry_free(e);
+	return rc;
+}
+
+static int matches(const struct s2e_log_entry *e, const struct s2e_log_filter *f)
+{
+	if (f->experiments && !e->nexperiments)
+		return 0;
+	if (!f->vm)
+		return 1;
+	if (!f->experiments && has(e->vms, e->nvms, f->vm))
+		return 1;
+	for (size_t i = 0; i < e->nexperiments; i++)
+		if (e->experiments[i].vm && !strcmp(e->experiments[i].vm, f->vm))
+			return 1;
+	return 0;
+}
+
+int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn, void *ctx)
+{
+	static const struct s2e_log_filter none = {0};
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	git_oid id;
+	size_t shown = 0;
+	int rc = -1, err;
+
+	if (!filter)
+		filter = &none;
+	s2e_git_init();
+	err = git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (err == GIT_ENOTFOUND) {
+		rc = 1;
+		goto out;
+	}
+	if (err < 0) {
+		git_fail("cannot open the history repository");
+		goto out;
+	}
+	if (git_repository_head_unborn(repo) == 1) {
+		rc = 1;
+		goto out;
+	}
+	if (git_revwalk_new(&walk, repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
+	    git_revwalk_push_head(walk) < 0) {
+		git_fail("cannot walk the history");
+		goto out;
+	}
+	rc = 0;
+	while (rc == 0 && (!filter->max || shown < filter->max)) {
+		git_commit *commit;
+		struct s2e_log_entry e;
+
+		err = git_revwalk_next(&id, walk);
+		if (err == GIT_ITEROVER)
+			break;
+		if (err < 0 || git_commit_lookup(&commit, repo, &id) < 0) {
+			rc = git_fail("cannot walk the history");
+			break;
+		}
+		rc = describe(repo, commit, &e);
+		if (rc == 0) {
+			if (matches(&e, filter)) {
+				shown++;
+				rc = fn(&e, ctx);
+			}
+			entry_free(&e);
+		}
+		git_commit_free(commit);
+	}
+out:
+	git_revwalk_free(walk);
+	git_repository_free(repo);
+	return rc;
+}
+
+void s2e_log_date(const struct s2e_log_entry *e, char *buf, size_t len)
+{
+	time_t t = (time_t)(e->time + (int64_t)e->tz_offset * 60);
+	struct tm tm;
+	char date[32];
+	int off = e->tz_offset < 0 ? -e->tz_offset : e->tz_offset;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, len, "%s %c%02d%02d", date, e->tz_offset < 0 ? '-' : '+', off / 60, off % 60);
+}

@@ -1,0 +1,281 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "s2e/error.h"
+#include "s2e/fs.h"
+#include "s2e/names.h"
+#include "s2e/quote.h"
+#include "s2e/s2edir.h"
+#include "s2e/vm.h"
+
+static int parse_time(const char *text, struct timespec *ts)
+{
+	struct tm tm = {0};
+	const char *rest;
+	long nsec = 0, scale = 100000000;
+
+	if (!text)
+		return -1;
+	rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+			nsec += (*rest - '0') * scale;
+	ts->tv_sec = timegm(&tm);
+	ts->tv_nsec = nsec;
+	return 0;
+}
+
+static int cmp_time(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* When a VM made by hand was made: its directory's birth time where the file
+ * system keeps one, else its modification time. */
+static void dir_birth(const char *path, const struct stat *st, struct timespec *ts)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BTIME, &stx) == 0 && (stx.stx_mask & STATX_BTIME)) {
+		ts->tv_sec = stx.stx_btime.tv_sec;
+		ts->tv_nsec = stx.stx_btime.tv_nsec;
+		return;
+	}
+	*ts = st->st_mtim;
+}
+
+static int add_snap(struct s2e_vm_info *info, const char *name, const struct stat *st)
+{
+	struct s2e_snap_info *grown = realloc(info->snaps, (info->nsnaps + 1) * sizeof(*grown));
+	struct s2e_snap_info *snap;
+	struct s2e_meta_snap *recorded;
+
+	if (!grown)
+		return s2e_error("out of memory");
+	info->snaps = grown;
+	snap = &info->snaps[info->nsnaps];
+	memset(snap, 0, sizeof(*snap));
+	snap->name = s2e_strdup(name);
+	if (!snap->name)
+		return -1;
+	snap->size = (uint64_t)st->st_size;
+	snap->allocated = (uint64_t)st->st_blocks * 512;
+	snap->mtime = st->st_mtim;
+	recorded = s2e_meta_find_snap(&info->meta, name);
+	if (recorded) {
+		snap->recorded = 1;
+		snap->disk_digest = recorded->disk_digest;
+	}
+	info->nsnaps++;
+	return 0;
+}
+
+/* Recorded snapshots in the order vm.config lists them (the order taken);
+ * snapshots made by hand after them, oldest file first. */
+static const struct s2e_meta *sort_meta;
+
+static size_t recorded_rank(const char *name)
+{
+	for (size_t i = 0; i < sort_meta->nsnaps; i++)
+		if (!strcmp(sort_meta->snaps[i].name, name))
+			return i;
+	return (size_t)-1;
+}
+
+static int cmp_snap(const void *pa, const void *pb)
+{
+	const struct s2e_snap_info *a = pa, *b = pb;
+	size_t ra = recorded_rank(a->name), rb = recorded_rank(b->name);
+	int c;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	c = cmp_time(&a->mtime, &b->mtime);
+	return c ? c : strcmp(a->name, b->name);
+}
+
+static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
+{
+	static const char prefix[] = S2E_VM_DISK ".";
+	DIR *dir = opendir(dirpath);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!dir)
+		return s2e_error_errno("cannot read VM directory %s", s2e_q(dirpath));
+	while (rc == 0 && (de = readdir(dir))) {
+		const char *snap = de->d_name + strlen(prefix);
+		struct stat st;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || s2e_snap_name_check(snap))
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, 0) || !S_ISREG(st.st_mode))
+			continue;
+		rc = add_snap(info, snap, &st);
+	}
+	closedir(dir);
+	s2e_error_clear();
+	if (rc)
+		return rc;
+	sort_meta = &info->meta;
+	if (info->nsnaps) /* qsort(NULL, 0, ...) is undefined */
+		qsort(info->snaps, info->nsnaps, sizeof(*info->snaps), cmp_snap);
+	return 0;
+}
+
+int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info)
+{
+	char *dir = s2e_vm_dir(root, name), *disk = NULL, *meta = NULL;
+	struct stat st;
+	int rc = -1;
+
+	memset(info, 0, sizeof(*info));
+	if (!dir)
+		return -1;
+	if (stat(dir, &st)) {
+		if (errno == ENOENT)
+			s2e_error("no such VM %s", s2e_q(name));
+		else
+			s2e_error_errno("cannot read VM %s", s2e_q(name));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		s2e_error("VM %s is not a directory: %s", s2e_q(name), s2e_q(dir));
+		goto out;
+	}
+	if (!(info->name = s2e_strdup(name)))
+		goto out;
+	dir_birth(dir, &st, &info->created);
+	disk = s2e_path_join(dir, S2E_VM_DISK);
+	meta = s2e_path_join(dir, S2E_VM_META);
+	if (!disk || !meta)
+		goto out;
+	if (stat(disk, &st) == 0 && S_ISREG(st.st_mode)) {
+		info->size = (uint64_t)st.st_size;
+		info->allocated = (uint64_t)st.st_blocks * 512;
+	} else {
+		info->defunct = 1;
+	}
+	switch (s2e_meta_read(meta, &info->meta)) {
+	case 0:
+		info->has_meta = 1;
+		parse_time(info->meta.created, &info->created);
+		break;
+	case 1:
+		break;
+	default:
+		goto out;
+	}
+	rc = scan_snapshots(dir, info);
+out:
+	free(dir);
+	free(disk);
+	free(meta);
+	if (rc)
+		s2e_vm_info_free(info);
+	return rc;
+}
+
+void s2e_vm_info_free(struct s2e_vm_info *info)
+{
+	for (size_t i = 0; i < info->nsnaps; i++)
+		free(info->snaps[i].name);
+	free(info->snaps);
+	free(info->name);
+	s2e_meta_free(&info->meta);
+	memset(info, 0, sizeof(*info));
+}
+
+static int cmp_vm(const void *pa, const void *pb)
+{
+	const struct s2e_vm_info *a = pa, *b = pb;
+	int c = cmp_time(&a->created, &b->created);
+
+	return c ? c : strcmp(a->name, b->name);
+}
+
+int s2e_vm_list(const char *root, struct s2e_vm_info **vms, size_t *n)
+{
+	char *vmdir = s2e_path_join(root, "vm");
+	DIR *dir;
+	struct dirent *de;
+	struct s2e_vm_info *list = NULL;
+	size_t count = 0;
+	int rc = 0;
+
+	*vms = NULL;
+	*n = 0;
+	if (!vmdir)
+		return -1;
+	dir = opendir(vmdir);
+	if (!dir) {
+		rc = errno == ENOENT ? 0 : s2e_error_errno("cannot read %s", s2e_q(vmdir));
+		free(vmdir);
+		return rc;
+	}
+	while ((de = readdir(dir))) {
+		struct stat st;
+		struct s2e_vm_info *grown;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, 0) || !S_ISDIR(st.st_mode))
+			continue;
+		grown = realloc(list, (count + 1) * sizeof(*list));
+		if (!grown) {
+			rc = s2e_error("out of memory");
+			break;
+		}
+		list = grown;
+		if (s2e_vm_describe(root, de->d_name, &list[count])) {
+			if (errno == ENOENT)
+				continue; /* deleted while we listed */
+			rc = -1;
+			break;
+		}
+		count++;
+	}
+	closedir(dir);
+	free(vmdir);
+	if (rc) {
+		s2e_vm_list_free(list, count);
+		return rc;
+	}
+	if (count)
+		qsort(list, count, sizeof(*list), cmp_vm);
+	*vms = list;
+	*n = count;
+	return 0;
+}
+
+void s2e_vm_list_free(struct s2e_vm_info *vms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s2e_vm_info_free(&vms[i]);
+	free(vms);
+}
+
+int s2e_vm_exists(const char *root, const char *name)
+{
+	char *dir = s2e_vm_dir(root, name);
+	struct stat st;
+	int exists;
+
+	if (!dir)
+		return -1;
+	exists = lstat(dir, &st) == 0;
+	free(dir);
+	return exists;
+}

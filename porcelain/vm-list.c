@@ -1,0 +1,166 @@
+/* s2e vm list [--json] [NAME...] — never takes the lock, never writes. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "porcelain.h"
+#include "s2e/error.h"
+#include "s2e/names.h"
+#include "s2e/quote.h"
+#include "s2e/size.h"
+#include "s2e/vm.h"
+
+static const char usage[] = "usage: s2e vm list [--json] [--s2edir DIR] [NAME...]\n"
+			    "\n"
+			    "List VMs in the order they were created, with their snapshots in the\n"
+			    "order they were taken.\n"
+			    "\n"
+			    "  --json          machine-readable output\n"
+			    "  --s2edir DIR    use DIR instead of $S2EDIR\n"
+			    "  -h, --help      show this help\n";
+
+static void print_text(const struct s2e_vm_info *vm)
+{
+	char size[32];
+
+	printf("%s\n", vm->name);
+	if (vm->defunct) {
+		printf("  <defunct>\n");
+	} else {
+		s2e_size_mib(vm->size, size, sizeof(size));
+		printf("  Size: %s\n", size);
+	}
+	if (vm->nsnaps)
+		printf("  Snapshots:\n");
+	for (size_t i = 0; i < vm->nsnaps; i++)
+		printf("    %s\n", vm->snaps[i].name);
+}
+
+static void json_field(const char *key, const char *value, int last)
+{
+	printf("\"%s\": ", key);
+	if (value)
+		s2e_json_string(stdout, value);
+	else
+		fputs("null", stdout);
+	fputs(last ? "" : ", ", stdout);
+}
+
+static void print_json(const struct s2e_vm_info *vm)
+{
+	char created[64];
+	struct tm tm;
+
+	gmtime_r(&vm->created.tv_sec, &tm);
+	snprintf(created, sizeof(created), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 vm->created.tv_nsec);
+	fputs("{", stdout);
+	json_field("name", vm->name, 0);
+	printf("\"defunct\": %s, ", vm->defunct ? "true" : "false");
+	printf("\"recorded\": %s, ", vm->has_meta ? "true" : "false");
+	printf("\"size\": %llu, \"allocated\": %llu, ", (unsigned long long)vm->size,
+	       (unsigned long long)vm->allocated);
+	json_field("created", vm->meta.created ? vm->meta.created : created, 0);
+	json_field("origin", vm->meta.origin, 0);
+	json_field("digest", vm->meta.digest, 0);
+	fputs("\"snapshots\": [", stdout);
+	for (size_t i = 0; i < vm->nsnaps; i++) {
+		const struct s2e_snap_info *s = &vm->snaps[i];
+		fputs(i ? ", {" : "{", stdout);
+		json_field("name", s->name, 0);
+		printf("\"size\": %llu, \"allocated\": %llu, \"recorded\": %s, ",
+		       (unsigned long long)s->size, (unsigned long long)s->allocated,
+		       s->recorded ? "true" : "false");
+		json_field("disk_digest", s->disk_digest, 1);
+		fputs("}", stdout);
+	}
+	fputs("]}", stdout);
+}
+
+static void print_all(struct s2e_vm_info *vms, size_t n, int json)
+{
+	if (json)
+		fputs("[", stdout);
+	for (size_t i = 0; i < n; i++) {
+		if (json) {
+			fputs(i ? ",\n " : "", stdout);
+			print_json(&vms[i]);
+		} else {
+			print_text(&vms[i]);
+		}
+	}
+	if (json)
+		fputs("]\n", stdout);
+}
+
+/* Only the VMs named, in the order named; a missing one is an error after
+ * the others are shown. */
+static int list_named(const char *root, char **names, int count, int json)
+{
+	struct s2e_vm_info *vms = calloc((size_t)count, sizeof(*vms));
+	size_t n = 0;
+	int rc = 0;
+
+	if (!vms)
+		return fail("vm list");
+	for (int i = 0; i < count; i++) {
+		if (s2e_vm_name_check(names[i]) || s2e_vm_describe(root, names[i], &vms[n])) {
+			fail("vm list");
+			rc = 1;
+			continue;
+		}
+		n++;
+	}
+	print_all(vms, n, json);
+	s2e_vm_list_free(vms, n);
+	return rc;
+}
+
+int cmd_vm_list(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		S2EDIR_LONGOPT,
+		{NULL, 0, NULL, 0},
+	};
+	const char *s2edir = NULL;
+	struct s2e_vm_info *vms;
+	size_t n;
+	char *root;
+	int c, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return usage_help(usage);
+		case S2EDIR_OPTION:
+			s2edir = optarg;
+			break;
+		default:
+			return usage_error(usage, NULL);
+		}
+	}
+	root = porcelain_root(s2edir);
+	if (!root)
+		return fail("vm list");
+	if (optind < argc) {
+		rc = list_named(root, argv + optind, argc - optind, json);
+		free(root);
+		return rc;
+	}
+	if (s2e_vm_list(root, &vms, &n)) {
+		free(root);
+		return fail("vm list");
+	}
+	print_all(vms, n, json);
+	s2e_vm_list_free(vms, n);
+	free(root);
+	return 0;
+}

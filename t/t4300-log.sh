@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# s2e log: the history of VMs and experiments, the same commits as git log.
+. "$(dirname "$0")/lib.sh"
+
+t_is "s2e log on a fresh S2EDIR prints nothing" "$(s2e log)" ""
+t_exit 0 "... and succeeds" s2e log
+t_is "--json on a fresh S2EDIR is an empty list" "$(s2e log --json)" "[]"
+
+mkdir -p "$T_TMP/bin" "$S2EDIR/src/config"
+printf '#!/bin/sh\nexit "${FAKE_EXIT:-0}"\n' >"$T_TMP/bin/fake-qemu"
+chmod +x "$T_TMP/bin/fake-qemu"
+echo '-- config' >"$S2EDIR/src/config/default-config.lua"
+export S2E_QEMU=$T_TMP/bin/fake-qemu
+
+s2e vm create Alpha 1M >/dev/null
+s2e vm create Beta 2M >/dev/null
+s2e vm run Alpha sym --expname e1 >/dev/null
+FAKE_EXIT=4 s2e vm run Beta sym --expname e2 >/dev/null
+s2e vm delete -y Beta >/dev/null
+
+t_is "one line per commit, the same commits as git log" \
+	"$(s2e log | cut -d' ' -f1)" "$(git -C "$S2EDIR" log --format=%H | cut -c1-7)"
+t_is "... with git's subjects" \
+	"$(s2e log | cut -d' ' -f5-)" "$(git -C "$S2EDIR" log --format=%s)"
+t_is "... and dates" \
+	"$(s2e log | cut -d' ' -f2-4)" "$(git -C "$S2EDIR" log --format=%ad --date=iso)"
+t_is "--vm Alpha: its creation and its run" "$(s2e log --vm Alpha | cut -d' ' -f5- | sed 's/ after .*//')" \
+	"run Alpha sym e1: exit 0
+run Alpha sym e1
+vm create Alpha 1M"
+t_is "--vm Beta: a deleted VM's history stays" "$(s2e log --vm Beta | cut -d' ' -f5- | sed 's/ after .*//')" \
+	"vm delete Beta
+run Beta sym e2: exit 4
+run Beta sym e2
+vm create Beta 2M"
+t_is "--experiments: only the runs" "$(s2e log --experiments | cut -d' ' -f5- | sed 's/:.*//')" \
+	"run Beta sym e2
+run Beta sym e2
+run Alpha sym e1
+run Alpha sym e1"
+t_is "--experiments --vm Alpha" "$(s2e log --experiments --vm Alpha | wc -l)" 2
+t_is "-n 2" "$(s2e log -n 2 | wc -l)" 2
+t_ok "-v shows the bodies" bash -c "s2e log -v -n 1 --experiments | grep -q '^    Exit status: 4$'"
+t_is "--vm Nobody: nothing" "$(s2e log --vm Nobody)" ""
+
+if command -v python3 >/dev/null; then
+	t_ok "--json is valid JSON" bash -c "s2e log --json | python3 -m json.tool >/dev/null"
+	t_is "--json carries the experiment records" \
+		"$(s2e log --json --experiments -n 1 | python3 -c 'import json,sys; e=json.load(sys.stdin)[0]["experiments"][0]; print(e["name"], e["vm"], e["mode"], e["state"], e["exitStatus"])')" \
+		"e2 Beta sym finished 4"
+	t_is "--json: the VMs a commit touched" \
+		"$(s2e log --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["vms"])')" "['Beta']"
+	t_is "--json: commit ids as git's" \
+		"$(s2e log --json | python3 -c 'import json,sys; print("\n".join(c["commit"] for c in json.load(sys.stdin)))')" \
+		"$(git -C "$S2EDIR" log --format=%H)"
+else
+	t_skip "--json" "python3 is not installed"
+fi
+
+t_exit 1 "--vm with a bad name" s2e log --vm .x
+t_exit 2 "-n 0 is a usage error" s2e log -n 0
+t_exit 2 "an extra argument is a usage error" s2e log Alpha
+t_ok "s2e log --help" bash -c "s2e log --help | grep -q '^usage: s2e log'"
+t_ok "git fsck --strict is clean" git -C "$S2EDIR" fsck --strict --no-progress
+t_done

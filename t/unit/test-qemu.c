@@ -1,0 +1,546 @@
+/* Option-to-command-line table tests for lib/qemu.c (SPEC §6). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* The table leaves unused fields out, and some rows override a BASE field. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Woverride-init"
+
+#include "s2e/error.h"
+#include "s2e/experiment.h"
+#include "s2e/qemu.h"
+
+#define ROOT	"/S"
+#define DISK	ROOT "/vm/Debian/disk.s2e"
+#define BIN_S2E ROOT "/build/i386-release-normal/qemu/i386-s2e-softmmu/qemu-system-i386"
+#define BIN	ROOT "/build/i386-release-normal/qemu/i386-softmmu/qemu-system-i386"
+#define EXP	"auto_2015-08-19T15:06:25.383+0200"
+#define SYM_TAIL                                                                                   \
+	" -s2e-config-file " ROOT                                                                  \
+	"/src/config/default-config.lua -s2e-verbose -s2e-output-dir " ROOT "/expdata/" EXP
+
+static const char *const two_opts[] = {"-nographic", "-serial"};
+
+struct row {
+	const char *what;
+	struct s2e_qemu_opts o;
+	const char *want;  /* NULL: an error is expected */
+	const char *error; /* a part of the message */
+};
+
+#define BASE .root = ROOT, .image = DISK, .vnc_display = -1, .monitor_port = -1, .expname = EXP
+
+static const struct row rows[] = {
+    {"sym defaults: the SPEC §6 line",
+     {BASE, .mode = S2E_QEMU_SYM},
+     BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+	     "nic,model=pcnet -net user" SYM_TAIL},
+    {"prep: the non-S2E binary with the s2e drive",
+     {BASE, .mode = S2E_QEMU_PREP},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet "
+	 "-net user"},
+    {"kvm: virtio, raw, -enable-kvm, -smp",
+     {BASE, .mode = S2E_QEMU_KVM, .smp = 4},
+     BIN " -drive file=" DISK ",cache=writeback,if=virtio,format=raw -enable-kvm -smp 4 -net "
+	 "nic,model=virtio -net user"},
+    {"kvm --accel=tcg replaces -enable-kvm",
+     {BASE, .mode = S2E_QEMU_KVM, .smp = 2, .accel = S2E_QEMU_ACCEL_TCG},
+     BIN " -drive file=" DISK ",cache=writeback,if=virtio,format=raw -accel tcg -smp 2 -net "
+	 "nic,model=virtio -net user"},
+    {"kvm --accel=kvm is the default",
+     {BASE, .mode = S2E_QEMU_KVM, .smp = 1, .accel = S2E_QEMU_ACCEL_KVM},
+     BIN " -drive file=" DISK ",cache=writeback,if=virtio,format=raw -enable-kvm -smp 1 -net "
+	 "nic,model=virtio -net user"},
+    {"--accel in prep mode is refused",
+     {BASE, .mode = S2E_QEMU_PREP, .accel = S2E_QEMU_ACCEL_TCG},
+     NULL,
+     "kvm mode only"},
+    {"a snapshot adds -loadvm",
+     {BASE, .mode = S2E_QEMU_SYM, .snapshot = "ready"},
+     BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+	     "nic,model=pcnet -net user -loadvm ready" SYM_TAIL},
+    {"a snapshot in prep mode",
+     {BASE, .mode = S2E_QEMU_PREP, .snapshot = "asdfölkj"},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet "
+	 "-net user -loadvm asdfölkj"},
+    {"--build picks the build directory",
+     {BASE, .mode = S2E_QEMU_SYM, .build = "x86_64:debug:asan"},
+     ROOT "/build/x86_64-debug-asan/qemu/x86_64-s2e-softmmu/qemu-system-x86_64 -drive file=" DISK
+	  ",cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet -net user" SYM_TAIL},
+    {"--build with two parts is refused",
+     {BASE, .mode = S2E_QEMU_SYM, .build = "i386:release"},
+     NULL,
+     "three parts"},
+    {"--build with an empty part is refused",
+     {BASE, .mode = S2E_QEMU_SYM, .build = "i386::normal"},
+     NULL,
+     "empty"},
+    {"--build with a slash is refused",
+     {BASE, .mode = S2E_QEMU_SYM, .build = "../x:release:normal"},
+     NULL,
+     "only letters"},
+    {"--build with four parts is refused",
+     {BASE, .mode = S2E_QEMU_SYM, .build = "a:b:c:d"},
+     NULL,
+     "three parts"},
+    {"--memory in MiB",
+     {BASE, .mode = S2E_QEMU_PREP, .memory = "512"},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -m 512 -net "
+	 "nic,model=pcnet -net user"},
+    {"--memory with a unit",
+     {BASE, .mode = S2E_QEMU_PREP, .memory = "1.5G"},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -m 1536 -net "
+	 "nic,model=pcnet -net user"},
+    {"--memory garbage is refused",
+     {BASE, .mode = S2E_QEMU_PREP, .memory = "lots"},
+     NULL,
+     "invalid memory size 'lots'"},
+    {"--memory zero is refused",
+     {BASE, .mode = S2E_QEMU_PREP, .memory = "0M"},
+     NULL,
+     "more than zero"},
+    {"--memory not whole MiB is refused",
+     {BASE, .mode = S2E_QEMU_PREP, .memory = "100K"},
+     NULL,
+     "whole number"},
+    {"--network none",
+     {BASE, .mode = S2E_QEMU_PREP, .net = S2E_QEMU_NET_NONE},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net none"},
+    {"--network tap",
+     {BASE, .mode = S2E_QEMU_PREP, .net = S2E_QEMU_NET_TAP},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet "
+	 "-net tap"},
+    {"--network user is the default",
+     {BASE, .mode = S2E_QEMU_PREP, .net = S2E_QEMU_NET_USER},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet "
+	 "-net user"},
+    {"--headless: VNC :0 and the monitor on 4444",
+     {BASE, .mode = S2E_QEMU_PREP, .headless = 1, .net = S2E_QEMU_NET_NONE},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net none -vnc :0 "
+	 "-monitor tcp:127.0.0.1:4444,server=on,wait=off"},
+    {"--headless with --vnc-display and --monitor-port",
+     {BASE, .mode = S2E_QEMU_PREP, .headless = 1, .vnc_display = 7, .monitor_port = 5555,
+      .net = S2E_QEMU_NET_NONE},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net none -vnc :7 "
+	 "-monitor tcp:127.0.0.1:5555,server=on,wait=off"},
+    {"--monitor-port alone",
+     {BASE, .mode = S2E_QEMU_PREP, .monitor_port = 1234, .net = S2E_QEMU_NET_NONE},
+     BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net none -monitor "
+	 "tcp:127.0.0.1:1234,server=on,wait=off"},
+    {"--qemu-opt words go last",
+     {BASE, .mode = S2E_QEMU_SYM, .extra = (const char **)two_opts, .nextra = 2},
+     BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+	     "nic,model=pcnet -net user" SYM_TAIL " -nographic -serial"},
+    {"--gdb wraps QEMU in gdb --args",
+     {BASE, .mode = S2E_QEMU_PREP, .gdb = 1, .net = S2E_QEMU_NET_NONE},
+     "gdb --args " BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+     "none"},
+    {"--strace wraps QEMU in strace -f",
+     {BASE, .mode = S2E_QEMU_PREP, .strace = 1, .net = S2E_QEMU_NET_NONE},
+     "strace -f " BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+     "none"},
+    {"--gdb with --strace is refused",
+     {BASE, .mode = S2E_QEMU_PREP, .strace = 1, .gdb = 1},
+     NULL,
+     "together"},
+    {"--qemu replaces the binary",
+     {BASE, .mode = S2E_QEMU_SYM, .qemu = "/opt/q"},
+     "/opt/q -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+     "nic,model=pcnet -net user" SYM_TAIL},
+    {"--stock in prep: format=raw and qemu-system-ARCH",
+     {BASE, .mode = S2E_QEMU_PREP, .stock = 1},
+     "qemu-system-i386 -drive file=" DISK ",cache=writeback,format=raw -cpu pentium -net "
+     "nic,model=pcnet -net user"},
+    {"--stock with --qemu keeps the given binary",
+     {BASE, .mode = S2E_QEMU_PREP, .stock = 1, .qemu = "/usr/bin/qemu-system-i386"},
+     "/usr/bin/qemu-system-i386 -drive file=" DISK ",cache=writeback,format=raw -cpu pentium "
+     "-net nic,model=pcnet -net user"},
+    {"--stock in sym mode is refused",
+     {BASE, .mode = S2E_QEMU_SYM, .stock = 1},
+     NULL,
+     "stock QEMU"},
+    {"sym: --config-file",
+     {BASE, .mode = S2E_QEMU_SYM, .config_file = "/etc/my.lua"},
+     BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+	     "nic,model=pcnet -net user -s2e-config-file /etc/my.lua -s2e-verbose "
+	     "-s2e-output-dir " ROOT "/expdata/" EXP},
+    {"--config-file in kvm mode is refused",
+     {BASE, .mode = S2E_QEMU_KVM, .config_file = "/etc/my.lua"},
+     NULL,
+     "sym mode only"},
+    {"sym: --expname",
+     {.root = ROOT,
+      .image = DISK,
+      .vnc_display = -1,
+      .monitor_port = -1,
+      .expname = "trial1",
+      .mode = S2E_QEMU_SYM},
+     BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
+	     "nic,model=pcnet -net user -s2e-config-file " ROOT
+	     "/src/config/default-config.lua -s2e-verbose -s2e-output-dir " ROOT "/expdata/trial1"},
+    {"sym: a bad --expname is refused",
+     {.root = ROOT,
+      .image = DISK,
+      .vnc_display = -1,
+      .monitor_port = -1,
+      .expname = "../up",
+      .mode = S2E_QEMU_SYM},
+     NULL,
+     "invalid experiment name"},
+    {"sym: an image not ending in .s2e is refused",
+     {.root = ROOT,
+      .image = "/images/disk.raw",
+      .vnc_display = -1,
+      .monitor_port = -1,
+      .mode = S2E_QEMU_SYM},
+     NULL,
+     "does not end in .s2e"},
+    {"prep: any image name is fine",
+     {.root = ROOT,
+      .image = "/images/disk.raw",
+      .vnc_display = -1,
+      .monitor_port = -1,
+      .mode = S2E_QEMU_PREP,
+      .net = S2E_QEMU_NET_NONE},
+     BIN " -drive file=/images/disk.raw,cache=writeback,format=s2e -cpu pentium -net none"},
+    {"--timeout wraps the line in timeout(1)",
+     {BASE, .mode = S2E_QEMU_PREP, .timeout = 60, .net = S2E_QEMU_NET_NONE},
+     "timeout --foreground -s INT -k 10 60 " BIN " -drive file=" DISK
+     ",cache=writeback,format=s2e -cpu pentium -net none"},
+    {"--timeout with --kill-after",
+     {BASE, .mode = S2E_QEMU_PREP, .timeout = 1.5, .kill_after = 0.25, .net = S2E_QEMU_NET_NONE},
+     "timeout --foreground -s INT -k 0.25 1.5 " BIN " -drive file=" DISK
+     ",cache=writeback,format=s2e -cpu pentium -net none"},
+};
+
+static char *join(const struct s2e_qemu_cmdline *cmd)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < cmd->argc; i++)
+		len += strlen(cmd->argv[i]) + 1;
+	s = calloc(1, len);
+	for (size_t i = 0; i < cmd->argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, cmd->argv[i]);
+	}
+	return s;
+}
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct s2e_qemu_cmdline cmd;
+		int rc = s2e_qemu_cmdline(&rows[i].o, &cmd);
+		print_message("# %s\n", rows[i].what);
+		if (rows[i].want) {
+			if (rc)
+				print_error("%s: %s\n", rows[i].what, s2e_error_last());
+			assert_int_equal(rc, 0);
+			char *got = join(&cmd);
+			assert_string_equal(got, rows[i].want);
+			assert_null(cmd.argv[cmd.argc]);
+			free(got);
+			s2e_qemu_cmdline_free(&cmd);
+		} else {
+			assert_int_equal(rc, -1);
+			if (!strstr(s2e_error_last(), rows[i].error))
+				print_error("%s: message %s\n", rows[i].what, s2e_error_last());
+			assert_non_null(strstr(s2e_error_last(), rows[i].error));
+			assert_null(cmd.argv);
+		}
+	}
+}
+
+static void test_binary_and_output_dir(void **state)
+{
+	struct s2e_qemu_opts o = {BASE, .mode = S2E_QEMU_SYM, .strace = 1};
+	struct s2e_qemu_cmdline cmd;
+
+	(void)state;
+	assert_int_equal(s2e_qemu_cmdline(&o, &cmd), 0);
+	assert_string_equal(cmd.binary, BIN_S2E);
+	assert_int_equal(cmd.binary_index, 2);
+	assert_string_equal(cmd.argv[cmd.binary_index], BIN_S2E);
+	assert_string_equal(cmd.output_dir, ROOT "/expdata/" EXP);
+	assert_string_equal(cmd.expname, EXP);
+	s2e_qemu_cmdline_free(&cmd);
+
+	o.mode = S2E_QEMU_KVM;
+	o.smp = 1;
+	assert_int_equal(s2e_qemu_cmdline(&o, &cmd), 0);
+	assert_null(cmd.output_dir);
+	assert_null(cmd.expname);
+	s2e_qemu_cmdline_free(&cmd);
+}
+
+static void test_relative_paths_become_absolute(void **state)
+{
+	struct s2e_qemu_opts o = {.root = ROOT,
+				  .image = "img/disk.s2e",
+				  .vnc_display = -1,
+				  .monitor_port = -1,
+				  .mode = S2E_QEMU_SYM,
+				  .expname = "e",
+				  .config_file = "c.lua"};
+	struct s2e_qemu_cmdline cmd;
+	char *cwd = getcwd(NULL, 0), want[4096];
+
+	(void)state;
+	assert_int_equal(s2e_qemu_cmdline(&o, &cmd), 0);
+	snprintf(want, sizeof(want), "file=%s/img/disk.s2e,cache=writeback,format=s2e", cwd);
+	assert_string_equal(cmd.argv[2], want);
+	snprintf(want, sizeof(want), "%s/c.lua", cwd);
+	assert_string_equal(cmd.argv[10], want);
+	s2e_qemu_cmdline_free(&cmd);
+	free(cwd);
+}
+
+static void test_auto_expname(void **state)
+{
+	struct s2e_qemu_opts o = {.root = ROOT,
+				  .image = DISK,
+				  .vnc_display = -1,
+				  .monitor_port = -1,
+				  .mode = S2E_QEMU_SYM};
+	struct s2e_qemu_cmdline cmd;
+	char buf[64];
+	const char *e;
+
+	(void)state;
+	setenv("TZ", "Europe/Zurich", 1);
+	s2e_expname_auto(buf, sizeof(buf));
+	/* auto_YYYY-MM-DDTHH:MM:SS.mmm+hhmm */
+	assert_int_equal(strlen(buf), strlen("auto_2015-08-19T15:06:25.383+0200"));
+	assert_memory_equal(buf, "auto_", 5);
+	for (size_t i = 5; buf[i]; i++) {
+		const char *shape = "auto_0000-00-00T00:00:00.000+0000";
+		if (shape[i] == '0')
+			assert_true(buf[i] >= '0' && buf[i] <= '9');
+		else if (shape[i] == '+')
+			assert_true(buf[i] == '+' || buf[i] == '-');
+		else
+			assert_int_equal(buf[i], shape[i]);
+	}
+	assert_true(!strcmp(buf + 28, "+0100") || !strcmp(buf + 28, "+0200"));
+	assert_int_equal(s2e_qemu_cmdline(&o, &cmd), 0);
+	e = cmd.expname;
+	assert_memory_equal(e, "auto_", 5);
+	assert_int_equal(strlen(e), strlen(buf));
+	s2e_qemu_cmdline_free(&cmd);
+}
+
+static void test_parsers(void **state)
+{
+	enum s2e_qemu_mode mode;
+	enum s2e_qemu_net net;
+	enum s2e_qemu_accel accel;
+	unsigned long mib;
+	int port;
+	double s;
+	char *a, *t, *m;
+
+	(void)state;
+	assert_int_equal(s2e_qemu_mode_parse("sym", &mode), 0);
+	assert_int_equal(mode, S2E_QEMU_SYM);
+	assert_int_equal(s2e_qemu_mode_parse("kvm", &mode), 0);
+	assert_int_equal(mode, S2E_QEMU_KVM);
+	assert_int_equal(s2e_qemu_mode_parse("SYM", &mode), -1);
+	assert_non_null(strstr(s2e_error_last(), "unknown mode 'SYM'"));
+	assert_int_equal(s2e_qemu_net_parse("tap", &net), 0);
+	assert_int_equal(net, S2E_QEMU_NET_TAP);
+	assert_int_equal(s2e_qemu_net_parse("bridge", &net), -1);
+	assert_int_equal(s2e_qemu_accel_parse("tcg", &accel), 0);
+	assert_int_equal(accel, S2E_QEMU_ACCEL_TCG);
+	assert_int_equal(s2e_qemu_accel_parse("hvf", &accel), -1);
+
+	assert_int_equal(s2e_qemu_build_parse("i386:release:normal", &a, &t, &m), 0);
+	assert_string_equal(a, "i386");
+	assert_string_equal(t, "release");
+	assert_string_equal(m, "normal");
+	free(a);
+	free(t);
+	free(m);
+	assert_int_equal(s2e_qemu_build_parse("i386:release:", NULL, NULL, NULL), -1);
+	assert_int_equal(s2e_qemu_build_parse("", NULL, NULL, NULL), -1);
+	assert_int_equal(s2e_qemu_build_parse("i386 :release:normal", NULL, NULL, NULL), -1);
+
+	assert_int_equal(s2e_qemu_memory_parse("2G", &mib), 0);
+	assert_int_equal(mib, 2048);
+	assert_int_equal(s2e_qemu_memory_parse("256MiB", &mib), 0);
+	assert_int_equal(mib, 256);
+	assert_int_equal(s2e_qemu_memory_parse("1048576K", &mib), 0);
+	assert_int_equal(mib, 1024);
+	assert_int_equal(s2e_qemu_memory_parse("-5", &mib), -1);
+	assert_int_equal(s2e_qemu_memory_parse("", &mib), -1);
+	assert_int_equal(s2e_qemu_memory_parse("5X", &mib), -1);
+	assert_int_equal(s2e_qemu_memory_parse("99999T", &mib), -1);
+
+	assert_int_equal(s2e_qemu_port_parse("4444", &port), 0);
+	assert_int_equal(port, 4444);
+	assert_int_equal(s2e_qemu_port_parse("0", &port), -1);
+	assert_int_equal(s2e_qemu_port_parse("65536", &port), -1);
+	assert_int_equal(s2e_qemu_port_parse("12ab", &port), -1);
+	assert_int_equal(s2e_qemu_port_parse("-1", &port), -1);
+	assert_int_equal(s2e_qemu_display_parse("0", &port), 0);
+	assert_int_equal(s2e_qemu_display_parse("59636", &port), -1);
+
+	assert_int_equal(s2e_qemu_seconds_parse("timeout", "2.5", &s), 0);
+	assert_true(s == 2.5);
+	assert_int_equal(s2e_qemu_seconds_parse("timeout", "0", &s), -1);
+	assert_int_equal(s2e_qemu_seconds_parse("timeout", "soon", &s), -1);
+	assert_int_equal(s2e_qemu_seconds_parse("timeout", "inf", &s), -1);
+
+	assert_int_equal(s2e_expname_check("auto_2015-08-19T15:06:25.383+0200"), 0);
+	assert_int_equal(s2e_expname_check(".hidden"), -1);
+	assert_int_equal(s2e_expname_check("a/b"), -1);
+	assert_int_equal(s2e_expname_check(""), -1);
+	assert_int_equal(s2e_expname_check("tab\there"), -1);
+}
+
+static void test_which(void **state)
+{
+	char *p;
+
+	(void)state;
+	p = s2e_which("sh");
+	assert_non_null(p);
+	assert_true(p[0] == '/');
+	free(p);
+	assert_null(s2e_which("/nonexistent/qemu"));
+	assert_non_null(strstr(s2e_error_last(), "/nonexistent/qemu"));
+	assert_null(s2e_which("no-such-program-s2e-test"));
+	assert_non_null(strstr(s2e_error_last(), "not found in PATH"));
+	assert_null(s2e_which("/etc/passwd"));
+	assert_non_null(strstr(s2e_error_last(), "not an executable"));
+}
+
+/* The experiment record (lib/experiment.c), which carries the command line:
+ * awkward values survive a round trip, and git reads what we write. */
+static void test_record_round_trip(void **state)
+{
+	struct s2e_experiment e = {0}, back;
+	char *text;
+	char *args[] = {"/q",	 "-append",   "a \"quoted\" \\ back#slash; x",
+			" lead", "tab\there", "new\nline"};
+
+	(void)state;
+	e.name = "auto_2015-08-19T15:06:25.383+0200";
+	e.vm = "MyBox";
+	e.snapshot = "asdf\xc3\xb6lkj";
+	e.mode = "sym";
+	e.build = "i386:release:normal";
+	e.state = "timed-out";
+	e.duration = 1.5;
+	e.exit_status = -1;
+	e.signal = 9;
+	e.timeout = 2;
+	e.timed_out = 1;
+	e.forced = 1;
+	e.disk_changed = -1;
+	e.argv = args;
+	e.argc = 6;
+	e.cmdline = s2e_cmdline_join(args, 6);
+	assert_string_equal(e.cmdline, "/q -append 'a \"quoted\" \\ back#slash; x' ' lead' "
+				       "'tab\there' 'new\nline'");
+	text = s2e_experiment_format(&e);
+	assert_non_null(text);
+	assert_int_equal(s2e_experiment_parse(text, &back), 0);
+	assert_string_equal(back.name, e.name);
+	assert_string_equal(back.vm, "MyBox");
+	assert_string_equal(back.snapshot, e.snapshot);
+	assert_string_equal(back.state, "timed-out");
+	assert_true(back.duration == 1.5);
+	assert_int_equal(back.exit_status, -1);
+	assert_int_equal(back.signal, 9);
+	assert_int_equal(back.timed_out, 1);
+	assert_int_equal(back.forced, 1);
+	assert_int_equal(back.disk_changed, -1);
+	assert_int_equal(back.argc, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(back.argv[i], args[i]);
+	assert_string_equal(back.cmdline, e.cmdline);
+	s2e_experiment_free(&back);
+
+	/* git config reads the same values */
+	char path[] = "/tmp/s2e-test-record-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "git config -f %s --get-all qemu.arg | sed -n 3p", path);
+	FILE *p = popen(cmd, "r");
+	char line[256] = "";
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_string_equal(line, "a \"quoted\" \\ back#slash; x\n");
+	unlink(path);
+	free(text);
+	free(e.cmdline);
+}
+
+/* s2e_supervise: exit status, signals, the timeout, a program that is missing. */
+static void test_supervise(void **state)
+{
+	struct s2e_exit how;
+	char *exit3[] = {"sh", "-c", "exit 3", NULL};
+	char *hang[] = {"sleep", "30", NULL};
+	char *stubborn[] = {"sh", "-c", "trap '' INT; while :; do sleep 0.05; done", NULL};
+	char *missing[] = {"no-such-program-s2e-test", NULL};
+	char *selfkill[] = {"sh", "-c", "kill -SEGV $$", NULL};
+
+	(void)state;
+	assert_int_equal(s2e_supervise(exit3, 0, 0, &how), 0);
+	assert_int_equal(how.exit_status, 3);
+	assert_int_equal(how.timed_out, 0);
+	assert_int_equal(s2e_exit_code(&how), 3);
+
+	assert_int_equal(s2e_supervise(hang, 0.2, 5, &how), 0);
+	assert_int_equal(how.timed_out, 1);
+	assert_int_equal(how.signal, SIGINT);
+	assert_true(how.duration >= 0.2 && how.duration < 5);
+	assert_int_equal(s2e_exit_code(&how), 124);
+
+	assert_int_equal(s2e_supervise(stubborn, 0.2, 0.2, &how), 0);
+	assert_int_equal(how.timed_out, 1);
+	assert_int_equal(how.signal, SIGKILL);
+	assert_true(how.duration >= 0.4);
+
+	assert_int_equal(s2e_supervise(selfkill, 0, 0, &how), 0);
+	assert_int_equal(how.signal, SIGSEGV);
+	assert_int_equal(how.exit_status, -1);
+	assert_int_equal(s2e_exit_code(&how), 128 + SIGSEGV);
+
+	assert_int_equal(s2e_supervise(missing, 0, 0, &how), -1);
+	assert_non_null(strstr(s2e_error_last(), "no-such-program-s2e-test"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_binary_and_output_dir),
+	    cmocka_unit_test(test_relative_paths_become_absolute),
+	    cmocka_unit_test(test_auto_expname),
+	    cmocka_unit_test(test_parsers),
+	    cmocka_unit_test(test_which),
+	    cmocka_unit_test(test_record_round_trip),
+	    cmocka_unit_test(test_supervise),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
