@@ -407,12 +407,11 @@ static unsigned thread_count(const struct s2e_copy_options *opt, uint64_t data, 
 {
 	unsigned n = opt->threads;
 
-	if (data < THREAD_MIN_DATA)
-		return 1;
 	/* Buffered writes to one file are serialised by the kernel; direct
-	 * overwrites are not, and a few in flight keep the disk busy. */
+	 * overwrites are not, and a few in flight keep the disk busy.  Small
+	 * files are not worth the threads. */
 	if (!n)
-		n = direct ? MAX_THREADS : 1;
+		n = direct && data >= THREAD_MIN_DATA ? MAX_THREADS : 1;
 	return n > MAX_THREADS ? MAX_THREADS : n;
 }
 

@@ -38,7 +38,8 @@ enum s2e_copy_method {
 struct s2e_copy_options {
 	enum s2e_reflink reflink;
 	int force; /* replace an existing destination */
-	/* Threads copying data extents in parallel (0: one per core, at most 4). */
+	/* Threads copying data extents in parallel (0: chosen by size and
+	 * method; at most 4). */
 	unsigned threads;
 	/* Testing: do not try copy_file_range (go straight to read/write). */
 	int no_copy_range;
