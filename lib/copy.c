@@ -438,7 +438,8 @@ static int copy_data(int in, int out, uint64_t size, const struct s2e_copy_optio
 		result->method = S2E_COPY_EMPTY;
 		return 0;
 	}
-	if (!opt->no_direct && local_disk_fs(out))
+	/* Direct writes pay off when the data must reach the disk anyway. */
+	if (!opt->no_direct && !opt->no_sync && local_disk_fs(out))
 		job.out_direct = open_direct(out);
 	job.direct = job.out_direct >= 0;
 	job.use_range = !job.direct && opt->reflink != S2E_REFLINK_NEVER && !opt->no_copy_range;
@@ -694,7 +695,7 @@ int s2e_copy_file(const char *src, const char *dst, const struct s2e_copy_option
 		s2e_error_errno("cannot set the mode and times of %s", s2e_q(dst));
 		goto fail;
 	}
-	if (fsync(t.fd)) {
+	if (!opt->no_sync && fsync(t.fd)) {
 		s2e_error_errno("cannot write %s", s2e_q(dst));
 		goto fail;
 	}
@@ -703,7 +704,7 @@ int s2e_copy_file(const char *src, const char *dst, const struct s2e_copy_option
 	close(t.fd);
 	t.fd = -1;
 	close(in);
-	return fsync_parent(dst);
+	return opt->no_sync ? 0 : fsync_parent(dst);
 fail:
 	tmp_discard(&t);
 	close(in);

@@ -17,7 +17,7 @@
 #include "s2e/size.h"
 
 static const char usage_text[] =
-    "usage: s2e-snapcp [--reflink=auto|always|never] [--progress] [-f] [-v] SRC DST\n"
+    "usage: s2e-snapcp [--reflink=auto|always|never] [--progress] [--no-sync] [-f] [-v] SRC DST\n"
     "\n"
     "Copy the image or snapshot file SRC to the new file DST: a reflink when the\n"
     "file system can, else a copy of the data that keeps holes.  DST appears\n"
@@ -121,6 +121,9 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, 64, &n) || n == 0)
 				return usage("invalid thread count '%s' (1 to 64)", optarg);
 			opt.threads = (unsigned)n;
+			break;
+		case 'S':
+			opt.no_sync = 1;
 			break;
 		case 'f':
 			opt.force = 1;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@
 #include "s2e/size.h"
 #include "s2e/vm.h"
 
+/* Copies running at once. */
+#define MAX_PARALLEL 4
+
 static const char usage[] =
     "usage: s2e vm clone [-f] [--s2edir DIR] SRC DST\n"
     "\n"
@@ -35,11 +40,16 @@ static const char usage[] =
     "  --s2edir DIR    use DIR instead of $S2EDIR\n"
     "  -h, --help      show this help\n";
 
-/* The whole-clone progress bar (terminal only), fed by each s2e-snapcp
- * through --progress-fd. */
-struct clone_progress {
-	struct s2e_progress *bar;
-	uint64_t base; /* bytes of the files already copied */
+/* One file to copy: the disk image (snap == NULL) or a snapshot. */
+struct copy {
+	const char *snap;
+	char *from, *to;
+	struct s2e_child child;
+	int running, finished, rc;
+	int progress_fd; /* read end of the child's --progress-fd, or -1 */
+	char line[64];
+	size_t used;
+	uint64_t data, done;
 };
 
 static uint64_t file_data(const char *path)
@@ -58,85 +68,184 @@ static uint64_t file_data(const char *path)
 	return bytes;
 }
 
-/* Run `s2e-snapcp SRC DST`; with a bar, read its progress lines. */
-static int snapcp(struct clone_progress *cp, const char *src, const char *dst)
+/* Start `s2e-snapcp [--no-sync] [--progress-fd=1] FROM TO`. */
+static int copy_start(struct copy *c, int no_sync, int with_progress)
 {
-	struct s2e_child child;
-	char buf[256], line[256];
-	size_t used = 0;
-	uint64_t done = 0;
-	int pipefd[2], rc;
+	const char *argv[6];
+	int n = 0, pipefd[2] = {-1, -1}, rc;
 
-	if (!cp->bar)
-		return s2e_run((const char *const[]){"s2e-snapcp", src, dst, NULL},
-			       S2E_RUN_CAPTURE_STDERR);
-	if (pipe2(pipefd, O_CLOEXEC))
-		return s2e_error_errno("cannot run s2e-snapcp");
-	rc = s2e_spawn((const char *const[]){"s2e-snapcp", "--progress-fd=1", src, dst, NULL}, -1,
-		       pipefd[1], S2E_RUN_CAPTURE_STDERR, &child);
-	close(pipefd[1]);
+	argv[n++] = "s2e-snapcp";
+	if (no_sync)
+		argv[n++] = "--no-sync";
+	if (with_progress) {
+		argv[n++] = "--progress-fd=1";
+		if (pipe2(pipefd, O_CLOEXEC))
+			return s2e_error_errno("cannot run s2e-snapcp");
+	}
+	argv[n++] = c->from;
+	argv[n++] = c->to;
+	argv[n] = NULL;
+	rc = s2e_spawn(argv, -1, pipefd[1], S2E_RUN_CAPTURE_STDERR, &c->child);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
 	if (rc) {
-		close(pipefd[0]);
+		if (pipefd[0] >= 0)
+			close(pipefd[0]);
 		return -1;
 	}
-	for (;;) {
-		ssize_t n = read(pipefd[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (used < sizeof(line) - 1)
-					line[used++] = buf[i];
-				continue;
-			}
-			line[used] = '\0';
-			used = 0;
-			if (sscanf(line, "%" SCNu64, &done) == 1)
-				s2e_progress_update(cp->bar, cp->base + done);
-		}
+	c->progress_fd = pipefd[0];
+	c->running = 1;
+	return 0;
+}
+
+/* Read "DONE TOTAL" lines; at end of file close the pipe. */
+static void copy_read_progress(struct copy *c)
+{
+	char buf[256];
+	ssize_t n = read(c->progress_fd, buf, sizeof(buf));
+
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		close(c->progress_fd);
+		c->progress_fd = -1;
+		return;
 	}
-	close(pipefd[0]);
-	return s2e_wait(&child);
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (c->used < sizeof(c->line) - 1)
+				c->line[c->used++] = buf[i];
+			continue;
+		}
+		c->line[c->used] = '\0';
+		c->used = 0;
+		sscanf(c->line, "%" SCNu64, &c->done);
+	}
+}
+
+static void copy_error(const struct copy *c, const char *src_vm)
+{
+	if (c->snap)
+		s2e_error_prefix("cannot copy snapshot %s of VM %s", s2e_q(c->snap), s2e_q(src_vm));
+	else
+		s2e_error_prefix("cannot copy the disk image of VM %s", s2e_q(src_vm));
 }
 
 /* A status line, with the bar erased first (it comes back on the next update). */
-static void step_ok(struct s2e_status *st, struct clone_progress *cp, const char *fmt,
+static void step_ok(struct s2e_status *st, struct s2e_progress *bar, const char *fmt,
 		    const char *arg)
 {
-	if (cp->bar && write(STDERR_FILENO, "\r\033[K", 4) < 0) {
+	if (bar && write(STDERR_FILENO, "\r\033[K", 4) < 0) {
 		/* nothing to do: the bar is cosmetic */
 	}
 	s2e_status_ok(st, fmt, arg);
 }
 
-static int copy_file(struct clone_progress *cp, const char *root, const char *src_vm,
-		     const char *staging, const char *snap)
+/* Copy every file with one s2e-snapcp each, a few at a time (they overlap the
+ * CPU work of one with the disk writes of another), and print their status
+ * lines in order, each once its copy has succeeded.  On the first failure the
+ * copies still running are stopped; the error is the first failure's. */
+static int copy_all(struct s2e_status *st, const char *src_vm, struct copy *files, size_t n,
+		    int no_sync)
 {
-	char *from = s2e_vm_file(root, src_vm, snap), *name = NULL, *to = NULL;
-	int rc = -1;
+	struct s2e_progress *bar = NULL;
+	struct pollfd fds[2 * MAX_PARALLEL];
+	struct copy *owner[2 * MAX_PARALLEL];
+	size_t started = 0, reported = 0, running = 0, parallel;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	char reason[1024] = "";
+	int failed = 0;
 
-	if (!from)
-		return -1;
-	name = snap ? s2e_asprintf("%s.%s", S2E_VM_DISK, snap) : s2e_strdup(S2E_VM_DISK);
-	to = name ? s2e_path_join(staging, name) : NULL;
-	if (to) {
-		uint64_t data = cp->bar ? file_data(from) : 0;
-		rc = snapcp(cp, from, to);
-		cp->base += data;
+	parallel = cores < 2 ? 2 : cores > MAX_PARALLEL ? MAX_PARALLEL : (size_t)cores;
+	if (isatty(STDERR_FILENO)) {
+		uint64_t total = 0;
+		for (size_t i = 0; i < n; i++)
+			total += files[i].data = file_data(files[i].from);
+		bar = s2e_progress_start(STDERR_FILENO, "clone", total);
 	}
-	if (rc) {
-		if (snap)
-			s2e_error_prefix("cannot copy snapshot %s of VM %s", s2e_q(snap),
-					 s2e_q(src_vm));
-		else
-			s2e_error_prefix("cannot copy the disk image of VM %s", s2e_q(src_vm));
+	while (reported < n && !(failed && !running)) {
+		while (!failed && running < parallel && started < n) {
+			if (copy_start(&files[started], no_sync, bar != NULL)) {
+				copy_error(&files[started], src_vm);
+				snprintf(reason, sizeof(reason), "%s", s2e_error_last());
+				failed = 1;
+				break;
+			}
+			started++;
+			running++;
+		}
+		if (!running)
+			break;
+		nfds_t k = 0;
+		for (size_t i = 0; i < started; i++) {
+			if (!files[i].running)
+				continue;
+			if (files[i].progress_fd >= 0) {
+				fds[k] = (struct pollfd){files[i].progress_fd, POLLIN, 0};
+				owner[k++] = &files[i];
+			}
+			fds[k] = (struct pollfd){files[i].child.err_fd, POLLIN, 0};
+			owner[k++] = &files[i];
+		}
+		if (poll(fds, k, -1) < 0 && errno != EINTR) {
+			s2e_error_errno("cannot wait for s2e-snapcp");
+			snprintf(reason, sizeof(reason), "%s", s2e_error_last());
+			failed = 1;
+			break;
+		}
+		int progressed = 0;
+		for (nfds_t j = 0; j < k; j++) {
+			struct copy *c = owner[j];
+			if (!fds[j].revents || !c->running)
+				continue;
+			if (fds[j].fd == c->progress_fd) {
+				copy_read_progress(c);
+				progressed = 1;
+				continue;
+			}
+			if (!(fds[j].revents & (POLLHUP | POLLERR)))
+				continue; /* a message, the exit follows */
+			/* Its stderr is closed: it has exited. */
+			while (c->progress_fd >= 0)
+				copy_read_progress(c);
+			c->rc = s2e_wait(&c->child);
+			c->running = 0;
+			c->finished = 1;
+			running--;
+			progressed = 1;
+			if (c->rc == 0) {
+				c->done = c->data;
+			} else if (!failed) {
+				copy_error(c, src_vm);
+				snprintf(reason, sizeof(reason), "%s", s2e_error_last());
+				failed = 1;
+				for (size_t i = 0; i < started; i++)
+					if (files[i].running)
+						kill(files[i].child.pid, SIGTERM);
+			}
+		}
+		if (!progressed) {
+			struct timespec ts = {0, 5 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (bar) {
+			uint64_t done = 0;
+			for (size_t i = 0; i < started; i++)
+				done += files[i].done;
+			s2e_progress_update(bar, done);
+		}
+		while (!failed && reported < n && files[reported].finished) {
+			if (files[reported].snap)
+				step_ok(st, bar, "copy snapshot: %s", files[reported].snap);
+			else
+				step_ok(st, bar, "%s", "copy disk image");
+			reported++;
+		}
 	}
-	free(from);
-	free(name);
-	free(to);
-	return rc;
+	s2e_progress_finish(bar);
+	if (failed)
+		return s2e_error("%s", reason);
+	return 0;
 }
 
 static void utc_time(const struct timespec *ts, char *buf, size_t len)
@@ -236,13 +345,18 @@ int cmd_vm_clone(int argc, char **argv)
 	struct s2e_status st;
 	struct s2e_lock lock = {-1};
 	struct s2e_vm_info info;
-	struct clone_progress cp = {NULL, 0};
-	int c, force = 0, exists, rc = 1, described = 0;
+	struct copy *files = NULL;
+	size_t nfiles = 0;
+	char *name = NULL;
+	int c, force = 0, no_sync = 0, exists, rc = 1, described = 0;
 
 	while ((c = getopt_long(argc, argv, "+fh", options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = 1;
+			break;
+		case 'S':
+			no_sync = 1;
 			break;
 		case 'h':
 			return usage_help(usage);
@@ -305,28 +419,28 @@ int cmd_vm_clone(int argc, char **argv)
 	staging = s2e_staging_create(root);
 	if (!staging)
 		goto out;
-	step_ok(&st, &cp, "%s", "initialise VM");
-	if (isatty(STDERR_FILENO)) {
-		uint64_t total = 0;
-		for (size_t i = 0; i <= info.nsnaps; i++) {
-			char *path = s2e_vm_file(root, src, i ? info.snaps[i - 1].name : NULL);
-			if (!path)
-				goto out;
-			total += file_data(path);
-			free(path);
-		}
-		cp.bar = s2e_progress_start(STDERR_FILENO, "clone", total);
-	}
-	if (copy_file(&cp, root, src, staging, NULL))
+	s2e_status_ok(&st, "initialise VM");
+	nfiles = 1 + info.nsnaps;
+	files = calloc(nfiles, sizeof(*files));
+	if (!files) {
+		s2e_error("out of memory");
 		goto out;
-	step_ok(&st, &cp, "%s", "copy disk image");
-	for (size_t i = 0; i < info.nsnaps; i++) {
-		if (copy_file(&cp, root, src, staging, info.snaps[i].name))
-			goto out;
-		step_ok(&st, &cp, "copy snapshot: %s", info.snaps[i].name);
 	}
-	s2e_progress_finish(cp.bar);
-	cp.bar = NULL;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct copy *c = &files[i];
+		c->snap = i ? info.snaps[i - 1].name : NULL;
+		c->progress_fd = -1;
+		c->from = s2e_vm_file(root, src, c->snap);
+		name =
+		    c->snap ? s2e_asprintf("%s.%s", S2E_VM_DISK, c->snap) : s2e_strdup(S2E_VM_DISK);
+		c->to = name ? s2e_path_join(staging, name) : NULL;
+		free(name);
+		name = NULL;
+		if (!c->from || !c->to)
+			goto out;
+	}
+	if (copy_all(&st, src, files, nfiles, no_sync))
+		goto out;
 	if (write_meta(staging, &info, origin) || s2e_staging_commit(root, staging, dst, force))
 		goto out;
 	free(staging);
@@ -335,7 +449,11 @@ int cmd_vm_clone(int argc, char **argv)
 		goto out;
 	rc = 0;
 out:
-	s2e_progress_finish(cp.bar);
+	for (size_t i = 0; i < nfiles; i++) {
+		free(files[i].from);
+		free(files[i].to);
+	}
+	free(files);
 	if (staging) {
 		/* Keep the reason of the failure, not that of the clean-up. */
 		char reason[1024];

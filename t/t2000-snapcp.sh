@@ -15,7 +15,7 @@ put()
 # --- usage
 t_ok "--help" s2e-snapcp --help
 t_is "--help prints the usage on stdout" "$(s2e-snapcp --help | head -1)" \
-	"usage: s2e-snapcp [--reflink=auto|always|never] [--progress] [-f] [-v] SRC DST"
+	"usage: s2e-snapcp [--reflink=auto|always|never] [--progress] [--no-sync] [-f] [-v] SRC DST"
 t_exit 2 "no arguments is a usage error" s2e-snapcp
 t_exit 2 "one argument is a usage error" s2e-snapcp "$d/x"
 t_exit 2 "three arguments is a usage error" s2e-snapcp a b c

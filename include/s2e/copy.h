@@ -6,15 +6,13 @@
  *      SEEK_HOLE, so holes stay holes and the kernel moves the bytes;
  *   3. pread/pwrite over the data extents, leaving zero blocks as holes.
  *
- * On local disk file systems (ext4, XFS, btrfs, ...) step 2 is skipped for
- * step 3 with direct I/O (O_DIRECT writes from a few threads): there the
- * kernel's copy is only a page-cache copy that fsync must then flush, and
- * direct writes measured faster (bench/clone) while also keeping zero blocks
- * as holes.
- * The copy is written to an unnamed (O_TMPFILE) or hidden temporary file in
- * the destination's directory, given the source's size, mode and times,
- * fsync'ed, and only then linked or renamed to the destination: it appears
- * complete or not at all.  Peak memory is one 1 MiB buffer per thread. */
+ * When the copy is to be fsync'ed, on local disk file systems (ext4, XFS,
+ * btrfs, ...) step 2 is skipped for step 3 with direct I/O (O_DIRECT writes from a few threads):
+ * there the kernel's copy is only a page-cache copy that fsync must then flush, and direct writes
+ * measured faster (bench/clone) while also keeping zero blocks as holes. The copy is written to an
+ * unnamed (O_TMPFILE) or hidden temporary file in the destination's directory, given the source's
+ * size, mode and times, fsync'ed (unless no_sync), and only then linked or renamed to the
+ * destination: it appears complete or not at all.  Peak memory is one 1 MiB buffer per thread. */
 #ifndef S2E_COPY_H
 #define S2E_COPY_H
 
@@ -38,6 +36,10 @@ enum s2e_copy_method {
 struct s2e_copy_options {
 	enum s2e_reflink reflink;
 	int force; /* replace an existing destination */
+	/* Do not fsync: like cp(1), the data reaches the disk when the kernel
+	 * writes it back.  The destination still appears whole or not at all
+	 * to other processes (and after kill -9), but not after a power cut. */
+	int no_sync;
 	/* Threads copying data extents in parallel (0: chosen by size and
 	 * method; at most 4). */
 	unsigned threads;
