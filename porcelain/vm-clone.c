@@ -30,13 +30,15 @@
 #define MAX_PARALLEL 4
 
 static const char usage[] =
-    "usage: s2e vm clone [-f] [--s2edir DIR] SRC DST\n"
+    "usage: s2e vm clone [-f] [--no-sync] [--s2edir DIR] SRC DST\n"
     "\n"
     "Copy VM SRC, its disk image and all its snapshots, to a new VM DST.  The copy\n"
     "shares blocks with SRC where the file system can (reflinks) and keeps holes\n"
     "everywhere.\n"
     "\n"
     "  -f, --force     replace an existing VM DST, once the clone is complete\n"
+    "  --no-sync       do not wait for the copied data to reach the disk (faster,\n"
+    "                  like cp -r; a power cut soon after may damage the clone)\n"
     "  --s2edir DIR    use DIR instead of $S2EDIR\n"
     "  -h, --help      show this help\n";
 
@@ -336,6 +338,7 @@ int cmd_vm_clone(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"force", no_argument, NULL, 'f'},
+	    {"no-sync", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    S2EDIR_LONGOPT,
 	    {NULL, 0, NULL, 0},
