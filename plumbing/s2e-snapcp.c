@@ -27,7 +27,8 @@ static const char usage_text[] =
     "                     fail; never: copy the bytes\n"
     "  --progress         show a progress bar on a terminal (stderr)\n"
     "  --progress-fd=FD   write \"DONE TOTAL\" byte counts, one line per step, to FD\n"
-    "  -j, --threads=N    copy with N threads (default: one per core, at most 4)\n"
+    "  --no-sync          do not wait for the data to reach the disk (like cp)\n"
+    "  -j, --threads=N    copy with N threads (at most 4 are used)\n"
     "  -f, --force        replace an existing DST\n"
     "  -v, --verbose      say how the file was copied\n"
     "  -h, --help         show this text\n";
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
 	    {"progress", no_argument, NULL, 'p'},
 	    {"progress-fd", required_argument, NULL, 'P'},
 	    {"threads", required_argument, NULL, 'j'},
+	    {"no-sync", no_argument, NULL, 'S'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
