@@ -244,6 +244,16 @@ static int copy_all(struct s2e_status *st, const char *src_vm, struct copy *file
 			reported++;
 		}
 	}
+	/* Only after a failure of poll(2) itself can copies still run here. */
+	for (size_t i = 0; i < started; i++) {
+		if (!files[i].running)
+			continue;
+		kill(files[i].child.pid, SIGTERM);
+		if (files[i].progress_fd >= 0)
+			close(files[i].progress_fd);
+		s2e_wait(&files[i].child);
+		files[i].running = 0;
+	}
 	s2e_progress_finish(bar);
 	if (failed)
 		return s2e_error("%s", reason);
