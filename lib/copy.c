@@ -605,29 +605,37 @@ static int tmp_commit(struct tmpfile *t, const char *dst, int force)
 			return s2e_error_errno("cannot create %s", s2e_q(dst));
 		return 0;
 	}
-	/* Replacing: link under a hidden name, then rename over dst. */
-	for (int attempt = 0; attempt < 100; attempt++) {
+	/* Replacing: link under a hidden name next to dst, then rename over it. */
+	char *copy = s2e_strdup(dst), *base_copy = s2e_strdup(dst);
+	const char *dir, *base;
+	int linked = 0;
+	if (!copy || !base_copy)
+		goto out;
+	dir = dirname(copy);
+	base = basename(base_copy);
+	for (int attempt = 0; attempt < 100 && !linked; attempt++) {
 		free(named);
-		named = s2e_asprintf("%s.snapcp-%ld-%d", dst, (long)getpid(), attempt);
+		named = s2e_asprintf("%s/.%s.snapcp-%ld-%d", dir, base, (long)getpid(), attempt);
 		if (!named)
-			return -1;
+			goto out;
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, named, AT_SYMLINK_FOLLOW) == 0 ||
 		    (errno == ENOENT && linkat(t->fd, "", AT_FDCWD, named, AT_EMPTY_PATH) == 0))
+			linked = 1;
+		else if (errno != EEXIST)
 			break;
-		if (errno != EEXIST) {
-			s2e_error_errno("cannot create %s", s2e_q(dst));
-			free(named);
-			return -1;
-		}
 	}
-	if (rename(named, dst)) {
+	if (!linked) {
+		s2e_error_errno("cannot create %s", s2e_q(dst));
+	} else if (rename(named, dst)) {
 		s2e_error_errno("cannot create %s", s2e_q(dst));
 		unlink(named);
-		free(named);
-		return -1;
+		linked = 0;
 	}
+out:
+	free(copy);
+	free(base_copy);
 	free(named);
-	return 0;
+	return linked ? 0 : -1;
 }
 
 static int fsync_parent(const char *path)
