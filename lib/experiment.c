@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +17,9 @@
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
+#include "s2e/meta.h"
 #include "s2e/quote.h"
+#include "s2e/s2edir.h"
 
 char *s2e_experiment_path(const char *name)
 {
@@ -515,4 +519,214 @@ int s2e_exit_code(const struct s2e_exit *how)
 	if (how->signal)
 		return 128 + how->signal;
 	return how->exit_status;
+}
+
+const char *s2e_signame(int sig)
+{
+	const char *name = sigabbrev_np(sig);
+	return name ? name : "?";
+}
+
+void s2e_snapfiles_free(struct s2e_snapfile *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+int s2e_snapfiles(const char *dir, struct s2e_snapfile **out, size_t *n)
+{
+	static const char prefix[] = S2E_VM_DISK ".";
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return s2e_error_errno("cannot read VM directory %s", s2e_q(dir));
+	while ((de = readdir(d))) {
+		struct stat st;
+		struct s2e_snapfile *grown;
+		if (strncmp(de->d_name, prefix, sizeof(prefix) - 1) ||
+		    !de->d_name[sizeof(prefix) - 1])
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		grown = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!grown)
+			goto oom;
+		*out = grown;
+		grown[*n].name = strdup(de->d_name + sizeof(prefix) - 1);
+		if (!grown[*n].name)
+			goto oom;
+		grown[*n].mtime = st.st_mtim;
+		(*n)++;
+	}
+	closedir(d);
+	return 0;
+oom:
+	closedir(d);
+	s2e_snapfiles_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return s2e_error("out of memory");
+}
+
+static const struct s2e_snapfile *find_snapfile(const struct s2e_snapfile *v, size_t n,
+						const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+static void utc_of(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	char date[32];
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09ldZ", date, ts->tv_nsec);
+}
+
+static char *join_names(char **v, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", v[i]);
+	fclose(f);
+	return buf;
+}
+
+/* The commit body: the record's essentials in a readable form. */
+char *s2e_experiment_body(const struct s2e_experiment *e, int after)
+{
+	char *buf = NULL, *names;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "Experiment: %s\n", e->name);
+	if (e->vm)
+		fprintf(f, "VM: %s\n", e->vm);
+	else
+		fprintf(f, "Image: %s\n", e->image);
+	if (e->snapshot)
+		fprintf(f, "Snapshot: %s\n", e->snapshot);
+	fprintf(f, "Mode: %s\nBuild: %s\n", e->mode, e->build);
+	if (!after) {
+		if (e->disk_before)
+			fprintf(f, "Disk: %s\n", e->disk_before);
+		if (e->snapshot_digest)
+			fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
+		if (e->snapshot_disk)
+			fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
+		if (e->forced)
+			fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
+		if (e->config_file)
+			fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file,
+				S2E_EXPERIMENT_CONFIG);
+		if (e->output_dir)
+			fprintf(f, "Output: %s\n", e->output_dir);
+		if (e->timeout > 0)
+			fprintf(f, "Timeout: %.3fs\n", e->timeout);
+		fprintf(f, "Command line: %s\n", e->cmdline);
+	} else {
+		fprintf(f, "State: %s\nStarted: %s\nEnded: %s\nDuration: %.3fs\n", e->state,
+			e->started, e->ended, e->duration);
+		if (e->exit_status >= 0)
+			fprintf(f, "Exit status: %d\n", e->exit_status);
+		if (e->signal)
+			fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
+		if (e->timeout > 0)
+			fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
+		if (e->error)
+			fprintf(f, "Error: %s\n", e->error);
+		if (e->disk_changed >= 0)
+			fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
+		if (e->disk_after && e->disk_changed > 0)
+			fprintf(f, "Disk now: %s\n", e->disk_after);
+		if (e->nadded && (names = join_names(e->snaps_added, e->nadded))) {
+			fprintf(f, "Snapshots added: %s\n", names);
+			free(names);
+		}
+		if (e->nremoved && (names = join_names(e->snaps_removed, e->nremoved))) {
+			fprintf(f, "Snapshots removed: %s\n", names);
+			free(names);
+		}
+		if (e->nretaken && (names = join_names(e->snaps_retaken, e->nretaken))) {
+			fprintf(f, "Snapshots taken again: %s\n", names);
+			free(names);
+		}
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* After a kvm/prep run: snapshots that appeared, went away or were taken
+ * again go into vm.config with the disk digest of now. */
+int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,
+				  const struct s2e_snapfile *before, size_t nbefore,
+				  const struct s2e_snapfile *after, size_t nafter)
+{
+	char *dir = s2e_vm_dir(root, e->vm), *path = NULL;
+	struct s2e_meta meta = {0};
+	char taken[64];
+	int rc = -1;
+
+	if (!dir)
+		return -1;
+	path = s2e_path_join(dir, S2E_VM_META);
+	if (!path || s2e_meta_read(path, &meta) < 0)
+		goto out;
+	for (size_t i = 0; i < nafter; i++) {
+		const struct s2e_snapfile *old = find_snapfile(before, nbefore, after[i].name);
+		struct s2e_meta_snap *rec;
+		if (old && old->mtime.tv_sec == after[i].mtime.tv_sec &&
+		    old->mtime.tv_nsec == after[i].mtime.tv_nsec)
+			continue;
+		utc_of(&after[i].mtime, taken, sizeof(taken));
+		if (s2e_strv_push(old ? &e->snaps_retaken : &e->snaps_added,
+				  old ? &e->nretaken : &e->nadded, after[i].name))
+			goto out;
+		rec = s2e_meta_find_snap(&meta, after[i].name);
+		if (rec) {
+			if (s2e_meta_set(&rec->taken, taken) ||
+			    s2e_meta_set(&rec->disk_digest, e->disk_after))
+				goto out;
+		} else if (s2e_meta_add_snap(&meta, after[i].name, taken, e->disk_after)) {
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nbefore; i++) {
+		if (find_snapfile(after, nafter, before[i].name))
+			continue;
+		if (s2e_strv_push(&e->snaps_removed, &e->nremoved, before[i].name))
+			goto out;
+		if (s2e_meta_remove_snap(&meta, before[i].name) < 0)
+			goto out;
+	}
+	if (e->disk_after && s2e_meta_set(&meta.digest, e->disk_after))
+		goto out;
+	if (!e->nadded && !e->nremoved && !e->nretaken && e->disk_changed <= 0) {
+		rc = 0;
+		goto out;
+	}
+	rc = s2e_meta_write(path, &meta);
+out:
+	s2e_meta_free(&meta);
+	free(path);
+	free(dir);
+	return rc;
 }

@@ -287,81 +287,6 @@ static void print_cmdline(struct run *r)
 	free(line);
 }
 
-static const char *signame(int sig)
-{
-	const char *name = sigabbrev_np(sig);
-	return name ? name : "?";
-}
-
-/* Snapshot files of a VM with their modification times. */
-struct snapfile {
-	char *name;
-	struct timespec mtime;
-};
-
-static void snapfiles_free(struct snapfile *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-static int snapfiles(const char *dir, struct snapfile **out, size_t *n)
-{
-	static const char prefix[] = S2E_VM_DISK ".";
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	*out = NULL;
-	*n = 0;
-	if (!d)
-		return s2e_error_errno("cannot read VM directory %s", s2e_q(dir));
-	while ((de = readdir(d))) {
-		struct stat st;
-		struct snapfile *grown;
-		if (strncmp(de->d_name, prefix, sizeof(prefix) - 1) ||
-		    !de->d_name[sizeof(prefix) - 1])
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-			continue;
-		grown = realloc(*out, (*n + 1) * sizeof(**out));
-		if (!grown)
-			goto oom;
-		*out = grown;
-		grown[*n].name = strdup(de->d_name + sizeof(prefix) - 1);
-		if (!grown[*n].name)
-			goto oom;
-		grown[*n].mtime = st.st_mtim;
-		(*n)++;
-	}
-	closedir(d);
-	return 0;
-oom:
-	closedir(d);
-	snapfiles_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	return s2e_error("out of memory");
-}
-
-static const struct snapfile *find_snapfile(const struct snapfile *v, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
-}
-
-static void utc_of(const struct timespec *ts, char *buf, size_t len)
-{
-	struct tm tm;
-	char date[32];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", date, ts->tv_nsec);
-}
-
 static int copy_file(const char *from, const char *to)
 {
 	char *data;
@@ -382,93 +307,11 @@ static char *ref_text(const struct run *r)
 	return r->snap ? s2e_asprintf("%s:%s", r->vm, r->snap) : s2e_strdup(r->vm);
 }
 
-static char *join_names(char **v, size_t n)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", v[i]);
-	fclose(f);
-	return buf;
-}
-
-/* The commit body: the record's essentials in a readable form. */
-static char *body_of(const struct s2e_experiment *e, int after)
-{
-	char *buf = NULL, *names;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	fprintf(f, "Experiment: %s\n", e->name);
-	if (e->vm)
-		fprintf(f, "VM: %s\n", e->vm);
-	else
-		fprintf(f, "Image: %s\n", e->image);
-	if (e->snapshot)
-		fprintf(f, "Snapshot: %s\n", e->snapshot);
-	fprintf(f, "Mode: %s\nBuild: %s\n", e->mode, e->build);
-	if (!after) {
-		if (e->disk_before)
-			fprintf(f, "Disk: %s\n", e->disk_before);
-		if (e->snapshot_digest)
-			fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
-		if (e->snapshot_disk)
-			fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
-		if (e->forced)
-			fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
-		if (e->config_file)
-			fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file,
-				S2E_EXPERIMENT_CONFIG);
-		if (e->output_dir)
-			fprintf(f, "Output: %s\n", e->output_dir);
-		if (e->timeout > 0)
-			fprintf(f, "Timeout: %.3fs\n", e->timeout);
-		fprintf(f, "Command line: %s\n", e->cmdline);
-	} else {
-		fprintf(f, "State: %s\nStarted: %s\nEnded: %s\nDuration: %.3fs\n", e->state,
-			e->started, e->ended, e->duration);
-		if (e->exit_status >= 0)
-			fprintf(f, "Exit status: %d\n", e->exit_status);
-		if (e->signal)
-			fprintf(f, "Signal: %d (SIG%s)\n", e->signal, signame(e->signal));
-		if (e->timeout > 0)
-			fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
-		if (e->error)
-			fprintf(f, "Error: %s\n", e->error);
-		if (e->disk_changed >= 0)
-			fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
-		if (e->disk_after && e->disk_changed > 0)
-			fprintf(f, "Disk now: %s\n", e->disk_after);
-		if (e->nadded && (names = join_names(e->snaps_added, e->nadded))) {
-			fprintf(f, "Snapshots added: %s\n", names);
-			free(names);
-		}
-		if (e->nremoved && (names = join_names(e->snaps_removed, e->nremoved))) {
-			fprintf(f, "Snapshots removed: %s\n", names);
-			free(names);
-		}
-		if (e->nretaken && (names = join_names(e->snaps_retaken, e->nretaken))) {
-			fprintf(f, "Snapshots taken again: %s\n", names);
-			free(names);
-		}
-	}
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static int commit(struct run *r, const struct s2e_experiment *e, const char *subject, int after,
 		  int with_vm)
 {
-	char *exp_path = s2e_experiment_path(e->name), *vm_path = NULL, *body = body_of(e, after);
+	char *exp_path = s2e_experiment_path(e->name), *vm_path = NULL,
+	     *body = s2e_experiment_body(e, after);
 	const char *paths[2];
 	size_t n = 0;
 	int rc = -1;
@@ -487,62 +330,6 @@ out:
 	free(exp_path);
 	free(vm_path);
 	free(body);
-	return rc;
-}
-
-/* After a kvm/prep run: snapshots that appeared, went away or were taken
- * again go into vm.config with the disk digest of now. */
-static int update_meta(struct run *r, struct s2e_experiment *e, const struct snapfile *before,
-		       size_t nbefore, const struct snapfile *after, size_t nafter)
-{
-	char *dir = s2e_vm_dir(r->root, r->vm), *path = NULL;
-	struct s2e_meta meta = {0};
-	char taken[64];
-	int rc = -1;
-
-	if (!dir)
-		return -1;
-	path = s2e_path_join(dir, S2E_VM_META);
-	if (!path || s2e_meta_read(path, &meta) < 0)
-		goto out;
-	for (size_t i = 0; i < nafter; i++) {
-		const struct snapfile *old = find_snapfile(before, nbefore, after[i].name);
-		struct s2e_meta_snap *rec;
-		if (old && old->mtime.tv_sec == after[i].mtime.tv_sec &&
-		    old->mtime.tv_nsec == after[i].mtime.tv_nsec)
-			continue;
-		utc_of(&after[i].mtime, taken, sizeof(taken));
-		if (s2e_strv_push(old ? &e->snaps_retaken : &e->snaps_added,
-				  old ? &e->nretaken : &e->nadded, after[i].name))
-			goto out;
-		rec = s2e_meta_find_snap(&meta, after[i].name);
-		if (rec) {
-			if (s2e_meta_set(&rec->taken, taken) ||
-			    s2e_meta_set(&rec->disk_digest, e->disk_after))
-				goto out;
-		} else if (s2e_meta_add_snap(&meta, after[i].name, taken, e->disk_after)) {
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nbefore; i++) {
-		if (find_snapfile(after, nafter, before[i].name))
-			continue;
-		if (s2e_strv_push(&e->snaps_removed, &e->nremoved, before[i].name))
-			goto out;
-		if (s2e_meta_remove_snap(&meta, before[i].name) < 0)
-			goto out;
-	}
-	if (e->disk_after && s2e_meta_set(&meta.digest, e->disk_after))
-		goto out;
-	if (!e->nadded && !e->nremoved && !e->nretaken && e->disk_changed <= 0) {
-		rc = 0;
-		goto out;
-	}
-	rc = s2e_meta_write(path, &meta);
-out:
-	s2e_meta_free(&meta);
-	free(path);
-	free(dir);
 	return rc;
 }
 
@@ -629,7 +416,7 @@ static int run_real(struct run *r)
 {
 	struct s2e_experiment e;
 	struct s2e_lock lock = {-1};
-	struct snapfile *before = NULL, *after = NULL;
+	struct s2e_snapfile *before = NULL, *after = NULL;
 	size_t nbefore = 0, nafter = 0;
 	struct s2e_exit how;
 	char *ref = NULL, *subject = NULL, *exp_dir = NULL, *record = NULL, *outdir = NULL;
@@ -667,7 +454,7 @@ static int run_real(struct run *r)
 		goto fail;
 	if (r->vm && r->mode != S2E_QEMU_SYM) {
 		vm_dir = s2e_vm_dir(r->root, r->vm);
-		if (!vm_dir || snapfiles(vm_dir, &before, &nbefore))
+		if (!vm_dir || s2e_snapfiles(vm_dir, &before, &nbefore))
 			goto fail;
 	}
 
@@ -783,8 +570,9 @@ static int run_real(struct run *r)
 		subject = s2e_asprintf("run %s %s %s: timed out after %.1fs", ref, r->mode_text,
 				       r->expname, how.duration);
 	else if (how.signal)
-		subject = s2e_asprintf("run %s %s %s: killed by SIG%s after %.1fs", ref,
-				       r->mode_text, r->expname, signame(how.signal), how.duration);
+		subject =
+		    s2e_asprintf("run %s %s %s: killed by SIG%s after %.1fs", ref, r->mode_text,
+				 r->expname, s2e_signame(how.signal), how.duration);
 	else
 		subject = s2e_asprintf("run %s %s %s: exit %d after %.1fs", ref, r->mode_text,
 				       r->expname, how.exit_status, how.duration);
@@ -793,8 +581,8 @@ static int run_real(struct run *r)
 	if (relock(r, &lock))
 		goto fail_after;
 	if (vm_dir && started_ok) {
-		if (snapfiles(vm_dir, &after, &nafter) ||
-		    update_meta(r, &e, before, nbefore, after, nafter))
+		if (s2e_snapfiles(vm_dir, &after, &nafter) ||
+		    s2e_experiment_note_snapshots(r->root, &e, before, nbefore, after, nafter))
 			goto fail_after;
 	}
 	if (s2e_experiment_write(record, &e) || commit(r, &e, subject, 1, vm_dir != NULL))
@@ -809,7 +597,7 @@ static int run_real(struct run *r)
 		s2e_status_warn(&r->st, "timed out after %.1fs: QEMU was interrupted%s",
 				how.duration, how.signal == SIGKILL ? " and killed" : "");
 	else if (how.signal)
-		s2e_status_warn(&r->st, "QEMU was killed by SIG%s", signame(how.signal));
+		s2e_status_warn(&r->st, "QEMU was killed by SIG%s", s2e_signame(how.signal));
 	if (e.nadded || e.nremoved || e.nretaken || e.disk_changed > 0)
 		s2e_status_info(&r->st, "disk %s; snapshots: %zu new, %zu removed, %zu taken again",
 				e.disk_changed > 0 ? "changed" : "unchanged", e.nadded, e.nremoved,
@@ -833,8 +621,8 @@ fail_after:
 	s2e_error_prefix("QEMU ran, but its outcome could not be recorded");
 	rc = fail("vm run");
 out:
-	snapfiles_free(before, nbefore);
-	snapfiles_free(after, nafter);
+	s2e_snapfiles_free(before, nbefore);
+	s2e_snapfiles_free(after, nafter);
 	s2e_experiment_free(&e);
 	free(ref);
 	free(subject);

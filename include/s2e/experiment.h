@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define S2E_EXPERIMENTS_DIR   "experiments"
 #define S2E_EXPDATA_DIR	      "expdata"
@@ -76,6 +77,28 @@ int s2e_strv_push(char ***v, size_t *n, const char *s);
 
 /* Shell-quoted, space-joined command line (malloc'd). */
 char *s2e_cmdline_join(char *const *argv, size_t argc);
+
+/* Snapshot files of a VM (disk.s2e.*) with their modification times. */
+struct s2e_snapfile {
+	char *name;
+	struct timespec mtime;
+};
+int s2e_snapfiles(const char *vm_dir, struct s2e_snapfile **out, size_t *n);
+void s2e_snapfiles_free(struct s2e_snapfile *v, size_t n);
+
+/* After a kvm/prep run of VM e->vm: snapshots that appeared, went away or
+ * were taken again (comparing the files before and after) go into the
+ * record's lists and into vm.config, with the disk digest e->disk_after. */
+int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,
+				  const struct s2e_snapfile *before, size_t nbefore,
+				  const struct s2e_snapfile *after, size_t nafter);
+
+/* A commit body: the record's essentials before the run (after == 0) or its
+ * outcome (after == 1), in readable lines.  malloc'd. */
+char *s2e_experiment_body(const struct s2e_experiment *e, int after);
+
+/* "INT" for SIGINT. */
+const char *s2e_signame(int sig);
 
 /* How a supervised process ended. */
 struct s2e_exit {
