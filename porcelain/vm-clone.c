@@ -260,16 +260,6 @@ static int copy_all(struct s2e_status *st, const char *src_vm, struct copy *file
 	return 0;
 }
 
-static void utc_time(const struct timespec *ts, char *buf, size_t len)
-{
-	struct tm tm;
-	char date[32];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", date, ts->tv_nsec);
-}
-
 /* The clone's vm.config: the source's metadata, snapshots in the order the
  * source lists them, a new creation time and the origin. */
 static int write_meta(const char *staging, const struct s2e_vm_info *src, const char *origin)
@@ -297,7 +287,7 @@ static int write_meta(const char *staging, const struct s2e_vm_info *src, const 
 		/* A snapshot made by hand is recorded as taken when its file
 		 * was last written. */
 		if (!rec || !rec->taken)
-			utc_time(&snap->mtime, taken, sizeof(taken));
+			s2e_time_utc_of(&snap->mtime, taken, sizeof(taken));
 		if (s2e_meta_add_snap(&meta, snap->name, rec && rec->taken ? rec->taken : taken,
 				      rec ? rec->disk_digest : NULL))
 			goto out;
