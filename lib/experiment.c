@@ -581,16 +581,6 @@ static const struct s2e_snapfile *find_snapfile(const struct s2e_snapfile *v, si
 	return NULL;
 }
 
-static void utc_of(const struct timespec *ts, char *buf, size_t len)
-{
-	struct tm tm;
-	char date[32];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", date, ts->tv_nsec);
-}
-
 static char *join_names(char **v, size_t n)
 {
 	char *buf = NULL;
@@ -696,7 +686,7 @@ int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,
 		if (old && old->mtime.tv_sec == after[i].mtime.tv_sec &&
 		    old->mtime.tv_nsec == after[i].mtime.tv_nsec)
 			continue;
-		utc_of(&after[i].mtime, taken, sizeof(taken));
+		s2e_time_utc_of(&after[i].mtime, taken, sizeof(taken));
 		if (s2e_strv_push(old ? &e->snaps_retaken : &e->snaps_added,
 				  old ? &e->nretaken : &e->nadded, after[i].name))
 			goto out;

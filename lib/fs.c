@@ -235,14 +235,20 @@ int s2e_allocated(const char *path, uint64_t *bytes)
 	return 0;
 }
 
-void s2e_time_utc(char *buf, size_t len)
+void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len)
 {
-	struct timespec ts;
 	struct tm tm;
 	char date[32];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&ts->tv_sec, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", date, ts.tv_nsec);
+	snprintf(buf, len, "%s.%09ldZ", date, ts->tv_nsec);
+}
+
+void s2e_time_utc(char *buf, size_t len)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s2e_time_utc_of(&ts, buf, len);
 }

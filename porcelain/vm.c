@@ -7,7 +7,7 @@
 static const char vm_usage[] =
 	"usage: s2e vm create [-f] NAME [SIZE]\n"
 	"   or: s2e vm list [--json] [NAME...]\n"
-	"   or: s2e vm clone [-f] SRC DST\n"
+	"   or: s2e vm clone [-f] [--no-sync] SRC DST\n"
 	"   or: s2e vm export [-f] NAME [FILE|-]\n"
 	"   or: s2e vm import [--raw] [-f] FILE|- NAME\n"
 	"   or: s2e vm delete [-y] NAME[:SNAP]\n"

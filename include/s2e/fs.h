@@ -23,5 +23,7 @@ int s2e_read_file(const char *path, char **data, size_t *len);
 int s2e_allocated(const char *path, uint64_t *bytes);
 /* Wall-clock time now, and as UTC "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
 void s2e_time_utc(char *buf, size_t len);
+struct timespec;
+void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
 
 #endif
