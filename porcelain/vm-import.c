@@ -5,7 +5,9 @@
  * exits 0.  Only then are the steps reported, vm.config written (origin,
  * snapshot order, digests, the exporter's metadata when the package has a
  * manifest) and the staging directory renamed into place.  --raw copies a
- * raw image as disk.s2e (s2e-unpack --raw: zero blocks become holes). */
+ * raw image as disk.s2e with s2e-snapcp (reflink or a sparse copy) and
+ * digests it with s2e-digest; from standard input, s2e-unpack --raw copies
+ * it (zero blocks become holes) and digests it on the way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -147,6 +149,56 @@ static int unpack(struct import *im, const char *file, const char *staging, int 
 	return rc;
 }
 
+/* --raw from a file: s2e-snapcp, then s2e-digest for the metadata. */
+static int raw_copy(struct import *im, const char *file, const char *staging)
+{
+	char *disk = s2e_path_join(staging, S2E_VM_DISK), line[4096];
+	struct s2e_child child = {.pid = -1, .err_fd = -1};
+	struct extracted *f;
+	struct stat st;
+	int pfd[2] = {-1, -1}, rc = -1;
+	ssize_t n = 0, got;
+
+	if (!disk)
+		return -1;
+	if (s2e_run((const char *const[]){"s2e-snapcp", file, disk, NULL}, S2E_RUN_CAPTURE_STDERR))
+		goto out;
+	if (pipe2(pfd, O_CLOEXEC)) {
+		s2e_error_errno("cannot create a pipe");
+		goto out;
+	}
+	if (s2e_spawn((const char *const[]){"s2e-digest", disk, NULL}, -1, pfd[1],
+		      S2E_RUN_CAPTURE_STDERR, &child))
+		goto out;
+	close(pfd[1]);
+	pfd[1] = -1;
+	while ((got = read(pfd[0], line + n, sizeof(line) - 1 - (size_t)n)) > 0)
+		n += got;
+	line[n] = '\0';
+	if (s2e_wait(&child) || stat(disk, &st))
+		goto out;
+	if (!(im->files = calloc(1, sizeof(*im->files))) ||
+	    !(im->files[0].file = s2e_strdup(S2E_VM_DISK))) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	im->nfiles = 1;
+	f = &im->files[0];
+	f->size = (uint64_t)st.st_size;
+	if ((size_t)n >= S2E_DIGEST_LEN - 1 && !strncmp(line, S2E_DIGEST_PREFIX, 10)) {
+		memcpy(f->digest, line, S2E_DIGEST_LEN - 1);
+		f->digest[S2E_DIGEST_LEN - 1] = '\0';
+	}
+	rc = 0;
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	free(disk);
+	return rc;
+}
+
 /* vm.config of the new VM, from the package's manifest when it has one. */
 static int write_meta(struct import *im, const char *staging, const char *origin, int raw)
 {
@@ -241,7 +293,10 @@ static int record(const char *root, const char *name, const char *file, struct i
 	if (!f || !path || !subject)
 		goto out;
 	fprintf(f, "VM: %s\n%s: %s\n", name, raw ? "Raw image" : "Package", file);
-	fprintf(f, "%s digest: sha256:%s\n", raw ? "Image" : "Package", im->sha);
+	if (raw)
+		fprintf(f, "Image digest: %s\n", im->nfiles ? im->files[0].digest : "");
+	else
+		fprintf(f, "Package digest: sha256:%s\n", im->sha);
 	if (!raw)
 		fprintf(f, "Package format: %s\n", im->format);
 	fprintf(f, "Origin: %s\n", origin);
@@ -336,14 +391,16 @@ int cmd_vm_import(int argc, char **argv)
 	if (!staging)
 		goto out;
 	s2e_status_ok(&st, "initialise VM");
-	if (unpack(&im, file, staging, raw, in_fd))
+	if (raw && in_fd < 0 ? raw_copy(&im, file, staging)
+			     : unpack(&im, file, staging, raw, in_fd))
 		goto out;
 	if (!raw) {
 		s2e_status_ok(&st, "decompress package");
 		s2e_status_ok(&st, "scan package");
 	}
 	from = raw ? NULL : exported_from(staging);
-	origin = raw ? s2e_asprintf("raw import of %s (sha256:%s)", in_fd >= 0 ? "-" : file, im.sha)
+	origin = raw ? s2e_asprintf("raw import of %s (%s)", in_fd >= 0 ? "-" : file,
+				    im.nfiles ? im.files[0].digest : "")
 		     : s2e_asprintf("import of %s (sha256:%s)", in_fd >= 0 ? "-" : file, im.sha);
 	if (!origin || write_meta(&im, staging, origin, raw) ||
 	    s2e_staging_commit(root, staging, name, force))

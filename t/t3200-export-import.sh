@@ -119,6 +119,13 @@ t_is "import --raw prints the seed's transcript" "$out" "[ OK ] initialise VM
 t_ok "... the image is the disk" cmp "$work/disk.raw" "$S2EDIR/vm/RawBox/disk.s2e"
 t_is "... and is sparse" "$(($(t_allocated "$S2EDIR/vm/RawBox/disk.s2e") <= 4 * 1048576))" 1
 t_ok "... recorded as a raw import" sh -c "git -C '$S2EDIR' log -1 --format=%s | grep -qx 'vm import --raw .*disk.raw RawBox'"
+t_is "... with the image's digest" "$(git config -f "$S2EDIR/vm/RawBox/vm.config" vm.digest)" \
+	"$(s2e-digest "$work/disk.raw" | cut -d' ' -f1)"
+out=$(s2e vm import --raw - RawStdin <"$work/disk.raw" 2>&1)
+t_is "import --raw - reads standard input" "$out" "[ OK ] initialise VM
+[ OK ] copy disk image"
+t_ok "... the image is the disk" cmp "$work/disk.raw" "$S2EDIR/vm/RawStdin/disk.s2e"
+t_is "... and is sparse" "$(($(t_allocated "$S2EDIR/vm/RawStdin/disk.s2e") <= 4 * 1048576))" 1
 
 # kill -9: never a file at the target path, never a VM.
 head -c 150M /dev/urandom >"$box/disk.s2e.big"
