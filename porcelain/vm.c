@@ -8,7 +8,7 @@ static const char vm_usage[] =
 	"usage: s2e vm create [-f] NAME [SIZE]\n"
 	"   or: s2e vm list [--json] [NAME...]\n"
 	"   or: s2e vm clone [-f] [--no-sync] SRC DST\n"
-	"   or: s2e vm export [-f] NAME [FILE|-]\n"
+	"   or: s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]\n"
 	"   or: s2e vm import [--raw] [-f] FILE|- NAME\n"
 	"   or: s2e vm delete [-y] NAME[:SNAP]\n"
 	"   or: s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]\n"
