@@ -26,10 +26,37 @@ const char *s2e_q(const char *s)
 	return buf;
 }
 
+/* Words made only of these (and of UTF-8 beyond ASCII, which no shell treats
+ * specially) need no quotes. */
+static int shell_safe(const char *word)
+{
+	if (!*word)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)word; *p; p++)
+		if (*p < 0x80 && !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_-+=.,/:@%^",
+					 *p))
+			return 0;
+	return 1;
+}
+
+const char *s2e_sq(const char *word)
+{
+	static _Thread_local char ring[4][4 * 4096 + 16];
+	static _Thread_local unsigned next;
+	char *buf = ring[next++ % 4];
+	FILE *out = fmemopen(buf, sizeof(ring[0]), "w");
+
+	if (!out)
+		return word;
+	s2e_shell_quote(out, word);
+	fclose(out);
+	return buf;
+}
+
 void s2e_shell_quote(FILE *out, const char *word)
 {
-	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "0123456789_-+=.,/:@%^") == strlen(word)) {
+	if (shell_safe(word)) {
 		fputs(word, out);
 		return;
 	}

@@ -321,7 +321,7 @@ static int record(const char *root, const char *src, const char *dst,
 		fputs("none", out);
 	fclose(out);
 	s2e_size_mib(info->size, mib, sizeof(mib));
-	subject = s2e_asprintf("vm clone %s%s %s", replaced ? "-f " : "", src, dst);
+	subject = s2e_asprintf("vm clone %s%s %s", replaced ? "-f " : "", s2e_sq(src), s2e_sq(dst));
 	body = s2e_asprintf("VM: %s\nOrigin: %s\nSize: %" PRIu64 " bytes (%s)\nSnapshots: %s\n%s",
 			    dst, origin, info->size, mib, snaps ? snaps : "",
 			    replaced ? "Replaces: the previous VM of that name\n" : "");

@@ -19,17 +19,17 @@
 #define DEFAULT_SIZE "5120M"
 
 static const char usage[] =
-	"usage: s2e vm create [-f] [--s2edir DIR] NAME [SIZE]\n"
-	"\n"
-	"Create VM NAME with an empty sparse raw disk image of SIZE (default " DEFAULT_SIZE ").\n"
-	"\n"
-	"  -f, --force     replace an existing VM NAME, once the new one is complete\n"
-	"  --s2edir DIR    use DIR instead of $S2EDIR\n"
-	"  -h, --help      show this help\n";
+    "usage: s2e vm create [-f] [--s2edir DIR] NAME [SIZE]\n"
+    "\n"
+    "Create VM NAME with an empty sparse raw disk image of SIZE (default " DEFAULT_SIZE ").\n"
+    "\n"
+    "  -f, --force     replace an existing VM NAME, once the new one is complete\n"
+    "  --s2edir DIR    use DIR instead of $S2EDIR\n"
+    "  -h, --help      show this help\n";
 
 /* Fill the staging directory: metadata first, then the image from plumbing. */
-static int build(struct s2e_status *st, const char *staging, const char *size_text,
-		 uint64_t size, const char *label)
+static int build(struct s2e_status *st, const char *staging, const char *size_text, uint64_t size,
+		 const char *label)
 {
 	struct s2e_meta meta = {.size = size};
 	char created[64], *path;
@@ -65,7 +65,8 @@ static int record(const char *root, const char *name, const char *size_text, uin
 	char *path = s2e_asprintf("vm/%s", name), *subject, *body;
 	int rc = -1;
 
-	subject = s2e_asprintf("vm create %s%s %s", replaced ? "-f " : "", name, size_text);
+	subject = s2e_asprintf("vm create %s%s %s", replaced ? "-f " : "", s2e_sq(name),
+			       s2e_sq(size_text));
 	body = s2e_asprintf("VM: %s\nSize: %llu bytes (%s)\nOrigin: created\n%s", name,
 			    (unsigned long long)size, label,
 			    replaced ? "Replaces: the previous VM of that name\n" : "");
@@ -80,10 +81,10 @@ static int record(const char *root, const char *name, const char *size_text, uin
 int cmd_vm_create(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		S2EDIR_LONGOPT,
-		{NULL, 0, NULL, 0},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    S2EDIR_LONGOPT,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *s2edir = NULL, *name, *size_text = DEFAULT_SIZE;
 	char label[64], *root = NULL, *staging = NULL;

@@ -20,13 +20,13 @@
 #include "s2e/vm.h"
 
 static const char usage[] =
-	"usage: s2e vm delete [-y] [--s2edir DIR] NAME[:SNAP]\n"
-	"\n"
-	"Delete snapshot SNAP of VM NAME, or the whole VM NAME (asking first).\n"
-	"\n"
-	"  -y, --yes       do not ask (needed when standard input is not a terminal)\n"
-	"  --s2edir DIR    use DIR instead of $S2EDIR\n"
-	"  -h, --help      show this help\n";
+    "usage: s2e vm delete [-y] [--s2edir DIR] NAME[:SNAP]\n"
+    "\n"
+    "Delete snapshot SNAP of VM NAME, or the whole VM NAME (asking first).\n"
+    "\n"
+    "  -y, --yes       do not ask (needed when standard input is not a terminal)\n"
+    "  --s2edir DIR    use DIR instead of $S2EDIR\n"
+    "  -h, --help      show this help\n";
 
 /* Metadata for a VM made by hand, from what is on disk. */
 static int adopt(const char *root, const char *name, struct s2e_meta *meta)
@@ -46,7 +46,7 @@ static int adopt(const char *root, const char *name, struct s2e_meta *meta)
 static int delete_snapshot(const char *root, const char *name, const char *snap)
 {
 	char *file = s2e_vm_file(root, name, snap), *meta_path = NULL, *vm_path = NULL;
-	char *subject = NULL, *body = NULL, now[64];
+	char *subject = NULL, *body = NULL, *ref = NULL, now[64];
 	struct s2e_meta meta;
 	struct stat st;
 	int rc = -1, recorded = 0, found;
@@ -76,7 +76,8 @@ static int delete_snapshot(const char *root, const char *name, const char *snap)
 	s2e_time_utc(now, sizeof(now));
 	if (s2e_meta_set(&meta.updated, now) || s2e_meta_write(meta_path, &meta))
 		goto out;
-	subject = s2e_asprintf("vm delete %s:%s", name, snap);
+	ref = s2e_asprintf("%s:%s", name, snap);
+	subject = ref ? s2e_asprintf("vm delete %s", s2e_sq(ref)) : NULL;
 	body = s2e_asprintf("VM: %s\nDeleted snapshot: %s (%llu bytes)%s\n", name, snap,
 			    (unsigned long long)st.st_size,
 			    recorded ? "" : "\nThe snapshot had been made by hand (not recorded).");
@@ -90,6 +91,7 @@ out:
 	free(vm_path);
 	free(subject);
 	free(body);
+	free(ref);
 	return rc;
 }
 
@@ -131,8 +133,9 @@ static char *describe_for_body(const char *root, const char *name)
 		body = s2e_asprintf("VM: %s (defunct: no disk image)\nSnapshots: %s\n", name,
 				    vm.nsnaps && snaps ? snaps : "none");
 	else
-		body = s2e_asprintf("VM: %s\nSize: %llu bytes\nSnapshots: %s\n", name,
-				    (unsigned long long)vm.size, vm.nsnaps && snaps ? snaps : "none");
+		body =
+		    s2e_asprintf("VM: %s\nSize: %llu bytes\nSnapshots: %s\n", name,
+				 (unsigned long long)vm.size, vm.nsnaps && snaps ? snaps : "none");
 	free(snaps);
 	s2e_vm_info_free(&vm);
 	return body;
@@ -140,7 +143,8 @@ static char *describe_for_body(const char *root, const char *name)
 
 static int delete_vm(const char *root, const char *name)
 {
-	char *vm_path = s2e_asprintf("vm/%s", name), *subject = s2e_asprintf("vm delete %s", name);
+	char *vm_path = s2e_asprintf("vm/%s", name),
+	     *subject = s2e_asprintf("vm delete %s", s2e_sq(name));
 	char *body = NULL;
 	int rc = -1;
 
@@ -164,10 +168,10 @@ out:
 int cmd_vm_delete(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		S2EDIR_LONGOPT,
-		{NULL, 0, NULL, 0},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"help", no_argument, NULL, 'h'},
+	    S2EDIR_LONGOPT,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *s2edir = NULL;
 	char *name = NULL, *snap = NULL, *root = NULL;

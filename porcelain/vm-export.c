@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "porcelain.h"
@@ -28,7 +29,8 @@
 static const char usage[] =
     "usage: s2e vm export [-f] [--s2edir DIR] [--format gzip|zstd|none] NAME [FILE|-]\n"
     "\n"
-    "Package VM NAME into FILE (default ./NAME.tar.gz; '-' writes to standard output).\n"
+    "Package VM NAME into FILE (default ./NAME.tar.gz, or .tar.zst or .tar by format; a\n"
+    "directory gets that name inside it; '-' writes to standard output).\n"
     "\n"
     "  -f, --force        replace an existing FILE\n"
     "  --format FORMAT    gzip (default), zstd or none\n"
@@ -67,11 +69,27 @@ static char *absolute(const char *file)
 	return out;
 }
 
+static int is_directory(const char *path)
+{
+	struct stat st;
+
+	return strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *package_suffix(const char *format)
+{
+	if (!strcmp(format, "zstd"))
+		return ".tar.zst";
+	if (!strcmp(format, "none"))
+		return ".tar";
+	return ".tar.gz";
+}
+
 static int record(const char *root, const char *name, const char *file, const char *sha,
 		  const char *bytes, const char *from)
 {
 	char *path = s2e_asprintf("vm/%s", name);
-	char *subject = s2e_asprintf("vm export %s %s", name, file);
+	char *subject = s2e_asprintf("vm export %s %s", s2e_sq(name), s2e_sq(file));
 	char *body = s2e_asprintf("VM: %s\nPackage: %s\nPackage digest: sha256:%s\n"
 				  "Package size: %s bytes\nExported from: %s\n",
 				  name, file, sha, bytes, from);
@@ -130,10 +148,13 @@ int cmd_vm_export(int argc, char **argv)
 	name = argv[optind];
 	if (s2e_vm_name_check(name))
 		return fail("vm export");
-	if (argc - optind == 2) {
+	if (argc - optind == 2)
 		file = argv[optind + 1];
-	} else {
-		deflt = s2e_asprintf("%s.tar.gz", name);
+	/* No FILE, or a directory: NAME.tar.gz (.tar.zst, .tar) there, as cp(1)
+	 * puts a file into a directory. */
+	if (!file || is_directory(file)) {
+		deflt = file ? s2e_asprintf("%s/%s%s", file, name, package_suffix(format))
+			     : s2e_asprintf("%s%s", name, package_suffix(format));
 		if (!deflt)
 			return fail("vm export");
 		file = deflt;

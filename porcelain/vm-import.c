@@ -289,7 +289,7 @@ static int record(const char *root, const char *name, const char *file, struct i
 	int rc = -1;
 
 	subject = s2e_asprintf("vm import %s%s%s %s", raw ? "--raw " : "", replaced ? "-f " : "",
-			       file, name);
+			       s2e_sq(file), s2e_sq(name));
 	if (!f || !path || !subject)
 		goto out;
 	fprintf(f, "VM: %s\n%s: %s\n", name, raw ? "Raw image" : "Package", file);

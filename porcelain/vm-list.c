@@ -122,10 +122,10 @@ static int list_named(const char *root, char **names, int count, int json)
 int cmd_vm_list(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		S2EDIR_LONGOPT,
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    S2EDIR_LONGOPT,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *s2edir = NULL;
 	struct s2e_vm_info *vms;

@@ -419,7 +419,8 @@ static int run_real(struct run *r)
 	struct s2e_snapfile *before = NULL, *after = NULL;
 	size_t nbefore = 0, nafter = 0;
 	struct s2e_exit how;
-	char *ref = NULL, *subject = NULL, *exp_dir = NULL, *record = NULL, *outdir = NULL;
+	char *ref = NULL, *subject = NULL, *head = NULL, *exp_dir = NULL, *record = NULL,
+	     *outdir = NULL;
 	char *vm_dir = NULL, started[64], ended[64], digest[S2E_DIGEST_LEN];
 	int created_outdir = 0, created_exp = 0, rc = 1, code, started_ok;
 
@@ -481,7 +482,7 @@ static int run_real(struct run *r)
 		    s2e_meta_set(&e.config_file, r->config_path))
 			goto fail;
 	}
-	subject = s2e_asprintf("run %s %s %s", ref, r->mode_text, r->expname);
+	subject = s2e_asprintf("run %s %s %s", s2e_sq(ref), r->mode_text, s2e_sq(r->expname));
 	exp_dir = s2e_asprintf("%s/" S2E_EXPERIMENTS_DIR "/%s", r->root, r->expname);
 	record = exp_dir ? s2e_path_join(exp_dir, S2E_EXPERIMENT_RECORD) : NULL;
 	if (!subject || !record)
@@ -562,20 +563,21 @@ static int run_real(struct run *r)
 					s2e_error_last());
 	}
 
+	head = s2e_asprintf("run %s %s %s", s2e_sq(ref), r->mode_text, s2e_sq(r->expname));
 	free(subject);
+	subject = NULL;
+	if (!head)
+		goto fail_after;
 	if (!started_ok)
-		subject =
-		    s2e_asprintf("run %s %s %s: could not start", ref, r->mode_text, r->expname);
+		subject = s2e_asprintf("%s: could not start", head);
 	else if (how.timed_out)
-		subject = s2e_asprintf("run %s %s %s: timed out after %.1fs", ref, r->mode_text,
-				       r->expname, how.duration);
+		subject = s2e_asprintf("%s: timed out after %.1fs", head, how.duration);
 	else if (how.signal)
-		subject =
-		    s2e_asprintf("run %s %s %s: killed by SIG%s after %.1fs", ref, r->mode_text,
-				 r->expname, s2e_signame(how.signal), how.duration);
+		subject = s2e_asprintf("%s: killed by SIG%s after %.1fs", head,
+				       s2e_signame(how.signal), how.duration);
 	else
-		subject = s2e_asprintf("run %s %s %s: exit %d after %.1fs", ref, r->mode_text,
-				       r->expname, how.exit_status, how.duration);
+		subject =
+		    s2e_asprintf("%s: exit %d after %.1fs", head, how.exit_status, how.duration);
 	if (!subject)
 		goto fail_after;
 	if (relock(r, &lock))
@@ -626,6 +628,7 @@ out:
 	s2e_experiment_free(&e);
 	free(ref);
 	free(subject);
+	free(head);
 	free(exp_dir);
 	free(record);
 	free(outdir);

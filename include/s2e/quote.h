@@ -9,6 +9,9 @@
 const char *s2e_q(const char *s);
 /* Shell-quote one word so that `sh` reads it back unchanged. */
 void s2e_shell_quote(FILE *out, const char *word);
+/* The same into one of a few rotating static buffers, for messages and
+ * commit subjects: "vm create 'My Box' 1G". */
+const char *s2e_sq(const char *word);
 /* A JSON string literal, quotes included. */
 void s2e_json_string(FILE *out, const char *s);
 
