@@ -1,6 +1,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <git2.h>
+#include <glob.h>
+#include <time.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -18,16 +20,16 @@
  * records: images, snapshots and experiment outputs never enter git, and
  * neither does anything else a user keeps in S2EDIR (src/, build/, ...). */
 static const char gitignore[] =
-	"# Written by s2e.  Only VM metadata (vm/NAME/vm.config) and experiment\n"
-	"# records (experiments/) are versioned; disk images, snapshots and\n"
-	"# experiment outputs (expdata/) never enter git.\n"
-	"/*\n"
-	"!/.gitignore\n"
-	"!/vm/\n"
-	"/vm/*/*\n"
-	"!/vm/*/vm.config\n"
-	"/vm/.*\n"
-	"!/experiments/\n";
+    "# Written by s2e.  Only VM metadata (vm/NAME/vm.config) and experiment\n"
+    "# records (experiments/) are versioned; disk images, snapshots and\n"
+    "# experiment outputs (expdata/) never enter git.\n"
+    "/*\n"
+    "!/.gitignore\n"
+    "!/vm/\n"
+    "/vm/*/*\n"
+    "!/vm/*/vm.config\n"
+    "/vm/.*\n"
+    "!/experiments/\n";
 
 static void shutdown_git(void)
 {
@@ -111,7 +113,8 @@ static int signature(git_repository *repo, const char *who, git_signature **sig)
 		char mail[512];
 		const char *login = pw && pw->pw_name ? pw->pw_name : "s2e";
 		snprintf(mail, sizeof(mail), "%s@%s", login, host);
-		return git_signature_now(sig, name && *name ? name : login, email && *email ? email : mail);
+		return git_signature_now(sig, name && *name ? name : login,
+					 email && *email ? email : mail);
 	}
 }
 
@@ -130,7 +133,8 @@ static int remove_missing(git_index *index, const char *root, const char *path)
 		full = s2e_path_join(root, e->path);
 		if (!full)
 			return -1;
-		if (lstat(full, &st) && errno == ENOENT && git_index_remove(index, e->path, 0) < 0) {
+		if (lstat(full, &st) && errno == ENOENT &&
+		    git_index_remove(index, e->path, 0) < 0) {
 			free(full);
 			return git_fail("cannot update the history index");
 		}
@@ -188,6 +192,53 @@ static int stage_path(git_repository *repo, git_index *index, const char *root, 
 	return add_tree(repo, index, root, path);
 }
 
+/* git's lock files that a writer killed half-way (kill -9 during a commit)
+ * leaves behind, and that would make every later commit fail.  We hold the
+ * S2EDIR lock, so no other s2e command is writing; a git command the user
+ * runs by hand holds such a lock for milliseconds.  A lock file that stays,
+ * unchanged, for a grace period is stale and is removed. */
+static int clear_stale_git_locks(const char *root)
+{
+	static const char *const patterns[] = {"/.git/*.lock", "/.git/refs/heads/*.lock"};
+	struct timespec pause = {0, 100 * 1000 * 1000};
+
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		char *pattern = s2e_asprintf("%s%s", root, patterns[i]);
+		glob_t found;
+
+		if (!pattern)
+			return -1;
+		if (glob(pattern, GLOB_NOSORT, NULL, &found) == 0) {
+			for (size_t j = 0; j < found.gl_pathc; j++) {
+				const char *lock = found.gl_pathv[j];
+				struct stat first, now;
+				int waited;
+
+				if (lstat(lock, &first))
+					continue;
+				for (waited = 0; waited < 20; waited++) {
+					nanosleep(&pause, NULL);
+					if (lstat(lock, &now) ||
+					    now.st_mtim.tv_sec != first.st_mtim.tv_sec ||
+					    now.st_mtim.tv_nsec != first.st_mtim.tv_nsec ||
+					    now.st_size != first.st_size)
+						break;
+				}
+				if (waited == 20 && unlink(lock) && errno != ENOENT) {
+					s2e_error_errno("cannot remove the stale git lock %s",
+							s2e_q(lock));
+					globfree(&found);
+					free(pattern);
+					return -1;
+				}
+			}
+			globfree(&found);
+		}
+		free(pattern);
+	}
+	return 0;
+}
+
 int s2e_history_commit(const char *root, const char *const *paths, size_t npaths,
 		       const char *subject, const char *body, char oid_hex[41])
 {
@@ -201,7 +252,7 @@ int s2e_history_commit(const char *root, const char *const *paths, size_t npaths
 	int rc = -1;
 
 	s2e_git_init();
-	if (open_repo(root, &repo))
+	if (clear_stale_git_locks(root) || open_repo(root, &repo))
 		goto out;
 	if (git_repository_index(&index, repo) < 0) {
 		git_fail("cannot read the history index");
@@ -222,7 +273,8 @@ int s2e_history_commit(const char *root, const char *const *paths, size_t npaths
 		git_fail("cannot read the history HEAD");
 		goto out;
 	}
-	if (signature(repo, "AUTHOR", &author) < 0 || signature(repo, "COMMITTER", &committer) < 0) {
+	if (signature(repo, "AUTHOR", &author) < 0 ||
+	    signature(repo, "COMMITTER", &committer) < 0) {
 		git_fail("cannot make a commit signature");
 		goto out;
 	}

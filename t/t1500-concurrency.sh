@@ -53,4 +53,13 @@ s2e vm create After 1M >/dev/null
 t_is "the next command removed the staging left behind" \
 	"$(ls -A "$S2EDIR/vm" | grep -c '^\.s2e-')" 0
 
+# A command killed inside its history commit leaves git's lock files; the
+# next command waits briefly, finds them stale and removes them.
+: >"$S2EDIR/.git/index.lock"
+branch=$(git -C "$S2EDIR" symbolic-ref --short HEAD)
+: >"$S2EDIR/.git/refs/heads/$branch.lock"
+t_ok "a stale git index.lock and branch lock do not block the next command" s2e vm create AfterLocks 1M
+t_ok "... which removed them" test ! -e "$S2EDIR/.git/index.lock" -a ! -e "$S2EDIR/.git/refs/heads/$branch.lock"
+t_ok "... and recorded its commit" bash -c "git -C '$S2EDIR' log -1 --format=%s | grep -q AfterLocks"
+
 t_done
