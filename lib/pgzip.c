@@ -51,6 +51,19 @@ int s2e_parse_fd(const char *text, int *fd)
 	return 0;
 }
 
+FILE *s2e_fdopen_arg(const char *text, const char *mode)
+{
+	FILE *f;
+	int fd = -1;
+
+	if (s2e_parse_fd(text, &fd))
+		return NULL;
+	f = fdopen(fd, mode);
+	if (!f)
+		s2e_error_errno("bad file descriptor %d", fd);
+	return f;
+}
+
 /* ---- an ordered ring of blocks processed by a pool of workers ---- */
 
 enum { SLOT_FREE, SLOT_PENDING, SLOT_WORKING, SLOT_DONE, SLOT_FAILED };

@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 	struct s2e_pack_result res;
 	const char *output = "-";
 	char *tmp = NULL;
-	int c, sfd, force = 0, progress = -1, fd = 1, rc;
+	int c, force = 0, progress = -1, fd = 1, rc;
 
 	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
 	setlocale(LC_CTYPE, "");
@@ -178,12 +178,8 @@ int main(int argc, char **argv)
 				return bad_arg();
 			break;
 		case OPT_STATUS_FD:
-			if (s2e_parse_fd(optarg, &sfd))
+			if (!(status = s2e_fdopen_arg(optarg, "w")))
 				return bad_arg();
-			if (!(status = fdopen(sfd, "w"))) {
-				s2e_error_errno("bad status file descriptor %d", sfd);
-				return bad_arg();
-			}
 			break;
 		case 'v':
 			verbose = 1;

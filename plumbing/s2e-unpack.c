@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event};
 	struct s2e_unpack_result res;
 	const char *dir = ".", *input;
-	int c, sfd, progress = -1, raw = 0, in_fd = 0, dir_fd = -1, rc;
+	int c, progress = -1, raw = 0, in_fd = 0, dir_fd = -1, rc;
 
 	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
 	setlocale(LC_CTYPE, "");
@@ -131,12 +131,8 @@ int main(int argc, char **argv)
 			o.no_sync = 1;
 			break;
 		case OPT_STATUS_FD:
-			if (s2e_parse_fd(optarg, &sfd))
+			if (!(status = s2e_fdopen_arg(optarg, "w")))
 				return bad_arg();
-			if (!(status = fdopen(sfd, "w"))) {
-				s2e_error_errno("bad status file descriptor %d", sfd);
-				return bad_arg();
-			}
 			break;
 		case 'v':
 			verbose = 1;

@@ -19,6 +19,7 @@
 #define S2E_PGZIP_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -58,5 +59,7 @@ unsigned s2e_cores(void);
 int s2e_parse_jobs(const char *text, unsigned *threads);
 /* Parse a file descriptor number (--progress=FD, --status-fd FD). */
 int s2e_parse_fd(const char *text, int *fd);
+/* The same, opened as a stream (--status-fd FD); NULL with the error set. */
+FILE *s2e_fdopen_arg(const char *text, const char *mode);
 
 #endif
