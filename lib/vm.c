@@ -279,3 +279,25 @@ int s2e_vm_exists(const char *root, const char *name)
 	free(dir);
 	return exists;
 }
+
+char *s2e_vm_snap_names(const struct s2e_vm_info *vm)
+{
+	char *names = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&names, &len);
+
+	if (!out) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < vm->nsnaps; i++)
+		fprintf(out, "%s%s", i ? ", " : "", vm->snaps[i].name);
+	if (!vm->nsnaps)
+		fputs("none", out);
+	if (fclose(out)) {
+		free(names);
+		s2e_error("out of memory");
+		return NULL;
+	}
+	return names;
+}

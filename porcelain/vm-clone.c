@@ -304,22 +304,11 @@ out:
 static int record(const char *root, const char *src, const char *dst,
 		  const struct s2e_vm_info *info, const char *origin, int replaced)
 {
-	char *path = s2e_asprintf("vm/%s", dst), *subject = NULL, *body = NULL, *snaps = NULL;
+	char *path = s2e_asprintf("vm/%s", dst), *subject = NULL, *body = NULL;
+	char *snaps = s2e_vm_snap_names(info);
 	char mib[32];
-	size_t len = 0;
-	FILE *out;
 	int rc = -1;
 
-	out = open_memstream(&snaps, &len);
-	if (!out) {
-		free(path);
-		return s2e_error("out of memory");
-	}
-	for (size_t i = 0; i < info->nsnaps; i++)
-		fprintf(out, "%s%s", i ? ", " : "", info->snaps[i].name);
-	if (!info->nsnaps)
-		fputs("none", out);
-	fclose(out);
 	s2e_size_mib(info->size, mib, sizeof(mib));
 	subject = s2e_asprintf("vm clone %s%s %s", replaced ? "-f " : "", s2e_sq(src), s2e_sq(dst));
 	body = s2e_asprintf("VM: %s\nOrigin: %s\nSize: %" PRIu64 " bytes (%s)\nSnapshots: %s\n%s",

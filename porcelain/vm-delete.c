@@ -117,25 +117,17 @@ static int confirm(const char *name)
 static char *describe_for_body(const char *root, const char *name)
 {
 	struct s2e_vm_info vm;
-	char *body = NULL, *snaps = NULL;
-	size_t len = 0;
-	FILE *out;
+	char *body = NULL, *snaps;
 
 	if (s2e_vm_describe(root, name, &vm))
 		return NULL;
-	out = open_memstream(&snaps, &len);
-	if (out) {
-		for (size_t i = 0; i < vm.nsnaps; i++)
-			fprintf(out, "%s%s", i ? ", " : "", vm.snaps[i].name);
-		fclose(out);
-	}
-	if (vm.defunct)
-		body = s2e_asprintf("VM: %s (defunct: no disk image)\nSnapshots: %s\n", name,
-				    vm.nsnaps && snaps ? snaps : "none");
-	else
+	snaps = s2e_vm_snap_names(&vm);
+	if (snaps && vm.defunct)
 		body =
-		    s2e_asprintf("VM: %s\nSize: %llu bytes\nSnapshots: %s\n", name,
-				 (unsigned long long)vm.size, vm.nsnaps && snaps ? snaps : "none");
+		    s2e_asprintf("VM: %s (defunct: no disk image)\nSnapshots: %s\n", name, snaps);
+	else if (snaps)
+		body = s2e_asprintf("VM: %s\nSize: %llu bytes\nSnapshots: %s\n", name,
+				    (unsigned long long)vm.size, snaps);
 	free(snaps);
 	s2e_vm_info_free(&vm);
 	return body;

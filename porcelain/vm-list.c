@@ -7,6 +7,7 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/names.h"
 #include "s2e/quote.h"
 #include "s2e/size.h"
@@ -51,12 +52,8 @@ static void json_field(const char *key, const char *value, int last)
 static void print_json(const struct s2e_vm_info *vm)
 {
 	char created[64];
-	struct tm tm;
 
-	gmtime_r(&vm->created.tv_sec, &tm);
-	snprintf(created, sizeof(created), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 vm->created.tv_nsec);
+	s2e_time_utc_of(&vm->created, created, sizeof(created));
 	fputs("{", stdout);
 	json_field("name", vm->name, 0);
 	printf("\"defunct\": %s, ", vm->defunct ? "true" : "false");

@@ -37,6 +37,9 @@ void s2e_vm_info_free(struct s2e_vm_info *info);
 int s2e_vm_list(const char *root, struct s2e_vm_info **vms, size_t *n);
 void s2e_vm_list_free(struct s2e_vm_info *vms, size_t n);
 
+/* "ready, base" (or "none"), for commit bodies; malloc'd. */
+char *s2e_vm_snap_names(const struct s2e_vm_info *vm);
+
 int s2e_vm_exists(const char *root, const char *name);
 
 #endif
