@@ -7,10 +7,14 @@
 
 #include "s2e/status.h"
 
-/* Set by `s2e --s2edir DIR`; each command's own --s2edir overrides it. */
-extern const char *porcelain_s2edir;
+#include "s2e/parse-options.h"
 
-/* Long option shared by every command; its value is S2EDIR_OPTION. */
+/* Set by --s2edir DIR, which every level accepts (`s2e --s2edir D vm list`,
+ * `s2e vm list --s2edir D`); the last one given wins.  NULL: $S2EDIR. */
+extern const char *porcelain_s2edir;
+#define OPT_S2EDIR()                                                                               \
+	OPT_STRING(0, "s2edir", &porcelain_s2edir, "DIR", "use DIR instead of $S2EDIR")
+/* Transitional, for commands not yet on parse-options. */
 #define S2EDIR_OPTION 0x1000
 #define S2EDIR_LONGOPT {"s2edir", required_argument, NULL, S2EDIR_OPTION}
 
