@@ -158,6 +158,18 @@ static int parse_short(struct parser *p, const char *arg)
 	return 0;
 }
 
+/* "-1" is a (negative) operand unless the table has a -1 option, so that a
+ * bad size or number is reported as such rather than as an unknown option. */
+static int is_negative_number(const struct s2e_option *opts, const char *arg)
+{
+	if (arg[0] != '-' || arg[1] < '0' || arg[1] > '9')
+		return 0;
+	for (const struct s2e_option *o = opts; o->type != S2E_OPTION_END; o++)
+		if (o->short_name == arg[1])
+			return 0;
+	return 1;
+}
+
 static int is_help(const char *arg)
 {
 	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
@@ -178,7 +190,7 @@ int s2e_parse_options(const struct s2e_command *cmd, int argc, char **argv, int 
 				argv[nops++] = argv[p.i];
 			break;
 		}
-		if (arg[0] != '-' || !arg[1]) {
+		if (arg[0] != '-' || !arg[1] || is_negative_number(cmd->options, arg)) {
 			argv[nops++] = argv[p.i];
 			if (flags & S2E_PARSE_STOP_AT_OPERAND) {
 				while (++p.i < argc)
