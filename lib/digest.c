@@ -18,6 +18,7 @@
 #include "s2e/digest.h"
 #include "s2e/error.h"
 #include "s2e/progress.h"
+#include "s2e/sys.h"
 
 #define SHA_LEN 32
 #define BATCH 4096 /* chunks per batch: 4 GiB of image, 128 KiB of digests */
@@ -39,17 +40,21 @@ static void compute_zero_digest(void)
 	free(zeros);
 }
 
-static void hex(const unsigned char md[SHA_LEN], char out[S2E_DIGEST_LEN])
+void s2e_sha256_hex(const unsigned char md[32], char out[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	char *p = out + strlen(S2E_DIGEST_PREFIX);
 
-	memcpy(out, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX));
-	for (int i = 0; i < SHA_LEN; i++) {
-		*p++ = digits[md[i] >> 4];
-		*p++ = digits[md[i] & 15];
+	for (int i = 0; i < 32; i++) {
+		*out++ = digits[md[i] >> 4];
+		*out++ = digits[md[i] & 15];
 	}
-	*p = '\0';
+	*out = '\0';
+}
+
+static void hex(const unsigned char md[SHA_LEN], char out[S2E_DIGEST_LEN])
+{
+	memcpy(out, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX));
+	s2e_sha256_hex(md, out + strlen(S2E_DIGEST_PREFIX));
 }
 
 struct job {
@@ -125,13 +130,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static unsigned default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 0 ? (unsigned)n : 1;
-}
-
 static int run_batch(struct job *job, unsigned threads)
 {
 	pthread_t tids[64];
@@ -169,7 +167,7 @@ int s2e_digest_fd(int fd, unsigned threads, struct s2e_progress *progress, char 
 		return s2e_error("cannot digest: not a regular file");
 	job.size = (uint64_t)st.st_size;
 	if (threads == 0)
-		threads = default_threads();
+		threads = s2e_cores();
 	chunks = (job.size + S2E_DIGEST_CHUNK - 1) / S2E_DIGEST_CHUNK;
 	job.digests = malloc((size_t)(chunks < BATCH ? (chunks ? chunks : 1) : BATCH) * SHA_LEN);
 	outer = EVP_MD_CTX_new();
