@@ -23,21 +23,35 @@
 #define SHA_LEN 32
 #define BATCH 4096 /* chunks per batch: 4 GiB of image, 128 KiB of digests */
 
+/* The digest of a chunk of zeros, computed on first use (and again after a
+ * failure, which is reported rather than leaving a wrong digest behind). */
 static unsigned char zero_chunk_digest[SHA_LEN];
-static pthread_once_t zero_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t zero_lock = PTHREAD_MUTEX_INITIALIZER;
+static int zero_ready;
 
 static int sha256(const void *data, size_t len, unsigned char out[SHA_LEN])
 {
 	return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-static void compute_zero_digest(void)
+/* 0 once zero_chunk_digest is set, or -1 with the error set. */
+static int zero_digest_init(void)
 {
-	void *zeros = calloc(1, S2E_DIGEST_CHUNK);
+	int rc = 0;
 
-	if (zeros)
-		sha256(zeros, S2E_DIGEST_CHUNK, zero_chunk_digest);
-	free(zeros);
+	pthread_mutex_lock(&zero_lock);
+	if (!zero_ready) {
+		void *zeros = calloc(1, S2E_DIGEST_CHUNK);
+		if (!zeros)
+			rc = s2e_error("out of memory");
+		else if (sha256(zeros, S2E_DIGEST_CHUNK, zero_chunk_digest))
+			rc = s2e_error("cannot compute SHA-256");
+		else
+			zero_ready = 1;
+		free(zeros);
+	}
+	pthread_mutex_unlock(&zero_lock);
+	return rc;
 }
 
 void s2e_sha256_hex(const unsigned char md[32], char out[65])
@@ -160,7 +174,8 @@ int s2e_digest_fd(int fd, unsigned threads, struct s2e_progress *progress, char 
 	uint64_t chunks;
 	int rc = 0;
 
-	pthread_once(&zero_once, compute_zero_digest);
+	if (zero_digest_init())
+		return -1;
 	if (fstat(fd, &st))
 		return s2e_error_errno("cannot stat file to digest");
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
@@ -211,9 +226,11 @@ struct s2e_digest_stream {
 
 struct s2e_digest_stream *s2e_digest_stream_new(void)
 {
-	struct s2e_digest_stream *d = calloc(1, sizeof(*d));
+	struct s2e_digest_stream *d;
 
-	pthread_once(&zero_once, compute_zero_digest);
+	if (zero_digest_init())
+		return NULL;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		goto fail;
 	d->outer = EVP_MD_CTX_new();

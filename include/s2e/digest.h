@@ -1,7 +1,10 @@
 /* The content digest of SPEC §4.2: SHA-256 over the SHA-256s of 1 MiB chunks,
  * "sha256-1m:" + hex.  Holes cost nothing (SEEK_DATA/SEEK_HOLE): a chunk that
  * is all hole uses the precomputed digest of zeros.  The same content gives
- * the same digest whatever its layout (holes or written zeros). */
+ * the same digest whatever its layout (holes or written zeros).
+ *
+ * Errors: -1 with the error set (read errors, and running out of memory:
+ * never a wrong digest). */
 #ifndef S2E_DIGEST_H
 #define S2E_DIGEST_H
 
