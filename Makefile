@@ -34,7 +34,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-Iinclude $(PKG_CFLAGS) $(SANITIZE_FLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lpthread
+LIBS = $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
@@ -58,7 +58,15 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# version.o depends on a file that is rewritten only when `git describe`
+# changes, so a new commit or tag rebuilds it and nothing else.
+VERSION_FILE := $(O)/version
+$(VERSION_FILE): FORCE
+	@mkdir -p $(dir $@)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(VERSION)' ]; then echo '$(VERSION)' >$@; fi
+
 $(O)/lib/version.o: ALL_CFLAGS += -DS2E_VERSION='"$(VERSION)"'
+$(O)/lib/version.o: $(VERSION_FILE)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -110,7 +118,9 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps check unit test-unit test-integration demo install format clean
+FORCE:
+
+.PHONY: FORCE all deps check unit test-unit test-integration demo install format clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
