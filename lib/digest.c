@@ -80,7 +80,7 @@ struct job {
 	unsigned char *digests;
 	struct s2e_progress *progress;
 	atomic_int failed;
-	int error_errno;
+	int error_errno; /* written by the first worker that fails, only */
 };
 
 /* 1 when [off, off+len) holds no data extent. */
@@ -119,14 +119,20 @@ static int hash_chunk(struct job *job, unsigned char *buf, uint64_t index)
 	return sha256(buf, len, md);
 }
 
+/* Record a worker's failure: the first one keeps its errno. */
+static void job_fail(struct job *job, int err)
+{
+	if (!atomic_exchange(&job->failed, 1))
+		job->error_errno = err;
+}
+
 static void *worker(void *arg)
 {
 	struct job *job = arg;
 	unsigned char *buf = malloc(S2E_DIGEST_CHUNK);
 
 	if (!buf) {
-		job->error_errno = ENOMEM;
-		atomic_store(&job->failed, 1);
+		job_fail(job, ENOMEM);
 		return NULL;
 	}
 	while (!atomic_load(&job->failed)) {
@@ -134,8 +140,7 @@ static void *worker(void *arg)
 		if (i >= job->count)
 			break;
 		if (hash_chunk(job, buf, job->first + i)) {
-			job->error_errno = errno;
-			atomic_store(&job->failed, 1);
+			job_fail(job, errno);
 			break;
 		}
 		s2e_progress_add(job->progress, S2E_DIGEST_CHUNK);
