@@ -37,8 +37,6 @@ struct s2e_zsource {
 	int in_eof;
 	/* consumer side */
 	struct s2e_zslot *held;
-	char sha_hex[65];
-	int finished;
 };
 
 /* read(2) that gives up when the consumer stops us. */

@@ -78,6 +78,19 @@ static ssize_t read_all(int fd, struct buf *out, const char **kind)
 	return n;
 }
 
+/* len sample bytes, and their gzip by the writer (2 threads). */
+static unsigned char *gzip_sample(size_t len, struct buf *packed)
+{
+	unsigned char *in = sample(len);
+	struct s2e_zwriter *w = s2e_zwriter_new(S2E_Z_GZIP, 1, 2, to_buf, packed);
+
+	assert_non_null(w);
+	assert_int_equal(s2e_zwriter_write(w, in, len), 0);
+	assert_int_equal(s2e_zwriter_finish(w), 0);
+	s2e_zwriter_free(w);
+	return in;
+}
+
 static void round_trip(enum s2e_zformat fmt, const char *want_kind, size_t len)
 {
 	unsigned char *in = sample(len);
@@ -127,17 +140,13 @@ static void none_round_trip(void **state)
 static void gzip_readable_by_zlib(void **state)
 {
 	size_t len = 3 * 1024 * 1024 + 5;
-	unsigned char *in = sample(len), *out = malloc(len + 1);
 	struct buf packed = {0};
-	struct s2e_zwriter *w = s2e_zwriter_new(S2E_Z_GZIP, 1, 2, to_buf, &packed);
+	unsigned char *in = gzip_sample(len, &packed), *out = malloc(len + 1);
 	z_stream z;
 	size_t got = 0;
 	int ret = Z_OK;
 
 	(void)state;
-	assert_int_equal(s2e_zwriter_write(w, in, len), 0);
-	assert_int_equal(s2e_zwriter_finish(w), 0);
-	s2e_zwriter_free(w);
 	memset(&z, 0, sizeof(z));
 	assert_int_equal(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
 	z.next_in = packed.data;
@@ -200,16 +209,12 @@ static void foreign_gzip(void **state)
 static void truncated_and_corrupt(void **state)
 {
 	size_t len = 4 * 1024 * 1024;
-	unsigned char *in = sample(len);
 	struct buf packed = {0}, back = {0};
-	struct s2e_zwriter *w = s2e_zwriter_new(S2E_Z_GZIP, 0, 2, to_buf, &packed);
+	unsigned char *in = gzip_sample(len, &packed);
 	const char *kind;
 	int fd;
 
 	(void)state;
-	assert_int_equal(s2e_zwriter_write(w, in, len), 0);
-	assert_int_equal(s2e_zwriter_finish(w), 0);
-	s2e_zwriter_free(w);
 	fd = fd_of(packed.data, packed.len / 2);
 	assert_int_equal(read_all(fd, &back, &kind), -1);
 	close(fd);
@@ -318,16 +323,12 @@ static void failure_seen_by_next_write(void **state)
 static void corrupt_member_midway(void **state)
 {
 	size_t len = 16 * 1024 * 1024;
-	unsigned char *in = sample(len);
 	struct buf packed = {0}, back = {0};
-	struct s2e_zwriter *w = s2e_zwriter_new(S2E_Z_GZIP, 1, 2, to_buf, &packed);
+	unsigned char *in = gzip_sample(len, &packed);
 	const char *kind;
 	int fd;
 
 	(void)state;
-	assert_int_equal(s2e_zwriter_write(w, in, len), 0);
-	assert_int_equal(s2e_zwriter_finish(w), 0);
-	s2e_zwriter_free(w);
 	/* inside the deflate data of a member past the first few */
 	packed.data[packed.len * 3 / 4] ^= 0xff;
 	fd = fd_of(packed.data, packed.len);
@@ -344,17 +345,13 @@ static void corrupt_member_midway(void **state)
 static void close_midway(void **state)
 {
 	size_t len = 8 * 1024 * 1024;
-	unsigned char *in = sample(len);
 	struct buf packed = {0};
-	struct s2e_zwriter *w = s2e_zwriter_new(S2E_Z_GZIP, 1, 2, to_buf, &packed);
+	unsigned char *in = gzip_sample(len, &packed);
 	struct s2e_zsource *s;
 	const void *p;
 	int fd;
 
 	(void)state;
-	assert_int_equal(s2e_zwriter_write(w, in, len), 0);
-	assert_int_equal(s2e_zwriter_finish(w), 0);
-	s2e_zwriter_free(w);
 	fd = fd_of(packed.data, packed.len);
 	s = s2e_zsource_open(fd, 2);
 	assert_non_null(s);
