@@ -641,7 +641,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	}
 	w.budget = u.budget;
 	res->files = f = calloc(1, sizeof(*f));
-	buf = malloc(S2E_PGZ_BLOCK);
+	buf = malloc(S2E_ZBLOCK);
 	sha = EVP_MD_CTX_new();
 	w.ds = s2e_digest_stream_new();
 	if (!f || !buf || !sha || !w.ds || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
@@ -653,7 +653,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	if (opts->mode == S2E_UNPACK_EXTRACT && (w.fd = create_file(&u, S2E_VM_DISK)) < 0)
 		goto out;
 	for (;;) {
-		ssize_t n = read(in_fd, buf, S2E_PGZ_BLOCK);
+		ssize_t n = read(in_fd, buf, S2E_ZBLOCK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -686,8 +686,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	res->bytes = f->size;
 	s2e_digest_stream_finish(w.ds, f->digest);
 	EVP_DigestFinal_ex(sha, md, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(res->sha256 + 2 * i, 3, "%02x", md[i]);
+	s2e_sha256_hex(md, res->sha256);
 	if (w.fd >= 0) {
 		int fd = w.fd;
 		w.fd = -1;

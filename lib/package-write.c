@@ -482,8 +482,7 @@ int s2e_pack(const char *dir, int out_fd, const struct s2e_pack_opts *o,
 		goto out;
 	EVP_DigestFinal_ex(sink.sha, md, NULL);
 	if (result) {
-		for (int i = 0; i < 32; i++)
-			snprintf(result->sha256 + 2 * i, 3, "%02x", md[i]);
+		s2e_sha256_hex(md, result->sha256);
 		result->bytes = sink.bytes;
 	}
 	rc = 0;

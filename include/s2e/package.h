@@ -1,6 +1,6 @@
 /* VM packages (SPEC §4.1): a pax tar of disk.s2e and disk.s2e.SNAP files,
  * holes as sparse entries, plus the manifest (include/s2e/manifest.h) as the
- * last member; gzip (parallel, see pgzip.h), zstd or uncompressed.
+ * last member; gzip (parallel, see zwriter.h), zstd or uncompressed.
  *
  * s2e_pack() writes one; s2e_unpack() reads one from an untrusted source and
  * extracts it into a directory (or only checks or lists it). */
@@ -12,7 +12,8 @@
 
 #include "s2e/digest.h"
 #include "s2e/manifest.h"
-#include "s2e/pgzip.h"
+#include "s2e/zsource.h"
+#include "s2e/zwriter.h"
 
 struct s2e_progress;
 
