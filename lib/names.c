@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +97,34 @@ fail:
 	free(*snap);
 	*vm = *snap = NULL;
 	return -1;
+}
+
+static int name_pos_cmp(const void *pa, const void *pb)
+{
+	const struct s2e_name_pos *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+void s2e_name_pos_sort(struct s2e_name_pos *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), name_pos_cmp);
+}
+
+size_t s2e_name_pos_find(const struct s2e_name_pos *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(v[lo].name, name) ? v[lo].pos : SIZE_MAX;
 }

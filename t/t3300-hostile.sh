@@ -36,8 +36,8 @@ huge|declares 1125899906842624 bytes, more than
 garbage|corrupt package|not a package
 gzip-garbage|corrupt package
 empty|package is empty
-bad-manifest|manifest line 1 is malformed
-include-manifest|includes are not allowed"
+bad-manifest|s2e-package\.conf' line 1: malformed section header
+include-manifest|line 3: include sections are not allowed"
 
 while IFS='|' read -r kind pattern; do
 	python3 "$gen" "$kind" "$h/$kind.tgz" "$outside" || { t_fail "generate $kind"; continue; }

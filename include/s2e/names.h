@@ -3,6 +3,8 @@
 #ifndef S2E_NAMES_H
 #define S2E_NAMES_H
 
+#include <stddef.h>
+
 #define S2E_NAME_MAX 128
 
 /* 1–128 bytes of valid UTF-8, no '/', ':', control characters, no leading '.'. */
@@ -12,5 +14,15 @@ int s2e_snap_name_check(const char *name);
 /* Split "NAME[:SNAP]" at the first ':' and check both parts.  *snap is NULL
  * when there is no ':'.  Both results are malloc'd. */
 int s2e_vm_ref_parse(const char *ref, char **vm, char **snap);
+
+/* Position lookups in long name lists (snapshots) in O(log n): fill v with
+ * (name, position) pairs, sort once, then find.  The strings are borrowed. */
+struct s2e_name_pos {
+	const char *name;
+	size_t pos;
+};
+void s2e_name_pos_sort(struct s2e_name_pos *v, size_t n);
+/* The lowest position recorded for name, SIZE_MAX when it is absent. */
+size_t s2e_name_pos_find(const struct s2e_name_pos *v, size_t n, const char *name);
 
 #endif
