@@ -37,6 +37,18 @@ static size_t utf8_char(const unsigned char *p, unsigned *cp)
 	return len;
 }
 
+/* Characters that change how the rest of a line is shown or that show
+ * nothing at all, so that a name can look like another one: bidirectional
+ * embeddings, overrides, isolates and marks, zero-width characters, line and
+ * paragraph separators, invisible operators, the BOM, interlinear
+ * annotations and tag characters. */
+static int invisible(unsigned cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
 static int check_name(const char *what, const char *name, const char *forbidden)
 {
 	size_t len = strlen(name);
@@ -54,6 +66,10 @@ static int check_name(const char *what, const char *name, const char *forbidden)
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			return s2e_error("invalid %s name %s: control characters are not allowed",
 					 what, s2e_q(name));
+		if (invisible(cp))
+			return s2e_error("invalid %s name %s: invisible or bidirectional "
+					 "formatting character U+%04X is not allowed",
+					 what, s2e_q(name), cp);
 		if (cp < 0x80 && strchr(forbidden, (int)cp))
 			return s2e_error("invalid %s name %s: '%c' is not allowed", what,
 					 s2e_q(name), (char)cp);
@@ -68,6 +84,10 @@ int s2e_vm_name_check(const char *name)
 		return -1;
 	if (name[0] == '.')
 		return s2e_error("invalid VM name %s: a name cannot start with '.'", s2e_q(name));
+	if (name[0] == '-')
+		return s2e_error("invalid VM name %s: a name cannot start with '-' (it would read "
+				 "as an option)",
+				 s2e_q(name));
 	return 0;
 }
 

@@ -7,9 +7,13 @@
 
 #define S2E_NAME_MAX 128
 
-/* 1–128 bytes of valid UTF-8, no '/', ':', control characters, no leading '.'. */
+/* Both kinds of name refuse control characters (C0, DEL, C1) and invisible
+ * or bidirectional formatting characters that let a name pass for another:
+ * U+00AD, U+061C, U+180E, U+200B–U+200F, U+2028–U+202E, U+2060–U+206F,
+ * U+FEFF, U+FFF9–U+FFFB, U+E0000–U+E007F. */
+/* 1–128 bytes of valid UTF-8, no '/', ':', no leading '.' or '-'. */
 int s2e_vm_name_check(const char *name);
-/* 1–128 bytes of valid UTF-8, no '/' or control characters. */
+/* 1–128 bytes of valid UTF-8, no '/'. */
 int s2e_snap_name_check(const char *name);
 /* Split "NAME[:SNAP]" at the first ':' and check both parts.  *snap is NULL
  * when there is no ':'.  Both results are malloc'd. */

@@ -47,6 +47,37 @@ static void vm_names_refused(void **state)
 	assert_non_null(strstr(s2e_error_last(), "longer than 128"));
 }
 
+/* Issue 11 item 12: a VM named like an option can never be run; bidi
+ * overrides and invisible characters let one name pass for another. */
+static void names_spoofing_refused(void **state)
+{
+	static const char *const spoof[] = {
+		"a\xe2\x80\xae" "b",	 /* U+202E RIGHT-TO-LEFT OVERRIDE */
+		"a\xe2\x80\xaa" "b",	 /* U+202A LEFT-TO-RIGHT EMBEDDING */
+		"a\xe2\x81\xa6" "b",	 /* U+2066 LEFT-TO-RIGHT ISOLATE */
+		"a\xe2\x81\xa9" "b",	 /* U+2069 POP DIRECTIONAL ISOLATE */
+		"a\xe2\x80\x8f" "b",	 /* U+200F RIGHT-TO-LEFT MARK */
+		"a\xe2\x80\x8b" "b",	 /* U+200B ZERO WIDTH SPACE */
+		"\xef\xbb\xbf" "a",	 /* U+FEFF BOM */
+		"a\xd8\x9c" "b",		 /* U+061C ARABIC LETTER MARK */
+		"a\xe2\x80\xa8" "b",	 /* U+2028 LINE SEPARATOR */
+		"a\xf3\xa0\x80\x81", /* U+E0001 LANGUAGE TAG */
+	};
+
+	(void)state;
+	assert_int_equal(s2e_vm_name_check("-rf"), -1);
+	assert_non_null(strstr(s2e_error_last(), "cannot start with '-'"));
+	assert_int_equal(s2e_vm_name_check("--help"), -1);
+	assert_int_equal(s2e_vm_name_check("a-b"), 0);
+	assert_int_equal(s2e_snap_name_check("-x"), 0); /* NAME:-x cannot be an option */
+	for (size_t i = 0; i < sizeof(spoof) / sizeof(spoof[0]); i++) {
+		assert_int_equal(s2e_vm_name_check(spoof[i]), -1);
+		assert_non_null(strstr(s2e_error_last(), "formatting character"));
+		assert_int_equal(s2e_snap_name_check(spoof[i]), -1);
+	}
+	assert_int_equal(s2e_vm_name_check("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), 0); /* Hebrew */
+}
+
 static void snapshot_names(void **state)
 {
 	(void)state;
@@ -85,6 +116,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vm_names_accepted),
 		cmocka_unit_test(vm_names_refused),
+		cmocka_unit_test(names_spoofing_refused),
 		cmocka_unit_test(snapshot_names),
 		cmocka_unit_test(refs),
 	};
