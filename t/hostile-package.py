@@ -122,6 +122,10 @@ def main():
         write(out, [disk, reg("s2e-package.conf", b"[package\n\tversion = 1\n")])
     elif kind == "include-manifest":
         write(out, [disk, reg("s2e-package.conf", b"[package]\n\tversion = 1\n[include]\n\tpath = /etc/passwd\n")])
+    elif kind == "include-bypass":
+        # issue 11 item 2: text after ']' once hid the include from the check
+        text = b"[package]\n\tversion = 1\n[x][include]\n\tpath = " + arg.encode() + b"\n"
+        write(out, [disk, reg("s2e-package.conf", text)])
     else:
         sys.exit("unknown kind " + kind)
 

@@ -37,7 +37,8 @@ garbage|corrupt package|not a package
 gzip-garbage|corrupt package
 empty|package is empty
 bad-manifest|s2e-package\.conf' line 1: malformed section header
-include-manifest|line 3: include sections are not allowed"
+include-manifest|line 3: include sections are not allowed
+include-bypass|line 3: text after the section header"
 
 while IFS='|' read -r kind pattern; do
 	python3 "$gen" "$kind" "$h/$kind.tgz" "$outside" || { t_fail "generate $kind"; continue; }
