@@ -552,6 +552,29 @@ static int verify(struct unpack *u)
 	return 0;
 }
 
+/* Only in-process decompressors: with every filter enabled, an input that
+ * starts "LRZI", "\x89LZO" or "GRZipII" makes libarchive run lrzip, lzop or
+ * grzip from PATH.  gzip and zstd are normally undone by pgzip.c already;
+ * libarchive answers ARCHIVE_WARN when it would use an external program. */
+static int enable_filters(struct archive *a)
+{
+	static const struct {
+		const char *name;
+		int (*enable)(struct archive *);
+	} filters[] = {
+		{"gzip", archive_read_support_filter_gzip},
+		{"zstd", archive_read_support_filter_zstd},
+		{"xz", archive_read_support_filter_xz},
+		{"bzip2", archive_read_support_filter_bzip2},
+	};
+
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+		if (filters[i].enable(a) != ARCHIVE_OK)
+			return s2e_error("this libarchive cannot decompress %s in-process",
+					 filters[i].name);
+	return 0;
+}
+
 int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	       struct s2e_unpack_result *res)
 {
@@ -580,7 +603,8 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 		goto out;
 	}
 	archive_read_support_format_tar(u.a);
-	archive_read_support_filter_all(u.a);
+	if (enable_filters(u.a))
+		goto out;
 	if (archive_read_open2(u.a, &rd, NULL, ar_read, NULL, NULL) != ARCHIVE_OK) {
 		ar_error(&u, NULL);
 		goto out;

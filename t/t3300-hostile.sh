@@ -58,6 +58,22 @@ done <<<"$cases"
 t_ok "nothing was written outside staging" test ! -e "$outside" -a ! -e "$S2EDIR/x" -a ! -e "$S2EDIR/vm/x" -a ! -e "$h/x"
 t_is "only the seed VM exists" "$(ls "$S2EDIR/vm")" "Seed"
 
+# Issue 11 item 10: package bytes never choose an external decompressor.
+fake=$T_TMP/fake-bin
+mkdir -p "$fake"
+for prog in lrzip lzop grzip lzip lz4 compress uncompress gunzip; do
+	printf '#!/bin/sh\ntouch "%s/ran-%s"\ncat >/dev/null\n' "$fake" "$prog" >"$fake/$prog"
+	chmod +x "$fake/$prog"
+done
+printf 'LRZI\0\6\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0%01000d' 0 >"$h/x.lrz"
+printf '\211LZO\0\r\n\032\n%01000d' 0 >"$h/x.lzo"
+printf 'GRZipII\0\2\4:)%01000d' 0 >"$h/x.grz"
+for f in x.lrz x.lzo x.grz; do
+	mkdir "$h/ext-$f"
+	t_exit 1 "$f: refused" env PATH="$fake:$PATH" "$S2E_BIN/s2e-unpack" -C "$h/ext-$f" "$h/$f"
+done
+t_is "no external decompressor ran" "$(ls "$fake" | grep -c '^ran-')" 0
+
 # A --max-size bound below a member's size.
 t_exit 1 "--max-size lower than a member is refused" sh -c "python3 '$gen' longer '$h/l.tgz' && s2e-unpack --check --max-size 4K '$h/l.tgz'"
 t_done
