@@ -29,22 +29,67 @@
 #define BLK	       4096
 #define WRITEBACK_KICK (32 << 20)
 
+/* The decompressed stream as libarchive reads it.  While a member's headers
+ * are parsed (pax attributes and GNU sparse maps included), the bytes are
+ * handed out in small slices and counted: libarchive keeps every sparse-map
+ * entry in memory (about 50 bytes for 4 bytes of input), so the bound on
+ * header bytes is what bounds its memory on any input. */
+#define HEADER_SLICE (64 * 1024)
+
 struct reader {
 	struct s2e_zsource *src;
 	struct s2e_progress *progress;
+	const unsigned char *pending; /* the rest of the current block */
+	size_t pending_len;
+	int in_header;
+	uint64_t header_bytes;
 };
 
 static la_ssize_t ar_read(struct archive *a, void *ctx, const void **buf)
 {
 	struct reader *r = ctx;
-	ssize_t n = s2e_zsource_read(r->src, buf);
+	size_t give;
 
-	if (n < 0) {
-		archive_set_error(a, EIO, "%s", s2e_error_last());
-		return -1;
+	if (!r->pending_len) {
+		const void *block;
+		ssize_t n = s2e_zsource_read(r->src, &block);
+		if (n < 0) {
+			archive_set_error(a, EIO, "%s", s2e_error_last());
+			return -1;
+		}
+		s2e_progress_update(r->progress, s2e_zsource_bytes(r->src));
+		r->pending = block;
+		r->pending_len = (size_t)n;
 	}
-	s2e_progress_update(r->progress, s2e_zsource_bytes(r->src));
-	return n;
+	give = r->pending_len;
+	if (r->in_header) {
+		if (give > HEADER_SLICE)
+			give = HEADER_SLICE;
+		r->header_bytes += give;
+		if (r->header_bytes > S2E_UNPACK_HEADER_MAX + HEADER_SLICE) {
+			archive_set_error(a, EFBIG,
+					  "a member's headers (sparse map included) take more "
+					  "than %d bytes",
+					  S2E_UNPACK_HEADER_MAX);
+			return -1;
+		}
+	}
+	*buf = r->pending;
+	r->pending += give;
+	r->pending_len -= give;
+	return (la_ssize_t)give;
+}
+
+/* The next member's header, read under the header bound. */
+static int next_header(struct archive *a, struct reader *r, struct archive_entry **e)
+{
+	int rc;
+
+	r->in_header = 1;
+	r->header_bytes = 0;
+	rc = archive_read_next_header(a, e);
+	r->in_header = 0;
+	return rc;
 }
 
 static int all_zero(const unsigned char *p, size_t n)
@@ -612,7 +657,7 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	opened = 1;
 	if (!strcmp(res->compression, "none") && archive_filter_count(u.a) > 1)
 		res->compression = archive_filter_name(u.a, 0);
-	while ((r = archive_read_next_header(u.a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+	while ((r = next_header(u.a, &rd, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
 		if (member(&u, e))
 			goto out;
 	if (r != ARCHIVE_EOF) {

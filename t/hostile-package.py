@@ -126,6 +126,17 @@ def main():
         # issue 11 item 2: text after ']' once hid the include from the check
         text = b"[package]\n\tversion = 1\n[x][include]\n\tpath = " + arg.encode() + b"\n"
         write(out, [disk, reg("s2e-package.conf", text)])
+    elif kind == "sparse-bomb":
+        # issue 11 item 8: 4 M zero-length entries in a GNU 1.0 sparse map
+        # (16 MB of map, some 16 KB compressed) once made import use 328 MB.
+        n = 4 * 1024 * 1024
+        data = b"%d\n" % n + b"0\n0\n" * n
+        data += b"\0" * (-len(data) % 512)
+        info = tarfile.TarInfo("GNUSparseFile.0/disk.s2e")
+        info.size = len(data)
+        info.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                            "GNU.sparse.name": "disk.s2e", "GNU.sparse.realsize": "1048576"}
+        write(out, [(info, io.BytesIO(data))])
     else:
         sys.exit("unknown kind " + kind)
 

@@ -38,7 +38,8 @@ gzip-garbage|corrupt package
 empty|package is empty
 bad-manifest|s2e-package\.conf' line 1: malformed section header
 include-manifest|line 3: include sections are not allowed
-include-bypass|line 3: text after the section header"
+include-bypass|line 3: text after the section header
+sparse-bomb|headers \(sparse map included\) take more than 1048576 bytes"
 
 while IFS='|' read -r kind pattern; do
 	python3 "$gen" "$kind" "$h/$kind.tgz" "$outside" || { t_fail "generate $kind"; continue; }
@@ -52,8 +53,12 @@ while IFS='|' read -r kind pattern; do
 	t_is "$kind: no staging left" "$(ls -A "$S2EDIR/vm" | grep -c staging)" 0
 	t_is "$kind: no commit" "$(commits)" "$n"
 	mkdir "$h/x-$kind"
-	t_exit 1 "$kind: s2e-unpack refuses it too" s2e-unpack -C "$h/x-$kind" "$h/$kind.tgz"
+	t_exit 1 "$kind: s2e-unpack refuses it too" \
+		/usr/bin/time -o "$h/rss-$kind" -f %M s2e-unpack -C "$h/x-$kind" "$h/$kind.tgz"
 	t_is "$kind: ... and leaves nothing" "$(ls -A "$h/x-$kind")" ""
+	# SPEC §7 and issue 11: memory stays below 64 MiB on any input.
+	t_ok "$kind: ... in less than 64 MiB (peak $(tail -1 "$h/rss-$kind") KiB)" \
+		test "$(tail -1 "$h/rss-$kind")" -lt 65536
 done <<<"$cases"
 t_ok "nothing was written outside staging" test ! -e "$outside" -a ! -e "$S2EDIR/x" -a ! -e "$S2EDIR/vm/x" -a ! -e "$h/x"
 t_is "only the seed VM exists" "$(ls "$S2EDIR/vm")" "Seed"

@@ -18,6 +18,10 @@ struct s2e_progress;
 
 /* Default bound on one member's apparent size (4 TiB; --max-size). */
 #define S2E_UNPACK_MAX_SIZE (4ULL << 40)
+/* Bound on the bytes of one member's headers: pax attributes and the GNU
+ * sparse map.  It bounds the memory libarchive uses for the map (below
+ * 32 MiB) and still allows some 100 000 data extents per file. */
+#define S2E_UNPACK_HEADER_MAX (1024 * 1024)
 
 /* The files of VM directory dir in package order: disk.s2e, then the
  * snapshots in the order vm.config records them, then unrecorded ones by
