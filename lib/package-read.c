@@ -230,6 +230,8 @@ struct unpack {
 	char **created;
 	size_t ncreated;
 	int top_level_seen; /* a member without a leading directory */
+	unsigned nsnaps;    /* snapshot files accepted so far */
+	uint64_t total;	    /* their apparent sizes and the disk's */
 };
 
 static int add_created(struct unpack *u, const char *name)
@@ -417,6 +419,21 @@ static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t 
 	return 0;
 }
 
+/* The package-wide bounds, checked as each VM file is accepted. */
+static int check_bounds(struct unpack *u, const char *raw, const char *base, uint64_t size)
+{
+	if (s2e_package_snap(base) && ++u->nsnaps > u->o->max_snapshots)
+		return s2e_error("refusing member %s: the package holds more than %u snapshots "
+				 "(--max-snapshots)",
+				 s2e_q(raw), u->o->max_snapshots);
+	u->total += size;
+	if (u->total > u->o->max_total)
+		return s2e_error("refusing member %s: the package's files would take more than "
+				 "%llu bytes of apparent size in all (--max-total)",
+				 s2e_q(raw), (unsigned long long)u->o->max_total);
+	return 0;
+}
+
 /* Check one member and extract, skip or refuse it. */
 static int member(struct unpack *u, struct archive_entry *e)
 {
@@ -509,6 +526,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		s2e_error("refusing package: %s appears twice", s2e_q(base));
 		goto out;
 	}
+	if (check_bounds(u, raw, base, (uint64_t)archive_entry_size(e)))
+		goto out;
 	{
 		struct s2e_unpack_file *g =
 		    realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
@@ -632,6 +651,10 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	memset(res, 0, sizeof(*res));
 	if (!o.max_size)
 		o.max_size = S2E_UNPACK_MAX_SIZE;
+	if (!o.max_total)
+		o.max_total = S2E_UNPACK_MAX_TOTAL;
+	if (!o.max_snapshots)
+		o.max_snapshots = S2E_UNPACK_MAX_SNAPSHOTS;
 	if (o.mode == S2E_UNPACK_EXTRACT) {
 		struct statvfs vfs;
 		if (fstatvfs(dir_fd, &vfs))

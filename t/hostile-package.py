@@ -137,6 +137,19 @@ def main():
         info.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
                             "GNU.sparse.name": "disk.s2e", "GNU.sparse.realsize": "1048576"}
         write(out, [(info, io.BytesIO(data))])
+    elif kind == "many-snapshots":
+        # issue 11 item 14: more snapshots than the default bound (1024)
+        write(out, [disk] + [reg("disk.s2e.s%04d" % i, b"") for i in range(1025)])
+    elif kind == "apparent-total":
+        # issue 11 item 14: 17 snapshots of 4 TiB apparent size each (68 TiB
+        # in all, one block of data each): within --max-size, not --max-total.
+        members = [disk]
+        for i in range(17):
+            info, data = reg("disk.s2e.big%02d" % i, b"\x01" * 512)
+            info.pax_headers = {"GNU.sparse.size": str(4 << 40), "GNU.sparse.numblocks": "1",
+                                "GNU.sparse.map": "0,512"}
+            members.append((info, data))
+        write(out, members)
     else:
         sys.exit("unknown kind " + kind)
 

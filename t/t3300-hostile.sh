@@ -39,7 +39,9 @@ empty|package is empty
 bad-manifest|s2e-package\.conf' line 1: malformed section header
 include-manifest|line 3: include sections are not allowed
 include-bypass|line 3: text after the section header
-sparse-bomb|headers \(sparse map included\) take more than 1048576 bytes"
+sparse-bomb|headers \(sparse map included\) take more than 1048576 bytes
+many-snapshots|'disk\.s2e\.s1024': the package holds more than 1024 snapshots \(--max-snapshots\)
+apparent-total|'disk\.s2e\.big15': .* more than 70368744177664 bytes of apparent size in all \(--max-total\)"
 
 while IFS='|' read -r kind pattern; do
 	python3 "$gen" "$kind" "$h/$kind.tgz" "$outside" || { t_fail "generate $kind"; continue; }
@@ -78,6 +80,11 @@ for f in x.lrz x.lzo x.grz; do
 	t_exit 1 "$f: refused" env PATH="$fake:$PATH" "$S2E_BIN/s2e-unpack" -C "$h/ext-$f" "$h/$f"
 done
 t_is "no external decompressor ran" "$(ls "$fake" | grep -c '^ran-')" 0
+
+# The package-wide bounds can be raised.
+t_ok "--max-snapshots raises the snapshot bound" s2e-unpack --check --max-snapshots 1025 "$h/many-snapshots.tgz"
+t_ok "--max-total raises the apparent-size bound" s2e-unpack --list --max-total 100T "$h/apparent-total.tgz"
+t_exit 2 "--max-snapshots 0 is a usage error" s2e-unpack --check --max-snapshots 0 "$h/many-snapshots.tgz"
 
 # A --max-size bound below a member's size.
 t_exit 1 "--max-size lower than a member is refused" sh -c "python3 '$gen' longer '$h/l.tgz' && s2e-unpack --check --max-size 4K '$h/l.tgz'"
