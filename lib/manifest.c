@@ -159,6 +159,15 @@ static int set_text(char **field, const char *value)
 	return value && !(*field = s2e_strdup(value)) ? -1 : 0;
 }
 
+/* Text for people (name, exportedFrom) goes into commit messages, metadata
+ * and terminals: it is kept escaped (s2e_escape_untrusted). */
+static int set_escaped(char **field, const char *value)
+{
+	free(*field);
+	*field = NULL;
+	return value && !(*field = s2e_escape_untrusted(value)) ? -1 : 0;
+}
+
 static int package_entry(struct s2e_manifest *m, const struct s2e_config_entry *e)
 {
 	uint64_t v;
@@ -173,11 +182,11 @@ static int package_entry(struct s2e_manifest *m, const struct s2e_config_entry *
 		return 0;
 	}
 	if (!strcasecmp(e->key, "name"))
-		return set_text(&m->name, e->value);
+		return set_escaped(&m->name, e->value);
 	if (!strcasecmp(e->key, "created"))
-		return set_text(&m->created, e->value);
+		return set_escaped(&m->created, e->value);
 	if (!strcasecmp(e->key, "exportedFrom"))
-		return set_text(&m->exported_from, e->value);
+		return set_escaped(&m->exported_from, e->value);
 	return 0;
 }
 

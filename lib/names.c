@@ -10,7 +10,7 @@
 /* Length of the UTF-8 sequence at p (1–4), or 0 when it is not valid UTF-8
  * (overlong forms, surrogates and code points past U+10FFFF are refused).
  * *cp receives the code point. */
-static size_t utf8_char(const unsigned char *p, unsigned *cp)
+size_t s2e_utf8_char(const unsigned char *p, unsigned *cp)
 {
 	unsigned c = p[0], min, len;
 
@@ -42,7 +42,7 @@ static size_t utf8_char(const unsigned char *p, unsigned *cp)
  * embeddings, overrides, isolates and marks, zero-width characters, line and
  * paragraph separators, invisible operators, the BOM, interlinear
  * annotations and tag characters. */
-static int invisible(unsigned cp)
+int s2e_unicode_spoofing(unsigned cp)
 {
 	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
 	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
@@ -60,13 +60,13 @@ static int check_name(const char *what, const char *name, const char *forbidden)
 				 S2E_NAME_MAX, len);
 	for (const unsigned char *p = (const unsigned char *)name; *p;) {
 		unsigned cp;
-		size_t n = utf8_char(p, &cp);
+		size_t n = s2e_utf8_char(p, &cp);
 		if (!n)
 			return s2e_error("invalid %s name %s: not valid UTF-8", what, s2e_q(name));
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			return s2e_error("invalid %s name %s: control characters are not allowed",
 					 what, s2e_q(name));
-		if (invisible(cp))
+		if (s2e_unicode_spoofing(cp))
 			return s2e_error("invalid %s name %s: invisible or bidirectional "
 					 "formatting character U+%04X is not allowed",
 					 what, s2e_q(name), cp);

@@ -1,6 +1,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "s2e/error.h"
+#include "s2e/names.h"
 #include "s2e/quote.h"
 
 const char *s2e_q(const char *s)
@@ -95,4 +99,50 @@ void s2e_json_string(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+void s2e_put_untrusted(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned cp;
+		size_t n = s2e_utf8_char(p, &cp);
+		if (n == 0) {
+			fprintf(out, "\\x%02x", *p++);
+			continue;
+		}
+		if (cp == '\\')
+			fputs("\\\\", out);
+		else if (cp == '\n')
+			fputs("\\n", out);
+		else if (cp == '\t')
+			fputs("\\t", out);
+		else if (cp < 0x20 || cp == 0x7f)
+			fprintf(out, "\\x%02x", cp);
+		else if ((cp >= 0x80 && cp < 0xa0) || s2e_unicode_spoofing(cp))
+			fprintf(out, cp > 0xffff ? "\\U%08X" : "\\u%04X", cp);
+		else
+			fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
+char *s2e_escape_untrusted(const char *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	s2e_put_untrusted(out, s);
+	if (fclose(out)) {
+		free(text);
+		s2e_error("out of memory");
+		return NULL;
+	}
+	return text;
 }

@@ -37,6 +37,8 @@ struct s2e_manifest_member {
 
 struct s2e_manifest {
 	int version;
+	/* Text for people; from s2e_manifest_parse() escaped with
+	 * s2e_escape_untrusted(), so safe for terminals and commits. */
 	char *name;	     /* may be NULL */
 	char *created;	     /* may be NULL */
 	char *exported_from; /* may be NULL */

@@ -19,6 +19,12 @@ int s2e_snap_name_check(const char *name);
  * when there is no ':'.  Both results are malloc'd. */
 int s2e_vm_ref_parse(const char *ref, char **vm, char **snap);
 
+/* Length of the UTF-8 sequence at p (1-4) with its code point in *cp, or 0
+ * when it is not valid UTF-8 (overlong forms, surrogates, past U+10FFFF). */
+size_t s2e_utf8_char(const unsigned char *p, unsigned *cp);
+/* Is cp one of the invisible or bidirectional formatting characters above? */
+int s2e_unicode_spoofing(unsigned cp);
+
 /* Position lookups in long name lists (snapshots) in O(log n): fill v with
  * (name, position) pairs, sort once, then find.  The strings are borrowed. */
 struct s2e_name_pos {

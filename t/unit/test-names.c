@@ -9,6 +9,7 @@
 
 #include "s2e/error.h"
 #include "s2e/names.h"
+#include "s2e/quote.h"
 
 static void vm_names_accepted(void **state)
 {
@@ -78,6 +79,35 @@ static void names_spoofing_refused(void **state)
 	assert_int_equal(s2e_vm_name_check("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), 0); /* Hebrew */
 }
 
+/* Issue 11 item 11: untrusted text cannot forge lines or hide text on a
+ * terminal or in a commit body. */
+static void untrusted_text_escaped(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} rows[] = {
+		{"VM x at 1234", "VM x at 1234"},
+		{"asdf\xc3\xb6lkj", "asdf\xc3\xb6lkj"},
+		{"a\nAuthor: forged", "a\\nAuthor: forged"},
+		{"\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"},
+		{"tab\there\r", "tab\\there\\x0d"},
+		{"back\\slash", "back\\\\slash"},
+		{"a\xe2\x80\xae" "cba", "a\\u202Ecba"},
+		{"c1 \xc2\x9b" "2J", "c1 \\u009B2J"},
+		{"bad \xff\xc3", "bad \\xff\\xc3"},
+		{"tag\xf3\xa0\x80\x81", "tag\\U000E0001"},
+		{"\x7f", "\\x7f"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *e = s2e_escape_untrusted(rows[i].in);
+		assert_non_null(e);
+		assert_string_equal(e, rows[i].out);
+		free(e);
+	}
+}
+
 static void snapshot_names(void **state)
 {
 	(void)state;
@@ -117,6 +147,7 @@ int main(void)
 		cmocka_unit_test(vm_names_accepted),
 		cmocka_unit_test(vm_names_refused),
 		cmocka_unit_test(names_spoofing_refused),
+		cmocka_unit_test(untrusted_text_escaped),
 		cmocka_unit_test(snapshot_names),
 		cmocka_unit_test(refs),
 	};
