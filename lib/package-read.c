@@ -58,6 +58,8 @@ static la_ssize_t ar_read(struct archive *a, void *ctx, const void **buf)
 			return -1;
 		}
 		s2e_progress_update(r->progress, s2e_zsource_bytes(r->src));
+		if (n == 0) /* the end: block may be NULL */
+			return 0;
 		r->pending = block;
 		r->pending_len = (size_t)n;
 	}
