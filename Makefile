@@ -113,23 +113,26 @@ clean:
 # library built by clang with ASan+UBSan; t/fuzz/NAME/ holds its seed inputs,
 # build/fuzz/corpus/NAME/ what the runs found.  A crash stops `make fuzz`
 # with the input saved as build/fuzz/crash-NAME-*: add it to t/fuzz/NAME/.
-FUZZ_CC ?= clang
+FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_SRC := $(wildcard t/fuzz/fuzz-*.c)
 FUZZ_NAMES := $(FUZZ_SRC:t/fuzz/fuzz-%.c=%)
 
-fuzz: deps
+fuzz:
+	@tools/install-deps fuzz
 	@$(MAKE) --no-print-directory O=build/fuzz CC=$(FUZZ_CC) SANITIZE_FLAGS='$(FUZZ_FLAGS)' \
 		fuzz-build
-	@set -e; for t in $(FUZZ_NAMES); do \
+	@for t in $(FUZZ_NAMES); do \
 		mkdir -p build/fuzz/corpus/$$t; \
-		echo "# fuzz-$$t for $(FUZZ_SECONDS)s"; \
+		echo "# fuzz-$$t for $(FUZZ_SECONDS)s (log: build/fuzz/fuzz-$$t.log)"; \
 		build/fuzz/bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 			-max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/crash-$$t- \
-			build/fuzz/corpus/$$t t/fuzz/$$t 2>&1 | grep -E '^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==ERROR|SUMMARY)' ; \
-		[ "$${PIPESTATUS[0]}" = 0 ]; \
+			build/fuzz/corpus/$$t t/fuzz/$$t >build/fuzz/fuzz-$$t.log 2>&1; \
+		rc=$$?; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' build/fuzz/fuzz-$$t.log; \
+		if [ $$rc != 0 ]; then tail -n 30 build/fuzz/fuzz-$$t.log; exit 1; fi; \
 	done
 
 fuzz-build: $(FUZZ_NAMES:%=$(O)/bin/fuzz-%)
