@@ -4,6 +4,7 @@
  * everything where git, libgit2 and a simpler reader could disagree. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -117,6 +118,20 @@ struct parser {
 	int have_section;
 };
 
+/* An entry in the current section, taking key and value (freed on failure). */
+static int add_copy(struct parser *ps, char *key, char *value)
+{
+	char *section = strdup(ps->section), *sub = ps->sub ? strdup(ps->sub) : NULL;
+
+	if (!section || (ps->sub && !sub)) {
+		free(section);
+		free(key);
+		free(value);
+		return s2e_error("out of memory");
+	}
+	return add_owned(ps->cfg, section, sub, key, value, ps->line);
+}
+
 static int perr(struct parser *ps, const char *why)
 {
 	return s2e_error("%s line %d: %s", s2e_q(ps->what), ps->line, why);
@@ -173,9 +188,7 @@ static int parse_header(struct parser *ps, const char *p, const char *eol)
 	ps->section = section;
 	ps->sub = sub;
 	ps->have_section = 1;
-	if (!section)
-		return s2e_error("out of memory");
-	return add_owned(ps->cfg, strdup(section), sub ? strdup(sub) : NULL, NULL, NULL, ps->line);
+	return section ? add_copy(ps, NULL, NULL) : s2e_error("out of memory");
 }
 
 /* A value as git reads it: blanks outside quotes collapse at the ends, a
@@ -237,7 +250,7 @@ fail:
 static int parse_key(struct parser *ps, const char *p, const char *eol)
 {
 	const char *k = p;
-	char *key, *value = NULL, *section, *sub = NULL;
+	char *key, *value = NULL;
 
 	while (p < eol && is_keychar((unsigned char)*p))
 		p++;
@@ -256,17 +269,11 @@ static int parse_key(struct parser *ps, const char *p, const char *eol)
 		free(key);
 		return -1;
 	}
-	section = strdup(ps->section);
-	if (ps->sub)
-		sub = strdup(ps->sub);
-	if (!key || !section || (ps->sub && !sub)) {
-		free(key);
+	if (!key) {
 		free(value);
-		free(section);
-		free(sub);
 		return s2e_error("out of memory");
 	}
-	return add_owned(ps->cfg, section, sub, key, value, ps->line);
+	return add_copy(ps, key, value);
 }
 
 static int parse_line(struct parser *ps, const char *p, const char *eol)
@@ -416,6 +423,21 @@ int s2e_config_subsections_of(const struct s2e_config *cfg, const char *section,
 		*subs = grown;
 		(*n)++;
 	}
+	return 0;
+}
+
+int s2e_config_u64(const char *value, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!value || *value < '0' || *value > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno || *end || v > INT64_MAX)
+		return -1;
+	*out = v;
 	return 0;
 }
 

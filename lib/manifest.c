@@ -2,7 +2,6 @@
  * both through the one git-config module (s2e/config.h).  Sections the
  * manifest does not define, such as the VM's vm.config carried in it, are
  * kept in the parsed config and otherwise ignored. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,21 +126,6 @@ void s2e_manifest_free(struct s2e_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > INT64_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int digest_valid(const char *d)
 {
 	if (!d || strncmp(d, "sha256-1m:", 10) || strlen(d) != 74)
@@ -175,7 +159,7 @@ static int package_entry(struct s2e_manifest *m, const struct s2e_config_entry *
 	if (!e->key)
 		return 0;
 	if (!strcasecmp(e->key, "version")) {
-		if (parse_u64(e->value, &v) || v != 1)
+		if (s2e_config_u64(e->value, &v) || v != 1)
 			return s2e_error("%s line %d: unsupported version %s", S2E_MANIFEST_NAME,
 					 e->line, s2e_q(e->value ? e->value : ""));
 		m->version = 1;
@@ -196,7 +180,7 @@ static int member_entry(struct s2e_manifest *m, const struct s2e_config_entry *e
 
 	if (!e->key)
 		return 0;
-	if (!strcasecmp(e->key, "size") && parse_u64(e->value, &cur->size))
+	if (!strcasecmp(e->key, "size") && s2e_config_u64(e->value, &cur->size))
 		return s2e_error("%s line %d: bad size %s", S2E_MANIFEST_NAME, e->line,
 				 s2e_q(e->value ? e->value : ""));
 	if (!strcasecmp(e->key, "digest")) {
@@ -217,9 +201,12 @@ static int member_header(struct s2e_manifest *m, const struct s2e_config_entry *
 	if (s2e_name_pos_find(pos, npos, file) != i)
 		return s2e_error("%s line %d: member %s listed twice", S2E_MANIFEST_NAME, e->line,
 				 s2e_q(file));
-	if (strcmp(file, S2E_VM_DISK) && (!snap || s2e_snap_name_check(snap)))
-		return s2e_error_prefix("%s line %d: member %s is not a VM file",
-					S2E_MANIFEST_NAME, e->line, s2e_q(file));
+	if (strcmp(file, S2E_VM_DISK) && !snap)
+		return s2e_error("%s line %d: member %s is not a VM file", S2E_MANIFEST_NAME,
+				 e->line, s2e_q(file));
+	if (snap && s2e_snap_name_check(snap))
+		return s2e_error_prefix("%s line %d: member %s", S2E_MANIFEST_NAME, e->line,
+					s2e_q(file));
 	if (s2e_manifest_add(m, file, UINT64_MAX, NULL))
 		return -1;
 	return 0;

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,17 +102,6 @@ static int is_snap_entry(const struct s2e_config_entry *e)
 	return e->subsection && !strcasecmp(e->section, "snapshot");
 }
 
-static int parse_size(const char *value, uint64_t *size)
-{
-	char *end;
-
-	if (!value || *value < '0' || *value > '9')
-		return -1;
-	errno = 0;
-	*size = strtoull(value, &end, 10);
-	return errno || *end ? -1 : 0;
-}
-
 static int vm_entry(struct s2e_meta *meta, const struct s2e_config_entry *e, const char *what)
 {
 	static const struct {
@@ -130,7 +118,7 @@ static int vm_entry(struct s2e_meta *meta, const struct s2e_config_entry *e, con
 	if (!e->key)
 		return 0;
 	if (!strcasecmp(e->key, "size")) {
-		if (parse_size(e->value, &meta->size))
+		if (s2e_config_u64(e->value, &meta->size))
 			return s2e_error("%s line %d: bad size %s", s2e_q(what), e->line,
 					 s2e_q(e->value ? e->value : ""));
 		return 0;

@@ -33,6 +33,7 @@
 #define S2E_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define S2E_CONFIG_LINE_MAX (64 * 1024)
@@ -73,6 +74,10 @@ const char *s2e_config_get(const struct s2e_config *cfg, const char *section,
 /* The distinct subsections of section, in the order they first appear. */
 int s2e_config_subsections_of(const struct s2e_config *cfg, const char *section, char ***subs,
 			      size_t *n);
+
+/* A value that must be a decimal number of 0..INT64_MAX (sizes): digits
+ * only, no sign, blanks or suffix.  -1 (no message) when it is not. */
+int s2e_config_u64(const char *value, uint64_t *out);
 
 /* Writing.  Each returns -1 with the error set when the name or value cannot
  * be written (see above); the stream is then left partly written. */

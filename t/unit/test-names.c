@@ -106,6 +106,10 @@ static void untrusted_text_escaped(void **state)
 		assert_string_equal(e, rows[i].out);
 		free(e);
 	}
+	/* Messages name objects with s2e_q(): the same for what is not ASCII. */
+	assert_string_equal(s2e_q("a\nb'c"), "'a\\x0ab\\x27c'");
+	assert_string_equal(s2e_q("a\xe2\x80\xae" "b\xff"), "'a\\u202Eb\\xff'");
+	assert_string_equal(s2e_q("asdf\xc3\xb6lkj"), "'asdf\xc3\xb6lkj'");
 }
 
 static void snapshot_names(void **state)
