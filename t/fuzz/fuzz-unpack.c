@@ -36,7 +36,14 @@ static void cleanup(void)
 
 static int run(const uint8_t *data, size_t size, enum s2e_unpack_mode mode)
 {
-	struct s2e_unpack_opts o = {.mode = mode, .threads = 1, .no_sync = 1};
+	/* Small bounds: digesting holes costs a hash per MiB of apparent size,
+	 * and the fuzzer would spend its time there. */
+	struct s2e_unpack_opts o = {.mode = mode,
+				    .threads = 1,
+				    .no_sync = 1,
+				    .max_size = 64 << 20,
+				    .max_total = 256 << 20,
+				    .max_snapshots = 64};
 	struct s2e_unpack_result res;
 	int fd, rc;
 
