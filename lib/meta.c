@@ -35,12 +35,16 @@ static struct s2e_meta_snap *append_snap(struct s2e_meta *meta, const char *name
 {
 	struct s2e_meta_snap *grown, *snap;
 
-	grown = realloc(meta->snaps, (meta->nsnaps + 1) * sizeof(*grown));
-	if (!grown) {
-		s2e_error("out of memory");
-		return NULL;
+	if (meta->nsnaps >= meta->snaps_cap) {
+		size_t cap = meta->nsnaps < 8 ? 8 : 2 * meta->nsnaps;
+		grown = realloc(meta->snaps, cap * sizeof(*grown));
+		if (!grown) {
+			s2e_error("out of memory");
+			return NULL;
+		}
+		meta->snaps = grown;
+		meta->snaps_cap = cap;
 	}
-	meta->snaps = grown;
 	snap = &meta->snaps[meta->nsnaps];
 	memset(snap, 0, sizeof(*snap));
 	if (!(snap->name = s2e_strdup(name)))

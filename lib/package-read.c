@@ -421,6 +421,35 @@ static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t 
 	return 0;
 }
 
+/* A VM file that passed the checks: record it, compare its size with the
+ * manifest's, extract (or check) it. */
+static int take_file(struct unpack *u, struct archive_entry *e, const char *base)
+{
+	struct s2e_unpack_file *g = realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
+
+	if (!g)
+		return s2e_error("out of memory");
+	u->res->files = g;
+	g += u->res->nfiles;
+	memset(g, 0, sizeof(*g));
+	if (!(g->file = s2e_strdup(base)))
+		return -1;
+	u->res->nfiles++;
+	if (u->res->has_manifest) {
+		struct s2e_manifest_member *mm = s2e_manifest_find(&u->res->manifest, base);
+		if (mm && mm->size != (uint64_t)archive_entry_size(e))
+			return s2e_error("refusing package: %s is %lld bytes, the manifest says %llu",
+					 s2e_q(base), (long long)archive_entry_size(e),
+					 (unsigned long long)mm->size);
+	}
+	if (extract_vm_file(u, e, base, g))
+		return -1;
+	if (u->o->event)
+		u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size,
+			    u->o->mode == S2E_UNPACK_LIST ? NULL : g->digest);
+	return 0;
+}
+
 /* The package-wide bounds, checked as each VM file is accepted. */
 static int check_bounds(struct unpack *u, const char *raw, const char *base, uint64_t size)
 {
@@ -528,37 +557,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		s2e_error("refusing package: %s appears twice", s2e_q(base));
 		goto out;
 	}
-	if (check_bounds(u, raw, base, (uint64_t)archive_entry_size(e)))
+	if (check_bounds(u, raw, base, (uint64_t)archive_entry_size(e)) || take_file(u, e, base))
 		goto out;
-	{
-		struct s2e_unpack_file *g =
-		    realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
-		if (!g) {
-			s2e_error("out of memory");
-			goto out;
-		}
-		u->res->files = g;
-		g += u->res->nfiles;
-		memset(g, 0, sizeof(*g));
-		if (!(g->file = s2e_strdup(base)))
-			goto out;
-		u->res->nfiles++;
-		if (u->res->has_manifest) {
-			struct s2e_manifest_member *mm = s2e_manifest_find(&u->res->manifest, base);
-			if (mm && mm->size != (uint64_t)archive_entry_size(e)) {
-				s2e_error("refusing package: %s is %lld bytes, the manifest says "
-					  "%llu",
-					  s2e_q(base), (long long)archive_entry_size(e),
-					  (unsigned long long)mm->size);
-				goto out;
-			}
-		}
-		if (extract_vm_file(u, e, base, g))
-			goto out;
-		if (u->o->event)
-			u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size,
-				    u->o->mode == S2E_UNPACK_LIST ? NULL : g->digest);
-	}
 	rc = 0;
 out:
 	return rc;

@@ -11,6 +11,9 @@ mkdir -p "$h"
 outside=$T_TMP/outside-target
 s2e vm create Seed 1M >/dev/null
 commits() { git -C "$S2EDIR" rev-list --count HEAD; }
+# Memory is only measured without AddressSanitizer, whose shadow memory and
+# quarantine make every process larger.
+asan=$(ldd "$(command -v s2e-unpack)" 2>/dev/null | grep libasan)
 
 # kind  expected message (a grep -E pattern)
 cases="dotdot|'\.\./x': path with '\.\.'
@@ -59,8 +62,12 @@ while IFS='|' read -r kind pattern; do
 		/usr/bin/time -o "$h/rss-$kind" -f %M s2e-unpack -C "$h/x-$kind" "$h/$kind.tgz"
 	t_is "$kind: ... and leaves nothing" "$(ls -A "$h/x-$kind")" ""
 	# SPEC §7 and issue 11: memory stays below 64 MiB on any input.
-	t_ok "$kind: ... in less than 64 MiB (peak $(tail -1 "$h/rss-$kind") KiB)" \
-		test "$(tail -1 "$h/rss-$kind")" -lt 65536
+	if [ -n "$asan" ]; then
+		t_skip "$kind: ... in less than 64 MiB" "AddressSanitizer build (peak $(tail -1 "$h/rss-$kind") KiB)"
+	else
+		t_ok "$kind: ... in less than 64 MiB (peak $(tail -1 "$h/rss-$kind") KiB)" \
+			test "$(tail -1 "$h/rss-$kind")" -lt 65536
+	fi
 done <<<"$cases"
 t_ok "nothing was written outside staging" test ! -e "$outside" -a ! -e "$S2EDIR/x" -a ! -e "$S2EDIR/vm/x" -a ! -e "$h/x"
 t_is "only the seed VM exists" "$(ls "$S2EDIR/vm")" "Seed"

@@ -47,7 +47,7 @@ struct s2e_meta {
 	char *origin;     /* may be NULL: "created", "clone of X at C", "import of P", "raw import of P" */
 	char *digest;     /* digest of disk.s2e when last known, may be NULL */
 	struct s2e_meta_snap *snaps;
-	size_t nsnaps;
+	size_t nsnaps, snaps_cap; /* grown by doubling: 20 000 snapshots stay cheap */
 	struct s2e_config extra; /* unknown [vm] keys and sections, in file order */
 };
 
