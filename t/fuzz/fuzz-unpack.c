@@ -1,5 +1,5 @@
 /* libFuzzer harness: the bytes are a package stream, read by s2e_unpack() in
- * list and check mode; a stream that passes the check is also extracted into
+ * list or check mode; a stream that passes the check is also extracted into
  * a scratch directory, which is emptied again afterwards. */
 #include <dirent.h>
 #include <fcntl.h>
@@ -71,8 +71,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	run(data, size, S2E_UNPACK_LIST);
-	if (run(data, size, S2E_UNPACK_CHECK) == 0) {
+	/* One pass per input (each costs a few MiB of fresh buffers under ASan):
+	 * list one input in four, check the others, extract what checks. */
+	if (size % 4 == 0)
+		run(data, size, S2E_UNPACK_LIST);
+	else if (run(data, size, S2E_UNPACK_CHECK) == 0) {
 		run(data, size, S2E_UNPACK_EXTRACT);
 		empty_dir();
 	}
