@@ -5,6 +5,8 @@
 #   make SANITIZE=1 check   the same under ASan+UBSan (separate build directory)
 #   make SANITIZE=thread check   ThreadSanitizer: the unit tests of the threaded
 #                        modules and the package/clone/digest scripts
+#   make fuzz FUZZ_SECONDS=N   build the libFuzzer targets (clang) into build/fuzz
+#                        and run each for N seconds on its seed corpus t/fuzz/NAME/
 #   make demo            a visible create/list/delete round-trip on a scratch S2EDIR
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -144,7 +146,39 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all deps check unit test-unit test-integration demo install format clean
+# Fuzzing: every t/fuzz/fuzz-NAME.c is a libFuzzer target linked with the
+# library built by clang with ASan+UBSan; t/fuzz/NAME/ holds its seed inputs,
+# build/fuzz/corpus/NAME/ what the runs found.  A crash stops `make fuzz`
+# with the input saved as build/fuzz/crash-NAME-*: add it to t/fuzz/NAME/.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_SRC := $(wildcard t/fuzz/fuzz-*.c)
+FUZZ_NAMES := $(FUZZ_SRC:t/fuzz/fuzz-%.c=%)
+
+fuzz:
+	@tools/install-deps fuzz
+	@$(MAKE) --no-print-directory O=build/fuzz CC=$(FUZZ_CC) SANITIZE_FLAGS='$(FUZZ_FLAGS)' \
+		fuzz-build
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "# fuzz-$$t for $(FUZZ_SECONDS)s (log: build/fuzz/fuzz-$$t.log)"; \
+		build/fuzz/bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+			-max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/crash-$$t- \
+			build/fuzz/corpus/$$t t/fuzz/$$t >build/fuzz/fuzz-$$t.log 2>&1; \
+		rc=$$?; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' build/fuzz/fuzz-$$t.log; \
+		if [ $$rc != 0 ]; then tail -n 30 build/fuzz/fuzz-$$t.log; exit 1; fi; \
+	done
+
+fuzz-build: $(FUZZ_NAMES:%=$(O)/bin/fuzz-%)
+
+$(O)/bin/fuzz-%: $(O)/t/fuzz/fuzz-%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+.PHONY: FORCE all deps check unit test-unit test-integration demo install format clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -52,6 +52,9 @@ static void manifest_refuses(void **state)
 	    "[package]\nversion=1\n[member \"a\"]\nsize=1\ndigest=sha256-1m:xyz\n",
 	    "[package]\nversion=1\n[include]\npath=/etc/passwd\n",
 	    "[package]\nversion=1\nname=\"unterminated\n",
+	    "[package]\nversion=1\n[x][include]\npath=/etc/passwd\n", /* issue 11 item 2 */
+	    "[package]\nversion=1\n[member \"x\"]\nsize=1\n",	   /* not a VM file */
+	    "[package]\nversion=1\n[member \"disk.s2e.a/b\"]\nsize=1\n",
 	};
 	struct s2e_manifest m;
 
