@@ -286,7 +286,7 @@ out:
 		struct s2e_error_state saved;
 		s2e_error_save(&saved);
 		s2e_cmd_clear(cmd);
-		s2e_error_restore(&saved);
+		rc = s2e_error_restore(&saved);
 	}
 	return rc;
 }
