@@ -1,4 +1,5 @@
 /* VM transactions: see include/s2e/vmtx.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -322,6 +323,32 @@ static int record(struct s2e_vmtx *tx, const char *subject, const char *body,
 	return rc;
 }
 
+/* Whether a failed commit failed for want of space. */
+static int out_of_space(void)
+{
+	const char *msg = s2e_error_last();
+
+	return strstr(msg, strerror(ENOSPC)) || strstr(msg, strerror(EDQUOT));
+}
+
+/* A delete on a full disk: the commit needs a few blocks, which only the
+ * deleted VM can give.  Its images go first (the user asked for them to go);
+ * should the commit fail even so, what comes back is the VM without them. */
+static int free_images(const struct s2e_vmtx *tx)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *dir;
+
+	if (lstat(tx->trash, &st) || !S_ISDIR(st.st_mode) || !(dir = opendir(tx->trash)))
+		return -1;
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, S2E_VM_DISK, strlen(S2E_VM_DISK)))
+			unlinkat(dirfd(dir), de->d_name, 0);
+	closedir(dir);
+	return 0;
+}
+
 int s2e_vmtx_commit(struct s2e_vmtx *tx, const char *subject, const char *body,
 		    const char *const *extra, size_t nextra)
 {
@@ -337,6 +364,8 @@ int s2e_vmtx_commit(struct s2e_vmtx *tx, const char *subject, const char *body,
 	if (rc || (rc = move_in(tx)))
 		return rc;
 	rc = record(tx, subject, body, extra, nextra);
+	if (rc && moved_of(tx) == MOVED_TRASH && out_of_space() && free_images(tx) == 0)
+		rc = record(tx, subject, body, extra, nextra);
 	if (rc) {
 		/* The history must not lie: put things back as they were. */
 		s2e_error_save(&saved);

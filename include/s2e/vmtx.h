@@ -35,6 +35,8 @@
  *     moved as the link); UPDATE: nothing moves (the caller changed files in
  *     place, see s2e_vmtx_set_aside());
  *   - ONE history commit of vm/NAME (plus `extra` paths) with subject/body;
+ *   - a delete whose commit fails for want of space frees the deleted VM's
+ *     images and tries once more (the VM itself is what frees the space);
  *   - if that commit fails, the renames are undone (the old VM back in place,
  *     the new one back in staging, removed by end) and the error is the
  *     commit's;
