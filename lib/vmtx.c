@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/inuse.h"
 #include "s2e/names.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
@@ -41,49 +41,26 @@ static void set_moved(struct s2e_vmtx *tx, enum moved m)
 	tx->moved = (int)m;
 }
 
-static int in_use_path(const char *root, const char *name, char **path)
-{
-	*path = s2e_asprintf("%s/.s2e/in-use/%s", root, name);
-	return *path ? 0 : -1;
-}
-
 int s2e_vm_in_use(const char *root, const char *name)
 {
-	char *path;
-	int fd, rc = 0;
-
-	if (in_use_path(root, name, &path))
+	switch (s2e_inuse_held(root, S2E_INUSE_VM, name)) {
+	case 0:
+		return 0;
+	case 1:
+		return s2e_error_set(S2E_EINUSE, "VM %s is in use by a running s2e vm run",
+				     s2e_q(name));
+	default:
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK)
-		rc = s2e_error_set(S2E_EINUSE, "VM %s is in use (it is running)", s2e_q(name));
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	return rc;
+	}
 }
 
 int s2e_vm_use(const char *root, const char *name)
 {
-	char *path, *dir = s2e_path_join(root, ".s2e/in-use");
-	int fd = -1;
+	struct s2e_inuse mark;
 
-	if (!dir || in_use_path(root, name, &path)) {
-		free(dir);
+	if (s2e_inuse_take(root, S2E_INUSE_VM, name, 0, &mark))
 		return -1;
-	}
-	if (s2e_mkdir_p(dir, 0777) == 0) {
-		fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
-		if (fd < 0 || flock(fd, LOCK_SH)) {
-			s2e_error_errno("cannot mark VM %s in use", s2e_q(name));
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-		}
-	}
-	free(dir);
-	free(path);
-	return fd;
+	return mark.fd;
 }
 
 /* Everything about the name, before anything is touched. */

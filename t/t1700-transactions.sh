@@ -49,6 +49,29 @@ t_is "... leaves the snapshot and its record" "$(state)" "$before"
 unset S2E_TEST_FAIL
 t_ok "the history is sound after all that" git -C "$S2EDIR" fsck --strict --no-progress
 
+# --- a VM in use (a running vm run holds its mark) is neither replaced nor deleted
+s2e vm create Src 1M >/dev/null
+before=$(state)
+mark=$S2EDIR/.s2e/inuse/vm/A
+mkdir -p "${mark%/*}" && : >"$mark"
+flock -s "$mark" sleep 30 &
+holder=$!
+sleep 0.3
+out=$(s2e vm delete -y A 2>&1)
+case $out in
+*"VM 'A' is in use"* | *"VM A is in use"*) t_pass "delete of a VM in use is refused" ;;
+*) t_fail "delete of a VM in use is refused"; t_diag "$out" ;;
+esac
+t_exit 1 "create -f over a VM in use is refused" s2e vm create -f A 2M
+out=$(s2e vm clone -f Src A 2>&1)
+case $out in
+*"in use"*) t_pass "clone -f over a VM in use is refused" ;;
+*) t_fail "clone -f over a VM in use is refused"; t_diag "$out" ;;
+esac
+t_is "... and nothing changed" "$(state)" "$before"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
 # --- options after operands, one call each
 t_ok "delete of a snapshot" s2e vm delete A:s1
 s2e vm create Tmp 1M >/dev/null

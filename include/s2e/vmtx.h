@@ -18,8 +18,8 @@
  *     $S2E_LOCK_TIMEOUT), the history repository created on first use;
  *   - existence: a new VM that exists is S2E_EEXISTS unless S2E_VMTX_FORCE;
  *     S2E_VMTX_DELETE and S2E_VMTX_UPDATE need the VM (S2E_ENOTFOUND);
- *   - a VM in use (a running `s2e vm run` holds a lock on
- *     S2EDIR/.s2e/in-use/NAME) is S2E_EINUSE for FORCE and DELETE;
+ *   - a VM in use (a running `s2e vm run` holds its mark, s2e/inuse.h) is
+ *     S2E_EINUSE for FORCE and DELETE;
  *   - a staging directory is made in S2EDIR/vm (same file system) for a
  *     new VM (not for DELETE or UPDATE).
  * The S2EDIR lock is inherited by the children started during the
@@ -92,12 +92,11 @@ int s2e_vmtx_commit(struct s2e_vmtx *tx, const char *subject, const char *body,
 /* Abort unless committed, release everything.  Keeps the current error. */
 void s2e_vmtx_end(struct s2e_vmtx *tx);
 
-/* The in-use hook: S2E_EINUSE when a process holds a lock on
- * S2EDIR/.s2e/in-use/NAME (taken by `s2e vm run` with s2e_vm_use()), 0
- * otherwise. */
+/* The in-use hook, over s2e/inuse.h: S2E_EINUSE when a running `s2e vm
+ * run` holds VM `name`'s mark, 0 otherwise. */
 int s2e_vm_in_use(const char *root, const char *name);
-/* Hold the in-use lock of VM `name` (shared, so several runs may use one VM)
- * until the returned descriptor is closed; -1 with the error set. */
+/* Take VM `name`'s mark (shared) until the returned descriptor is closed;
+ * -1 with the error set.  (s2e_inuse_take() is the full interface.) */
 int s2e_vm_use(const char *root, const char *name);
 
 #endif
