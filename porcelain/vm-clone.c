@@ -20,9 +20,7 @@ int cmd_vm_clone(int argc, char **argv)
 	int force = 0, no_sync = 0, rc = -1;
 	const struct s2e_option options[] = {
 		OPT_BOOL('f', "force", &force, "replace an existing VM DST, once the clone is complete"),
-		OPT_BOOL(0, "no-sync", &no_sync,
-			 "do not wait for the copied data to reach the disk (faster, like cp -r; "
-			 "a power cut soon after may damage the clone)"),
+		OPT_BOOL(0, "no-sync", &no_sync, "do not wait for the data to reach the disk (like cp -r)"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
