@@ -522,6 +522,28 @@ out:
 	return rc;
 }
 
+int s2e_history_check_locks(const char *root)
+{
+	struct git_lock index = {0}, ref = {0};
+	git_repository *repo = NULL;
+	char *refname = NULL;
+	int rc = -1;
+
+	s2e_git_init();
+	if (open_repo(root, &repo) || !(refname = head_refname(repo)))
+		goto out;
+	if (git_lock_init(&index, root, "index", "index") ||
+	    git_lock_init(&ref, root, "ref", refname))
+		goto out;
+	rc = check_git_locks(&index, &ref);
+out:
+	git_lock_free(&index);
+	git_lock_free(&ref);
+	free(refname);
+	git_repository_free(repo);
+	return rc;
+}
+
 int s2e_history_commit(const char *root, const char *const *paths, size_t npaths,
 		       const char *subject, const char *body, char oid_hex[41])
 {

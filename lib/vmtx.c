@@ -120,7 +120,8 @@ int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int 
 		goto fail;
 	}
 	rc = s2e_lock(root, &tx->lock);
-	if (rc || (rc = s2e_history_init(root)) || (rc = check_existing(tx)))
+	if (rc || (rc = s2e_history_init(root)) || (rc = s2e_history_check_locks(root)) ||
+	    (rc = check_existing(tx)))
 		goto fail;
 	/* Our plumbing inherits the lock (see the header). */
 	if (fcntl(tx->lock.fd, F_SETFD, 0)) {
