@@ -1,5 +1,8 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "s2e/error.h"
 
 #include "s2e/quote.h"
 
@@ -95,4 +98,27 @@ void s2e_json_string(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+char *s2e_shell_join(const char *const *argv, size_t argc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < argc; i++) {
+		if (i)
+			fputc(' ', f);
+		s2e_shell_quote(f, argv[i]);
+	}
+	if (fclose(f)) {
+		free(buf);
+		s2e_error("out of memory");
+		return NULL;
+	}
+	return buf;
 }
