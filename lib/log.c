@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "s2e/error.h"
 #include "s2e/experiment.h"
@@ -211,7 +212,14 @@ static int open_history(const char *root, git_repository **repo)
 	}
 	what = s2e_asprintf("cannot open the history repository %s", s2e_q(dotgit));
 	free(dotgit);
-	git_fail(what ? what : "cannot open the history repository");
+	/* libgit2's message for a repository of another user may name only the
+	 * config lookup it failed on: say what it is. */
+	if (err == GIT_EOWNER || (stat(root, &st) == 0 && st.st_uid != geteuid()))
+		s2e_error("%s: not owned by the current user (git's safe.directory rule: 'git "
+			  "config --global --add safe.directory %s' trusts it)",
+			  what ? what : "cannot open the history repository", root);
+	else
+		git_fail(what ? what : "cannot open the history repository");
 	free(what);
 	return -1;
 }
