@@ -467,6 +467,25 @@ int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value)
 
 #undef OPTS
 
+int s2e_qemu_operands(struct s2e_qemu_opts *o, int argc, char **argv, const char **ref)
+{
+	int n = 0;
+
+	while (n < argc && strcmp(argv[n], "--"))
+		n++;
+	if (n > 2)
+		return s2e_error("unexpected argument '%s' (QEMU arguments go after --)", argv[2]);
+	if (n != 2)
+		return s2e_error("expected NAME[:SNAP]|IMAGE and MODE");
+	for (int i = n + 1; i < argc; i++)
+		if (s2e_strv_add(&o->args, argv[i]))
+			return -1;
+	*ref = argv[0];
+	if (s2e_qemu_mode_parse(argv[1], &o->mode))
+		return -1;
+	return s2e_qemu_opts_check(o);
+}
+
 int s2e_qemu_opts_check(const struct s2e_qemu_opts *o)
 {
 	if (o->mode == S2E_QEMU_SYM && o->stock)

@@ -38,30 +38,6 @@ static int snapshot_opt(const struct s2e_option *opt, const char *value)
 	return 0;
 }
 
-/* Operands: REF MODE, then `--` and the QEMU arguments.  -1: go on. */
-static int operands(const struct s2e_command *cmd, struct cli *c, int argc, char **argv)
-{
-	int n = 0;
-
-	while (n < argc && strcmp(argv[n], "--"))
-		n++;
-	if (n > 2)
-		return s2e_usage_fail(cmd, stderr,
-				      "unexpected argument '%s' (QEMU arguments go after --)",
-				      argv[2]);
-	if (n != 2)
-		return s2e_usage_fail(cmd, stderr, "expected NAME[:SNAP]|IMAGE and MODE");
-	for (int i = n + 1; i < argc; i++)
-		if (s2e_strv_add(&c->o.args, argv[i]))
-			return s2e_usage_fail(cmd, stderr, "%s", s2e_error_last());
-	c->ref = argv[0];
-	if (s2e_qemu_mode_parse(argv[1], &c->o.mode) || s2e_qemu_opts_check(&c->o))
-		return s2e_usage_fail(cmd, stderr, "%s", s2e_error_last());
-	if (c->o.expname && c->o.mode != S2E_QEMU_SYM)
-		return s2e_usage_fail(cmd, stderr, "--expname applies to sym mode only");
-	return -1;
-}
-
 static int parse(struct cli *c, int argc, char **argv)
 {
 	const struct s2e_option options[] = {
@@ -82,7 +58,11 @@ static int parse(struct cli *c, int argc, char **argv)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
 	if (!c->o.qemu && env && *env)
 		c->o.qemu = env;
-	return operands(&cmd, c, argc, argv);
+	if (s2e_qemu_operands(&c->o, argc, argv, &c->ref))
+		return s2e_usage_fail(&cmd, stderr, "%s", s2e_error_last());
+	if (c->o.expname && c->o.mode != S2E_QEMU_SYM)
+		return s2e_usage_fail(&cmd, stderr, "--expname applies to sym mode only");
+	return -1;
 }
 
 /* The image (and snapshot) the operand names.  2 for a usage error. */

@@ -37,28 +37,6 @@ struct cli {
 	struct s2e_status st;
 };
 
-/* Operands: REF MODE, then `--` and the QEMU arguments. */
-static int operands(const struct s2e_command *cmd, struct cli *c, int argc, char **argv)
-{
-	int n = 0;
-
-	while (n < argc && strcmp(argv[n], "--"))
-		n++;
-	if (n > 2)
-		return s2e_usage_fail(cmd, stderr,
-				      "unexpected argument '%s' (QEMU arguments go after --)",
-				      argv[2]);
-	if (n != 2)
-		return s2e_usage_fail(cmd, stderr, "takes NAME[:SNAP]|IMAGE and MODE");
-	for (int i = n + 1; i < argc; i++)
-		if (s2e_strv_add(&c->o.args, argv[i]))
-			return fail("vm run");
-	c->ref = argv[0];
-	if (s2e_qemu_mode_parse(argv[1], &c->o.mode) || s2e_qemu_opts_check(&c->o))
-		return s2e_usage_fail(cmd, stderr, "%s", s2e_error_last());
-	return -1;
-}
-
 /* -1: go on; otherwise the exit code. */
 static int parse(struct cli *c, int argc, char **argv)
 {
@@ -77,7 +55,9 @@ static int parse(struct cli *c, int argc, char **argv)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
 	if (!c->o.qemu && env && *env)
 		c->o.qemu = env;
-	return operands(&cmd, c, argc, argv);
+	if (s2e_qemu_operands(&c->o, argc, argv, &c->ref))
+		return s2e_usage_fail(&cmd, stderr, "%s", s2e_error_last());
+	return -1;
 }
 
 static void warn(void *ctx, const char *message)

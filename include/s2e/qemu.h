@@ -180,6 +180,13 @@ int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value);
 	    OPT_CALLBACK(0, "kill-after", (o), "SECONDS",                                         \
 			 "then SIGKILL after this grace (default 10)", s2e_qemu_opt_kill_after)
 
+/* The operands both commands take, as parse-options left them (with
+ * S2E_PARSE_KEEP_DASHDASH): NAME[:SNAP]|IMAGE, MODE, then `--` and the QEMU
+ * arguments, which go to o->args.  Sets *ref and o->mode and checks the
+ * combination (s2e_qemu_opts_check); -1 with the error set is a usage
+ * error. */
+int s2e_qemu_operands(struct s2e_qemu_opts *o, int argc, char **argv, const char **ref);
+
 /* The combinations that make no sense (a stock QEMU in sym mode, --accel
  * outside kvm mode, a config file outside sym mode, --gdb with --strace,
  * --kill-after without --timeout). */
