@@ -193,6 +193,16 @@ t_is "... and the snapshot that went away" "$(rec "$k" snapshots.removed)" byhan
 t_is "... vm.config has the new disk digest" "$(git config -f "$S2EDIR/vm/Box/vm.config" vm.digest)" "$(rec "$k" disk.after)"
 t_exit 1 "after which the old snapshot is refused" s2e vm run --qemu "$FAKE" Box:ready prep
 
+# A snapshot file made during a run whose name is no valid snapshot name is
+# left out of vm.config, with a warning.
+out=$(FAKE_QEMU_SAVEVM="$(printf 'bad\nname')" s2e vm run --qemu "$FAKE" Box prep --expname badsnap 2>&1)
+t_is "a run that leaves a snapshot file with a newline in its name succeeds" "$?" 0
+t_ok "... warns that it is not recorded" bash -c "printf '%s' \"\$1\" | grep -q '^\[WARN\] 1 snapshot file(s) of VM .Box. have names that are not valid snapshot names: not recorded'" _ "$out"
+t_ok "... vm.config stays readable" git config -f "$S2EDIR/vm/Box/vm.config" --list
+t_ok "... and holds no such snapshot" bash -c "! git config -f '$S2EDIR/vm/Box/vm.config' --list | grep -q '^snapshot\.bad'"
+t_ok "... s2e vm list still works" s2e vm list
+rm -f "$S2EDIR/vm/Box/disk.s2e.bad"*
+
 # --- errors: each clear, nothing recorded (acceptance 5)
 n0=$(commits)
 err()

@@ -32,7 +32,10 @@
  *                   (lib/supervise.c: signals passed on, the timeout)
  *         finish    under the lock record the outcome, the disk and the
  *                   snapshots the run made or removed (one commit)
- *   Nothing here prints: warnings go to the caller's callback. */
+ *   Nothing here prints: warnings go to the caller's callback.
+ *   The options are taken from r->opts as the command line set them; the
+ *   place for a VM's stored settings (defaults for the fields left unset)
+ *   is effective_opts() in lib/experiment.c, used by every step. */
 #ifndef S2E_EXPERIMENT_H
 #define S2E_EXPERIMENT_H
 
