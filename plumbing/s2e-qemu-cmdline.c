@@ -41,7 +41,7 @@ static int snapshot_opt(const struct s2e_option *opt, const char *value)
 static int parse(struct cli *c, int argc, char **argv)
 {
 	const struct s2e_option options[] = {
-		OPT_BOOL('z', "null", &c->null, "separate the words with NUL, not spaces (xargs -0)"),
+		OPT_BOOL('z', "null", &c->null, "separate the words with NUL, not spaces (for xargs)"),
 		S2E_QEMU_OPTIONS(&c->o),
 		OPT_CALLBACK('s', "snapshot", &c->snap_opt, "SNAP",
 			     "resume SNAP (for an IMAGE path; a VM takes NAME:SNAP)", snapshot_opt),

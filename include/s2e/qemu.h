@@ -151,7 +151,7 @@ int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value);
 	    OPT_CALLBACK(0, "format", (o), "s2e|raw", "the drive format (raw is --stock)",        \
 			 s2e_qemu_opt_format),                                                     \
 	    OPT_CALLBACK(0, "accel", (o), "kvm|tcg",                                              \
-			 "kvm mode: -enable-kvm (default) or software emulation",                 \
+			 "kvm mode: KVM (default) or software emulation",                 \
 			 s2e_qemu_opt_accel),                                                      \
 	    OPT_CALLBACK(0, "smp", (o), "N", "kvm mode: virtual CPUs (default: the host's)",      \
 			 s2e_qemu_opt_smp),                                                        \
@@ -168,7 +168,7 @@ int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value);
 	    OPT_CALLBACK('q', "qemu-opt", (o), "OPT", "append one word for QEMU (repeatable)",    \
 			 s2e_qemu_opt_extra),                                                      \
 	    OPT_BOOL(0, "gdb", &(o)->gdb, "run QEMU under gdb --args"),                           \
-	    OPT_BOOL(0, "strace", &(o)->strace, "run QEMU under strace -f"),                      \
+	    OPT_BOOL(0, "strace", &(o)->strace, "run QEMU under strace, following forks"),       \
 	    OPT_CALLBACK('c', "config-file", (o), "FILE",                                         \
 			 "sym: S2E config (default S2EDIR/" S2E_QEMU_DEFAULT_CONFIG ")",          \
 			 s2e_qemu_opt_config),                                                     \
