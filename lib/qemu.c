@@ -486,6 +486,20 @@ int s2e_qemu_operands(struct s2e_qemu_opts *o, int argc, char **argv, const char
 	return s2e_qemu_opts_check(o);
 }
 
+int s2e_qemu_parse(const struct s2e_command *cmd, struct s2e_qemu_opts *o,
+		   const char *qemu_default, int argc, char **argv, const char **ref, FILE *out,
+		   FILE *err)
+{
+	argc = s2e_parse_options(cmd, argc, argv, S2E_PARSE_KEEP_DASHDASH);
+	if (argc < 0)
+		return s2e_parse_options_exit(cmd, argc, out, err);
+	if (!o->qemu && qemu_default && *qemu_default)
+		o->qemu = qemu_default;
+	if (s2e_qemu_operands(o, argc, argv, ref))
+		return s2e_usage_fail(cmd, err, "%s", s2e_error_last());
+	return -1;
+}
+
 int s2e_qemu_opts_check(const struct s2e_qemu_opts *o)
 {
 	if (o->mode == S2E_QEMU_SYM && o->stock)

@@ -51,15 +51,11 @@ static int parse(struct cli *c, int argc, char **argv)
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {prog, usage, options};
-	const char *env = getenv("S2E_QEMU");
+	int rc = s2e_qemu_parse(&cmd, &c->o, getenv("S2E_QEMU"), argc, argv, &c->ref, stdout,
+				stderr);
 
-	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_KEEP_DASHDASH);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (!c->o.qemu && env && *env)
-		c->o.qemu = env;
-	if (s2e_qemu_operands(&c->o, argc, argv, &c->ref))
-		return s2e_usage_fail(&cmd, stderr, "%s", s2e_error_last());
+	if (rc >= 0)
+		return rc;
 	if (c->o.expname && c->o.mode != S2E_QEMU_SYM)
 		return s2e_usage_fail(&cmd, stderr, "--expname applies to sym mode only");
 	return -1;

@@ -187,6 +187,15 @@ int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value);
  * error. */
 int s2e_qemu_operands(struct s2e_qemu_opts *o, int argc, char **argv, const char **ref);
 
+/* Parse a command line with cmd, whose table holds S2E_QEMU_OPTIONS(o):
+ * the options anywhere, then s2e_qemu_operands().  qemu_default (the
+ * caller's $S2E_QEMU; NULL or "" for none) is the binary when --qemu is not
+ * given.  Returns -1 to go on, else the exit code after the help (on out)
+ * or the usage error (on err). */
+int s2e_qemu_parse(const struct s2e_command *cmd, struct s2e_qemu_opts *o,
+		   const char *qemu_default, int argc, char **argv, const char **ref, FILE *out,
+		   FILE *err);
+
 /* The combinations that make no sense (a stock QEMU in sym mode, --accel
  * outside kvm mode, a config file outside sym mode, --gdb with --strace,
  * --kill-after without --timeout). */
