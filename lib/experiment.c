@@ -324,6 +324,36 @@ fail:
 	return -1;
 }
 
+static void release_marks(struct s2e_run *r)
+{
+	if (r->marked & 1)
+		s2e_inuse_release(&r->run_mark);
+	if (r->marked & 2)
+		s2e_inuse_release(&r->vm_mark);
+	r->marked = 0;
+}
+
+/* Under the S2EDIR lock: the experiment's mark, and the VM's (shared by sym
+ * runs, exclusive for kvm and prep), then the VM must still be there. */
+static int take_marks(struct s2e_run *r)
+{
+	int exists;
+
+	if (s2e_inuse_take(r->root, S2E_INUSE_RUN, r->expname, 1, &r->run_mark))
+		return -1;
+	r->marked |= 1;
+	if (!r->vm)
+		return 0;
+	if (s2e_inuse_take(r->root, S2E_INUSE_VM, r->vm, r->opts->mode != S2E_QEMU_SYM,
+			   &r->vm_mark))
+		return -1;
+	r->marked |= 2;
+	exists = s2e_vm_exists(r->root, r->vm);
+	if (exists == 0)
+		return s2e_error("VM %s was deleted meanwhile", s2e_q(r->vm));
+	return exists < 0 ? -1 : 0;
+}
+
 int s2e_run_start(struct s2e_run *r)
 {
 	struct s2e_qemu_opts o;
@@ -349,8 +379,10 @@ int s2e_run_start(struct s2e_run *r)
 		s2e_unlock(&lock);
 		return -1;
 	}
-	rc = record_start(r);
+	rc = take_marks(r) || record_start(r) ? -1 : 0;
 	s2e_unlock(&lock);
+	if (rc)
+		release_marks(r);
 	return rc;
 }
 
@@ -447,6 +479,7 @@ int s2e_run_finish(struct s2e_run *r)
 	if (subject && s2e_lock(r->root, &lock) == 0)
 		rc = record_outcome(r, subject);
 	s2e_unlock(&lock);
+	release_marks(r);
 	free(subject);
 	if (rc)
 		s2e_error_prefix("QEMU ran, but its outcome could not be recorded");
@@ -465,5 +498,6 @@ void s2e_run_free(struct s2e_run *r)
 	s2e_qemu_cmdline_free(&r->cmd);
 	s2e_experiment_free(&r->rec);
 	s2e_snapfiles_free(&r->before);
+	release_marks(r);
 	r->vm = r->snap = r->image = r->expname = r->exp_dir = r->record_path = r->subject = NULL;
 }

@@ -143,11 +143,29 @@ pid=$!
 for _ in $(seq 100); do [ -e "$T_TMP/ready" ] && break; sleep 0.05; done
 t_ok "other commands work while a VM runs" env S2E_LOCK_TIMEOUT=1 s2e vm create Other 1M
 t_ok "... and s2e vm list" s2e vm list
+t_ok "... the running experiment is in use, not interrupted" bash -c "! s2e vm status | grep -q interrupted"
+t_exit 0 "a second sym run of the VM proceeds (sym runs share it)" s2e vm run --qemu "$FAKE" Box sym --expname beside
+n0=$(commits)
+out=$(s2e vm run --qemu "$FAKE" Box kvm --expname writer 2>&1)
+t_is "a kvm run of a VM a run is using is refused" "$?" 1
+t_ok "... saying so" bash -c "printf '%s' \"\$1\" | grep -q \"VM 'Box' is in use by a running s2e vm run\"" _ "$out"
+t_is "... with nothing recorded" "$(commits)" "$n0"
+t_ok "... and no record left" test ! -e "$S2EDIR/experiments/writer"
 kill -TERM "$pid"
 wait "$pid"
 t_is "SIGTERM to s2e reaches QEMU (its exit status 7 comes back)" "$?" 7
 t_is "... QEMU saw SIGTERM" "$(cat "$T_TMP/ready.got" 2>/dev/null)" TERM
 t_is "... recorded" "$(rec long experiment.exitStatus) $(rec long experiment.timedOut)" "7 false"
+
+# kill -9 of s2e: QEMU is stopped too, and the run shows as interrupted.
+rm -f "$T_TMP/ready" "$T_TMP/ready.got"
+FAKE_QEMU_HANG=1 FAKE_QEMU_READY=$T_TMP/ready s2e vm run --qemu "$FAKE" Box sym --expname killed >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "$T_TMP/ready" ] && break; sleep 0.05; done
+{ kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+for _ in $(seq 40); do [ -e "$T_TMP/ready.got" ] && break; sleep 0.05; done
+t_is "kill -9 of s2e vm run: QEMU gets SIGTERM" "$(cat "$T_TMP/ready.got" 2>/dev/null)" TERM
+t_ok "... and s2e vm status shows the run interrupted" bash -c "s2e vm status | grep -q 'interrupted experiment  killed (VM Box)'"
 
 # --- kvm/prep runs record snapshots and disk changes
 out=$(FAKE_QEMU_SAVEVM=ready s2e vm run --qemu "$FAKE" Box prep --expname prep1 2>&1)

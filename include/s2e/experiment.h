@@ -26,12 +26,17 @@
  *         prepare   resolve NAME[:SNAP]|IMAGE and build the QEMU command line
  *                   (no file is looked at: enough for --dry-run)
  *         start     check the VM, snapshot, binaries, config and disk, then
- *                   under the S2EDIR lock create expdata/EXPNAME and record
- *                   the start (one commit)
+ *                   under the S2EDIR lock mark the experiment and the VM in
+ *                   use (s2e/inuse.h: the VM shared by sym runs, exclusive
+ *                   for kvm and prep, which write the disk), create
+ *                   expdata/EXPNAME and record the start (one commit)
  *         supervise run QEMU in the foreground without the lock
  *                   (lib/supervise.c: signals passed on, the timeout)
  *         finish    under the lock record the outcome, the disk and the
- *                   snapshots the run made or removed (one commit)
+ *                   snapshots the run made or removed (one commit); then
+ *                   the in-use marks are dropped (they vanish too if s2e
+ *                   dies, which is how `s2e vm status` tells an
+ *                   interrupted run)
  *   Nothing here prints: warnings go to the caller's callback.
  *   The options are taken from r->opts as the command line set them; the
  *   place for a VM's stored settings (defaults for the fields left unset)
@@ -41,6 +46,7 @@
 
 #include <stddef.h>
 
+#include "s2e/inuse.h"
 #include "s2e/qemu.h"
 #include "s2e/snapshot.h"
 #include "s2e/strv.h"
@@ -128,6 +134,8 @@ struct s2e_run {
 	char *exp_dir, *record_path, *subject;
 	struct s2e_snapfiles before;
 	int have_before;
+	struct s2e_inuse run_mark, vm_mark; /* held from start to the end of finish */
+	int marked;			    /* which: 1 run, 2 vm */
 };
 
 /* Each step returns 0, or -1 with the error set; after a failed prepare or
