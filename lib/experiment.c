@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "s2e/digest-cache.h"
 #include "s2e/digest.h"
 #include "s2e/error.h"
 #include "s2e/experiment.h"
@@ -171,18 +172,20 @@ static int check_snapshot_disk(struct s2e_run *r)
 	return 0;
 }
 
-/* Digest the disk (and snapshot) and refuse a snapshot whose disk changed. */
+/* Digest the disk (and snapshot; through the digest cache, so an unchanged
+ * disk is not read again) and refuse a snapshot whose disk changed. */
 static int check_disk(struct s2e_run *r)
 {
 	char digest[S2E_DIGEST_LEN], *file;
 	int rc;
 
-	if (s2e_digest_file(r->image, 0, digest) || s2e_meta_set(&r->rec.disk_before, digest))
+	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) ||
+	    s2e_meta_set(&r->rec.disk_before, digest))
 		return -1;
 	if (!r->vm || !r->snap)
 		return 0;
 	file = s2e_vm_file(r->root, r->vm, r->snap);
-	rc = file ? s2e_digest_file(file, 0, digest) : -1;
+	rc = file ? s2e_digest_cached(r->root, file, 0, NULL, digest, NULL) : -1;
 	free(file);
 	if (rc || s2e_meta_set(&r->rec.snapshot_digest, digest))
 		return -1;
@@ -435,7 +438,8 @@ static void digest_after(struct s2e_run *r)
 	struct s2e_experiment *e = &r->rec;
 	char digest[S2E_DIGEST_LEN];
 
-	if (s2e_digest_file(r->image, 0, digest) == 0 && s2e_meta_set(&e->disk_after, digest) == 0)
+	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) == 0 &&
+	    s2e_meta_set(&e->disk_after, digest) == 0)
 		e->disk_changed = e->disk_before && strcmp(e->disk_before, digest) != 0;
 	else
 		warn(r, "cannot digest the disk after the run: %s", s2e_error_last());
