@@ -49,7 +49,7 @@ t_is "... marker" "$(cat "$T_TMP/serial.prep")" S2E-BOOT-MARKER
 t_ok "... with format=raw" grep -q "format=raw -cpu pentium" "$T_TMP/out.prep"
 
 # A guest that never powers off is stopped by --timeout.
-s2e vm run --stock --accel=tcg -n none -m 16 -t 1 --kill-after 5 --expname loop Loop kvm -- \
+s2e vm run --stock --accel=tcg -n none -m 16 -t 4 --kill-after 5 --expname loop Loop kvm -- \
 	-display none -serial "file:$T_TMP/serial.loop" >"$T_TMP/out.loop" 2>&1
 t_is "--timeout stops a guest that runs on (exit 124)" "$?" 124
 t_is "... it had booted" "$(cat "$T_TMP/serial.loop")" S2E-BOOT-MARKER
