@@ -33,25 +33,74 @@ static int note_taken(struct s2e_meta *meta, struct s2e_experiment *e,
 	return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct s2e_snapfile *const *)a)->name,
+		      (*(const struct s2e_snapfile *const *)b)->name);
+}
+
+/* Pointers to the files, sorted by name (for binary search); NULL when empty
+ * or out of memory (*oom set). */
+static const struct s2e_snapfile **name_index(const struct s2e_snapfiles *files, int *oom)
+{
+	const struct s2e_snapfile **index;
+
+	if (!files->n)
+		return NULL;
+	index = calloc(files->n, sizeof(*index));
+	if (!index) {
+		*oom = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < files->n; i++)
+		index[i] = &files->v[i];
+	qsort(index, files->n, sizeof(*index), by_name);
+	return index;
+}
+
+static const struct s2e_snapfile *lookup(const struct s2e_snapfile **index, size_t n,
+					 const struct s2e_snapfile *key)
+{
+	const struct s2e_snapfile *const *hit;
+
+	if (!index)
+		return NULL;
+	hit = bsearch(&key, index, n, sizeof(*index), by_name);
+	return hit ? *hit : NULL;
+}
+
+/* O(n log n) in snapshots: each side looked up in the other's name index. */
 static int compare(struct s2e_meta *meta, struct s2e_experiment *e,
 		   const struct s2e_snapfiles *before, const struct s2e_snapfiles *after)
 {
-	/* Both lists are in taken order, which is what vm.config keeps. */
+	int oom = 0, rc = -1;
+	const struct s2e_snapfile **old_index = name_index(before, &oom),
+				  **new_index = name_index(after, &oom);
+
+	if (oom) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	/* after is in taken order, which is what vm.config keeps. */
 	for (size_t i = 0; i < after->n; i++) {
-		const struct s2e_snapfile *old = s2e_snapfiles_find(before, after->v[i].name);
+		const struct s2e_snapfile *old = lookup(old_index, before->n, &after->v[i]);
 		if (old && same_time(old, &after->v[i]))
 			continue;
 		if (note_taken(meta, e, &after->v[i], old))
-			return -1;
+			goto out;
 	}
 	for (size_t i = 0; i < before->n; i++) {
-		if (s2e_snapfiles_find(after, before->v[i].name))
+		if (lookup(new_index, after->n, &before->v[i]))
 			continue;
 		if (s2e_strv_add_dup(&e->snaps_removed, before->v[i].name) ||
 		    s2e_meta_remove_snap(meta, before->v[i].name) < 0)
-			return -1;
+			goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(old_index);
+	free(new_index);
+	return rc;
 }
 
 int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,

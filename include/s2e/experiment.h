@@ -117,8 +117,8 @@ struct s2e_run {
 	/* Set by the caller: */
 	const char *root;	    /* S2EDIR, absolute */
 	const char *ref;	    /* NAME[:SNAP], or an image path (has a '/') */
-	struct s2e_qemu_opts *opts; /* the mode and options (root, image, snapshot
-				       and expname are filled in here) */
+	struct s2e_qemu_opts *opts; /* the mode and options as given (root, image,
+				       snapshot and expname come from the run) */
 	int force;		    /* resume a snapshot whose disk changed since */
 	s2e_run_warn_fn warn;	    /* warnings, may be NULL */
 	void *warn_ctx;
