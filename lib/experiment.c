@@ -271,12 +271,13 @@ static int copy_file(const char *from, const char *to)
 	return rc;
 }
 
-/* expdata/EXPNAME for sym runs: a new directory, never an existing one. */
+/* The output directory the builder chose (S2EDIR/expdata/EXPNAME) for sym
+ * runs: a new directory, never an existing one. */
 static int make_outdir(struct s2e_run *r)
 {
-	const char *outdir = r->cmd.output_dir;
-	char *parent = s2e_path_join(r->root, S2E_EXPDATA_DIR);
-	int rc = parent ? s2e_mkdir_p(parent, 0777) : -1;
+	const char *outdir = r->cmd.output_dir, *slash = strrchr(outdir, '/');
+	char *parent = slash ? strndup(outdir, (size_t)(slash - outdir)) : NULL;
+	int rc = parent ? s2e_mkdir_p(parent, 0777) : s2e_error("out of memory");
 
 	free(parent);
 	if (rc)
