@@ -252,3 +252,24 @@ void s2e_time_utc(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s2e_time_utc_of(&ts, buf, len);
 }
+
+int s2e_std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int null;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, as the ones below are open. */
+		null = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+		if (null < 0)
+			return -1;
+		if (null != fd) {
+			int rc = dup2(null, fd);
+			close(null);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}

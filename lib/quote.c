@@ -3,14 +3,16 @@
 
 #include "s2e/quote.h"
 
-const char *s2e_q(const char *s)
+/* s with non-printable bytes (and the quote and backslash) as \xNN, in
+ * one of a few rotating static buffers, cut with "..." when too long. */
+static const char *escaped(const char *s, const char *quote)
 {
 	static _Thread_local char ring[4][1024];
 	static _Thread_local unsigned next;
 	char *buf = ring[next++ % 4];
 	size_t used = 0, room = sizeof(ring[0]) - 8;
 
-	buf[used++] = '\'';
+	used += (size_t)sprintf(buf, "%s", quote);
 	for (const unsigned char *p = (const unsigned char *)s; *p && used < room; p++) {
 		if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\'')
 			used += (size_t)snprintf(buf + used, 5, "\\x%02x", *p);
@@ -21,9 +23,18 @@ const char *s2e_q(const char *s)
 		memcpy(buf + used, "...", 3);
 		used += 3;
 	}
-	buf[used++] = '\'';
-	buf[used] = '\0';
+	used += (size_t)sprintf(buf + used, "%s", quote);
 	return buf;
+}
+
+const char *s2e_q(const char *s)
+{
+	return escaped(s, "'");
+}
+
+const char *s2e_printable(const char *s)
+{
+	return escaped(s, "");
 }
 
 /* Words made only of these (and of UTF-8 beyond ASCII, which no shell treats

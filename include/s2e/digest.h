@@ -15,6 +15,9 @@
 
 struct s2e_progress;
 
+/* 1 if d is "sha256-1m:" and 64 lower-case hex digits, else 0. */
+int s2e_digest_valid(const char *d);
+
 /* Digest an open file (from offset 0 to its size), hashing chunks on
  * `threads` threads (0: all cores).  progress may be NULL. */
 int s2e_digest_fd(int fd, unsigned threads, struct s2e_progress *progress,

@@ -25,5 +25,10 @@ int s2e_allocated(const char *path, uint64_t *bytes);
 void s2e_time_utc(char *buf, size_t len);
 struct timespec;
 void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
+/* Called first thing in every main(): open /dev/null onto whichever of the
+ * descriptors 0, 1 and 2 is closed, so that no file the program opens later
+ * is taken for standard input, output or error.  -1 if that fails (the
+ * program should then exit 1 without printing). */
+int s2e_std_fds_open(void);
 
 #endif
