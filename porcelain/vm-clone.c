@@ -80,7 +80,7 @@ static int copy_start(struct copy *c, int no_sync, int with_progress)
 	if (no_sync)
 		argv[n++] = "--no-sync";
 	if (with_progress) {
-		argv[n++] = "--progress-fd=1";
+		argv[n++] = "--progress=1";
 		if (pipe2(pipefd, O_CLOEXEC))
 			return s2e_error_errno("cannot run s2e-snapcp");
 	}

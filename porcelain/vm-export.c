@@ -23,6 +23,7 @@
 #include "s2e/names.h"
 #include "s2e/package.h"
 #include "s2e/quote.h"
+#include "s2e/record.h"
 #include "s2e/s2edir.h"
 #include "s2e/vm.h"
 
@@ -103,6 +104,40 @@ static int record(const char *root, const char *name, const char *file, const ch
 	return rc;
 }
 
+struct pack_report {
+	struct s2e_status *st;
+	char *sha, *bytes; /* [65], [32] */
+};
+
+/* One --status-fd record of s2e-pack. */
+static int on_record(void *ctx, const struct s2e_record *rec)
+{
+	struct pack_report *pr = ctx;
+	const char *snap;
+	int is;
+
+	if ((is = s2e_record_is(rec, "packed", 2))) {
+		if (is > 0 && (snap = s2e_package_snap(rec->field[2])))
+			s2e_status_ok(pr->st, "package snapshot: %s", s2e_printable(snap));
+		else if (is > 0)
+			s2e_status_ok(pr->st, "package disk image");
+		return is < 0 ? -1 : 0;
+	}
+	if ((is = s2e_record_is(rec, "compressed", 0)))
+		return is < 0 ? -1 : 0;
+	if ((is = s2e_record_is(rec, "package", 2))) {
+		uint64_t n;
+		const char *sha = rec->field[1];
+		if (is < 0 || strncmp(sha, "sha256:", 7) || strlen(sha + 7) != 64 ||
+		    s2e_record_u64(rec->field[2], &n))
+			return s2e_error("malformed status record: bad package record");
+		strcpy(pr->sha, sha + 7);
+		snprintf(pr->bytes, 32, "%llu", (unsigned long long)n);
+		return 0;
+	}
+	return s2e_error("malformed status record: unknown keyword %s", s2e_q(rec->field[0]));
+}
+
 int cmd_vm_export(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 0x100 };
@@ -115,13 +150,12 @@ int cmd_vm_export(int argc, char **argv)
 	};
 	const char *s2edir = NULL, *name, *file = NULL, *format = "gzip";
 	char *root = NULL, *lockroot = NULL, *dir = NULL, *abs = NULL, *deflt = NULL, *from = NULL;
-	char commit[41] = "", fdarg[16], line[4096], sha[65] = "", bytes[32] = "0";
+	char commit[41] = "", fdarg[16], sha[65] = "", bytes[32] = "0";
 	struct s2e_status st;
 	struct s2e_lock lock = {-1};
 	struct s2e_child child = {.pid = -1, .err_fd = -1};
 	int c, force = 0, to_stdout, rc = 1, pfd[2] = {-1, -1}, tty_fd = -1;
 	char progress_arg[32];
-	FILE *events = NULL;
 
 	while ((c = getopt_long(argc, argv, "+fh", options, NULL)) != -1) {
 		switch (c) {
@@ -231,7 +265,9 @@ int cmd_vm_export(int argc, char **argv)
 		if (tty_fd >= 0)
 			args[n++] = progress_arg; /* its stderr is captured */
 		if (!to_stdout) {
-			args[n++] = force ? "-fo" : "-o";
+			if (force)
+				args[n++] = "-f";
+			args[n++] = "-o";
 			args[n++] = abs;
 		}
 		args[n++] = dir;
@@ -244,24 +280,17 @@ int cmd_vm_export(int argc, char **argv)
 	if (tty_fd >= 0)
 		close(tty_fd);
 	tty_fd = -1;
-	events = fdopen(pfd[0], "r");
-	if (!events) {
-		s2e_error("out of memory");
-		goto out;
-	}
-	pfd[0] = -1;
-	while (fgets(line, sizeof(line), events)) {
-		char *nl = strchr(line, '\n'), *sp;
-		if (nl)
-			*nl = '\0';
-		if (!strncmp(line, "packed ", 7) && (sp = strchr(line + 7, ' '))) {
-			const char *snap = s2e_package_snap(sp + 1);
-			if (snap)
-				s2e_status_ok(&st, "package snapshot: %s", snap);
-			else
-				s2e_status_ok(&st, "package disk image");
-		} else if (!strncmp(line, "package sha256:", 15)) {
-			sscanf(line + 15, "%64s %31s", sha, bytes);
+	{
+		struct pack_report pr = {&st, sha, bytes};
+		struct s2e_record_reader r;
+		s2e_record_reader_init(&r, on_record, &pr);
+		c = s2e_record_read_fd(&r, pfd[0]);
+		s2e_record_reader_release(&r);
+		close(pfd[0]);
+		pfd[0] = -1;
+		if (c) {
+			s2e_error_prefix("s2e-pack");
+			goto out;
 		}
 	}
 	c = s2e_wait(&child);
@@ -287,8 +316,6 @@ int cmd_vm_export(int argc, char **argv)
 out:
 	if (child.pid > 0)
 		s2e_wait(&child);
-	if (events)
-		fclose(events);
 	if (pfd[0] >= 0)
 		close(pfd[0]);
 	if (pfd[1] >= 0)

@@ -27,6 +27,7 @@
 #include "s2e/names.h"
 #include "s2e/package.h"
 #include "s2e/quote.h"
+#include "s2e/record.h"
 #include "s2e/s2edir.h"
 #include "s2e/size.h"
 #include "s2e/vm.h"
@@ -56,48 +57,65 @@ struct import {
 	char format[32];
 };
 
-static int add_file(struct import *im, const char *line)
+static int add_file(struct import *im, const struct s2e_record *rec)
 {
-	unsigned long long size;
-	char digest[S2E_DIGEST_LEN + 1];
-	int used = 0;
+	const char *digest = rec->field[2], *file = rec->field[3];
 	struct extracted *g;
+	uint64_t size;
 
-	if (sscanf(line, "%llu %75s %n", &size, digest, &used) != 2 || !used)
-		return 0;
+	if (s2e_record_u64(rec->field[1], &size))
+		return -1;
+	if (strcmp(digest, "-") && !s2e_digest_valid(digest))
+		return s2e_error("malformed status record: bad digest");
+	if (strcmp(file, S2E_VM_DISK) &&
+	    (!s2e_package_snap(file) || s2e_snap_name_check(s2e_package_snap(file))))
+		return s2e_error("malformed status record: %s is not a VM file", s2e_q(file));
 	g = realloc(im->files, (im->nfiles + 1) * sizeof(*g));
 	if (!g)
 		return s2e_error("out of memory");
 	im->files = g;
 	g += im->nfiles;
 	g->size = size;
-	g->digest[0] = '\0';
-	if (strcmp(digest, "-") && strlen(digest) < sizeof(g->digest))
-		memcpy(g->digest, digest, strlen(digest) + 1);
-	if (!(g->file = s2e_strdup(line + used)))
+	strcpy(g->digest, strcmp(digest, "-") ? digest : "");
+	if (!(g->file = s2e_strdup(file)))
 		return -1;
-	/* s2e-unpack writes '%' and control bytes as %XX. */
-	for (char *r = g->file, *w = g->file;; r++, w++) {
-		unsigned hex;
-		if (r[0] == '%' && sscanf(r + 1, "%2x", &hex) == 1) {
-			*w = (char)hex;
-			r += 2;
-		} else if (!(*w = *r)) {
-			break;
-		}
-	}
 	im->nfiles++;
 	return 0;
+}
+
+/* One --status-fd record of s2e-unpack. */
+static int on_record(void *ctx, const struct s2e_record *rec)
+{
+	struct import *im = ctx;
+	const char *sha = rec->n == 4 ? rec->field[2] : "";
+	int is;
+
+	if ((is = s2e_record_is(rec, "skipped", 1))) {
+		if (is > 0)
+			s2e_status_warn(im->st, "misformatted file: %s (skipping)",
+					s2e_printable(rec->field[1]));
+		return is < 0 ? -1 : 0;
+	}
+	if ((is = s2e_record_is(rec, "extracted", 3)))
+		return is < 0 ? -1 : add_file(im, rec);
+	if ((is = s2e_record_is(rec, "package", 3))) {
+		if (is < 0 || strncmp(sha, "sha256:", 7) || strlen(sha + 7) != 64 ||
+		    strlen(rec->field[1]) >= sizeof(im->format))
+			return s2e_error("malformed status record: bad package record");
+		strcpy(im->format, rec->field[1]);
+		strcpy(im->sha, sha + 7);
+		return 0;
+	}
+	return s2e_error("malformed status record: unknown keyword %s", s2e_q(rec->field[0]));
 }
 
 /* Run s2e-unpack, following its --status-fd lines. */
 static int unpack(struct import *im, const char *file, const char *staging, int raw, int in_fd)
 {
 	struct s2e_child child = {.pid = -1, .err_fd = -1};
-	char fdarg[16], line[8192], progress_arg[32];
+	char fdarg[16], progress_arg[32];
 	const char *args[16];
 	int pfd[2], n = 0, rc = 0, tty_fd;
-	FILE *events;
 
 	if (pipe(pfd))
 		return s2e_error_errno("cannot create a pipe");
@@ -126,24 +144,18 @@ static int unpack(struct import *im, const char *file, const char *staging, int 
 		return -1;
 	}
 	close(pfd[1]);
-	events = fdopen(pfd[0], "r");
-	if (!events) {
-		close(pfd[0]);
+	{
+		struct s2e_record_reader r;
+		s2e_record_reader_init(&r, on_record, im);
+		rc = s2e_record_read_fd(&r, pfd[0]);
+		s2e_record_reader_release(&r);
+	}
+	close(pfd[0]);
+	if (rc) {
+		s2e_error_prefix("s2e-unpack");
 		s2e_wait(&child);
-		return s2e_error("out of memory");
+		return -1;
 	}
-	while (fgets(line, sizeof(line), events)) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!strncmp(line, "skipped ", 8))
-			s2e_status_warn(im->st, "misformatted file: %s (skipping)", line + 8);
-		else if (!strncmp(line, "extracted ", 10) && !rc)
-			rc = add_file(im, line + 10);
-		else if (!strncmp(line, "package ", 8))
-			sscanf(line + 8, "%31s sha256:%64s", im->format, im->sha);
-	}
-	fclose(events);
 	if (s2e_wait(&child))
 		return -1;
 	return rc;
