@@ -91,6 +91,9 @@ int main(int argc, char **argv)
 	char *root = NULL, *vm = NULL, *snap = NULL, *image = NULL;
 	int c, null = 0, check = 0, verbose = 0, rc = 1;
 
+	if (s2e_std_fds_open())
+		return 1;
+
 	while ((c = getopt_long(argc, argv, "+zs:vh" S2E_QEMU_SHORTOPTS, options, NULL)) != -1) {
 		switch (s2e_qemu_option(&o, c, optarg)) {
 		case 1:

@@ -7,6 +7,7 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/exec.h"
 #include "s2e/history.h"
 #include "s2e/s2edir.h"
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
 	};
 	const struct command *cmd;
 	int c, rc;
+
+	if (s2e_std_fds_open())
+		return 1;
 
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		switch (c) {
