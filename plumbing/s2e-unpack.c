@@ -12,6 +12,7 @@
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/meta.h"
 #include "s2e/package.h"
 #include "s2e/parse-options.h"
 #include "s2e/progress.h"
@@ -61,8 +62,41 @@ static int fail(const char *what, const char *path)
 	return 1;
 }
 
+/* The metadata the package carries, from the manifest that s2e_unpack()
+ * validated, as records: the importer builds vm.config from these and never
+ * reads the manifest itself. */
+static int manifest_records(FILE *status, const char *dir, const struct s2e_unpack_result *res)
+{
+	const struct s2e_manifest *m = &res->manifest;
+	struct s2e_meta meta;
+	char *path, size[32];
+	int rc = 0;
+
+	if (m->name)
+		rc |= s2e_record_write(status, "package-name", m->name, NULL);
+	if (m->exported_from)
+		rc |= s2e_record_write(status, "exported-from", m->exported_from, NULL);
+	if (!(path = s2e_path_join(dir, S2E_MANIFEST_NAME)) || s2e_meta_read(path, &meta) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)meta.size);
+	if (meta.size_label && *meta.size_label)
+		rc |= s2e_record_write(status, "size-label", size, meta.size_label, NULL);
+	for (size_t i = 0; i < meta.nsnaps; i++) {
+		const struct s2e_meta_snap *sn = &meta.snaps[i];
+		rc |= s2e_record_write(status, "snapshot", sn->name,
+				       sn->taken && *sn->taken ? sn->taken : "-",
+				       sn->disk_digest && *sn->disk_digest ? sn->disk_digest : "-",
+				       NULL);
+	}
+	s2e_meta_free(&meta);
+	return rc ? -1 : 0;
+}
+
 /* What was read: the list, the digests, the status record. */
-static int report(const struct unpack *u, enum s2e_unpack_mode mode,
+static int report(const struct unpack *u, enum s2e_unpack_mode mode, const char *dir,
 		  const struct s2e_unpack_result *res)
 {
 	char bytes[32], sha[80];
@@ -79,6 +113,11 @@ static int report(const struct unpack *u, enum s2e_unpack_mode mode,
 		fprintf(stderr, "s2e-unpack: %s package, %s manifest, sha256:%s, %llu bytes\n",
 			res->compression, res->has_manifest ? "with" : "without", res->sha256,
 			(unsigned long long)res->bytes);
+	if (u->status && mode == S2E_UNPACK_EXTRACT && res->has_manifest &&
+	    manifest_records(u->status, dir, res)) {
+		fprintf(stderr, "s2e-unpack: %s\n", s2e_error_last());
+		return 1;
+	}
 	if (u->status) {
 		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)res->bytes);
 		snprintf(sha, sizeof(sha), "sha256:%s", res->sha256);
@@ -160,7 +199,7 @@ int main(int argc, char **argv)
 	}
 	rc = run(argv[0], dir, raw, progress, &o, &res);
 	if (!rc)
-		rc = report(&u, o.mode, &res);
+		rc = report(&u, o.mode, dir, &res);
 	s2e_unpack_result_free(&res);
 	return rc;
 }
