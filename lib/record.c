@@ -100,6 +100,25 @@ int s2e_record_parse(char *line, size_t len, struct s2e_record *rec)
 	return 0;
 }
 
+int s2e_record_line(const char *line, size_t len, s2e_record_fn fn, void *ctx)
+{
+	struct s2e_record rec;
+	char *copy;
+	int rc;
+
+	if (len > S2E_RECORD_MAX)
+		return s2e_error("malformed status record: longer than %d bytes", S2E_RECORD_MAX);
+	if (!(copy = malloc(len + 1)))
+		return s2e_error("out of memory");
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	rc = s2e_record_parse(copy, len, &rec);
+	if (!rc)
+		rc = fn(ctx, &rec);
+	free(copy);
+	return rc;
+}
+
 int s2e_record_u64(const char *field, uint64_t *out)
 {
 	char *end;

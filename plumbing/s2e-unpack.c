@@ -2,8 +2,6 @@
  * check it (SPEC §4, §4.1). */
 #include <errno.h>
 #include <fcntl.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,10 +180,7 @@ int main(int argc, char **argv)
 
 	if (s2e_std_fds_open())
 		return 1;
-	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
-	setlocale(LC_CTYPE, "");
-	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
-		setlocale(LC_CTYPE, "C.UTF-8");
+	s2e_locale_utf8();
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);

@@ -79,4 +79,21 @@ t_is "s2e-unpack with standard input and output closed" "$(ls "$h/y")" "disk.s2e
 s2e-package.conf"
 t_is "s2e-digest with standard input closed" "$(s2e-digest "$vm/disk.s2e" <&- | cut -c1-10)" "sha256-1m:"
 
+# --- export records under the lock, and only a VM that still exists
+s2e vm create Gone 1M >/dev/null
+head -c 2M /dev/urandom >"$S2EDIR/vm/Gone/disk.s2e.snap"
+mkfifo "$T_TMP/pipe"
+s2e vm export Gone - >"$T_TMP/pipe" 2>"$T_TMP/gone.err" &
+pid=$!
+exec 8<"$T_TMP/pipe"
+sleep 0.5 # s2e-pack now waits for the reader: the pipe is full
+s2e vm delete -y Gone >/dev/null
+cat <&8 >/dev/null
+exec 8<&-
+wait $pid
+t_is "export of a VM deleted while it packs fails" "$?" 1
+t_ok "... saying so" grep -q "no VM named 'Gone'" "$T_TMP/gone.err"
+t_is "... and records nothing" "$(git -C "$S2EDIR" log -1 --format=%s)" "vm delete Gone"
+t_ok "... nor recreates the VM" test ! -e "$S2EDIR/vm/Gone"
+
 t_done

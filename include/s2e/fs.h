@@ -30,5 +30,8 @@ void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
  * is taken for standard input, output or error.  -1 if that fails (the
  * program should then exit 1 without printing). */
 int s2e_std_fds_open(void);
+/* LC_CTYPE from the environment, or C.UTF-8 when that is not UTF-8: member
+ * names in packages are UTF-8, and libarchive converts them by the locale. */
+void s2e_locale_utf8(void);
 
 #endif

@@ -60,6 +60,10 @@ void s2e_record_reader_release(struct s2e_record_reader *r);
 /* Feed everything read from fd until end of file, then finish. */
 int s2e_record_read_fd(struct s2e_record_reader *r, int fd);
 
+/* For readers that split lines themselves: decode one line (without its
+ * newline, at most S2E_RECORD_MAX bytes) and pass the record to fn. */
+int s2e_record_line(const char *line, size_t len, s2e_record_fn fn, void *ctx);
+
 /* Decode one record line in place (no newline); -1 with the error set. */
 int s2e_record_parse(char *line, size_t len, struct s2e_record *rec);
 
