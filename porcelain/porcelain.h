@@ -18,12 +18,34 @@ extern const char *porcelain_s2edir;
 #define S2EDIR_OPTION 0x1000
 #define S2EDIR_LONGOPT {"s2edir", required_argument, NULL, S2EDIR_OPTION}
 
-/* Print "usage: ..." on stderr and return 2 (or on stdout and 0 for --help). */
+/* Transitional, for commands not yet on parse-options: print "usage: ..."
+ * on stderr and return 2 (or on stdout and 0 for --help). */
 int usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int usage_help(const char *usage);
 
+/* A sub-command table for porcelain_dispatch(), ended by a NULL name. */
+struct porcelain_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the command word */
+	const char *help;
+};
+/* Run the command argv[0] names, or fail with "did you mean" (exit 2). */
+int porcelain_dispatch(const struct s2e_command *parent, const struct porcelain_cmd *table,
+		       int argc, char **argv);
+/* The whole `s2e` command line (argv[0] is "s2e"): for `s2e help X`. */
+int porcelain_main(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
 /* Print "[FAIL] s2e vm CMD: <last error>" on stderr and return 1. */
 int fail(const char *cmd);
+
+/* A report for the lib's VM operations (s2e/vmops.h): each step done is
+ * printed on `st` as "[ OK ] step", a progress bar goes to stderr. */
+struct s2e_vm_report;
+void porcelain_report(struct s2e_vm_report *report, struct s2e_status *st, FILE *out);
+/* Finish a command after one call into lib: 0, the usage (2) for
+ * S2E_EUSAGE, "[FAIL] ..." (1) otherwise. */
+int porcelain_done(const struct s2e_command *cmd, int rc);
 
 /* The resolved S2EDIR for this command (malloc'd), or NULL with the error set. */
 char *porcelain_root(const char *opt);
@@ -41,6 +63,7 @@ int cmd_vm_clone(int argc, char **argv);
 int cmd_vm_export(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
+int cmd_vm_status(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 
 #endif
