@@ -22,6 +22,7 @@
 #include "s2e/s2edir.h"
 #include "s2e/vm.h"
 #include "s2e/vmpkg.h"
+#include "s2e/vmtx.h"
 
 struct member {
 	char *file;
@@ -55,7 +56,7 @@ static void say(void (*fn)(void *, const char *), const struct s2e_pkg_report *r
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fn(r->data, text);
+	fn(r->vm.data, text);
 }
 
 /* A descriptor for the plumbing's progress bar: report->progress_fd when
@@ -63,9 +64,9 @@ static void say(void (*fn)(void *, const char *), const struct s2e_pkg_report *r
  * (its stderr is captured); -1 for none.  The caller closes it. */
 static int progress_fd(const struct s2e_pkg_report *r)
 {
-	if (r->progress_fd < 0 || !isatty(r->progress_fd))
+	if (r->vm.progress_fd < 0 || !isatty(r->vm.progress_fd))
 		return -1;
-	return fcntl(r->progress_fd, F_DUPFD, 10);
+	return fcntl(r->vm.progress_fd, F_DUPFD, 10);
 }
 
 static int bad(const char *what)
@@ -164,95 +165,106 @@ static int on_record(void *ctx, const struct s2e_record *rec)
 	return is < 0 ? -1 : 0;
 }
 
+/* Status lines of a plumbing command, decoded as records for fn. */
+struct records {
+	s2e_record_fn fn;
+	void *ctx;
+};
+
+static int on_status(struct s2e_cmd *cmd, const char *line, size_t len)
+{
+	const struct records *r = cmd->data;
+
+	if (s2e_record_line(line, len, r->fn, r->ctx))
+		return s2e_error_prefix("%s", cmd->args.v[0]);
+	return 0;
+}
+
+/* Run the n words (NULL ones are left out) with --status-fd=3, its stderr
+ * captured and its status records passed to fn.  tty: a terminal for its
+ * progress bar, or -1; closed here. */
+static int run_recorded(const char *const *words, size_t n, int tty, s2e_record_fn fn, void *ctx)
+{
+	struct s2e_cmd cmd = S2E_CMD_INIT;
+	struct records r = {fn, ctx};
+	char progress[32];
+	int rc = 0;
+
+	snprintf(progress, sizeof(progress), "--progress=%d", tty);
+	for (size_t i = 0; i < n && !rc; i++)
+		if (words[i])
+			rc = s2e_strv_add(&cmd.args, words[i]);
+	if (!rc && tty >= 0)
+		rc = s2e_strv_add(&cmd.args, progress);
+	if (!rc)
+		rc = s2e_strv_add(&cmd.args, "--status-fd=3");
+	if (rc) {
+		s2e_cmd_clear(&cmd);
+	} else {
+		cmd.err = cmd.status = -1;
+		cmd.on_status = on_status;
+		cmd.data = &r;
+		rc = s2e_cmd_run(&cmd);
+	}
+	if (tty >= 0)
+		close(tty);
+	return rc;
+}
+
 /* Run s2e-unpack into staging, following its status records. */
 static int unpack(struct import *im, const char *staging)
 {
-	struct s2e_child child = {.pid = -1, .err_fd = -1};
-	struct s2e_record_reader rr;
-	char fdarg[16], progress_arg[32];
-	const char *args[16];
-	int pfd[2], n = 0, rc, tty;
+	const char *words[] = {"s2e-unpack", im->raw ? "--raw" : NULL, "-C", staging, im->file};
+	int rc = run_recorded(words, sizeof(words) / sizeof(words[0]), progress_fd(im->r),
+			      on_record, im);
 
-	if (pipe(pfd))
-		return s2e_error_errno("cannot create a pipe");
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	tty = progress_fd(im->r);
-	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-	snprintf(progress_arg, sizeof(progress_arg), "--progress=%d", tty);
-	args[n++] = "s2e-unpack";
-	if (im->raw)
-		args[n++] = "--raw";
-	args[n++] = "--status-fd";
-	args[n++] = fdarg;
-	if (tty >= 0)
-		args[n++] = progress_arg;
-	args[n++] = "-C";
-	args[n++] = staging;
-	args[n++] = im->file;
-	args[n] = NULL;
-	rc = s2e_spawn(args, strcmp(im->file, "-") ? -1 : 0, -1, S2E_RUN_CAPTURE_STDERR, &child);
-	close(pfd[1]);
-	if (tty >= 0)
-		close(tty);
-	if (rc) {
-		close(pfd[0]);
-		return -1;
-	}
-	s2e_record_reader_init(&rr, on_record, im);
-	rc = s2e_record_read_fd(&rr, pfd[0]);
-	s2e_record_reader_release(&rr);
-	close(pfd[0]);
-	if (rc)
-		s2e_error_prefix("s2e-unpack");
-	if (s2e_wait(&child) || rc)
-		return -1;
-	if (!im->complete)
+	if (!rc && !im->complete)
 		return s2e_error("s2e-unpack: no package record");
-	return 0;
+	return rc;
+}
+
+/* Run argv (NULL-terminated), its stderr captured; its stdout into out. */
+static int run(const char *const *argv, struct s2e_buf *out)
+{
+	struct s2e_cmd cmd = S2E_CMD_INIT;
+
+	for (; *argv; argv++)
+		if (s2e_strv_add(&cmd.args, *argv)) {
+			s2e_cmd_clear(&cmd);
+			return -1;
+		}
+	cmd.err = -1;
+	if (out) {
+		cmd.out = -1;
+		cmd.out_buf = out;
+	}
+	return s2e_cmd_run(&cmd);
 }
 
 /* --raw from a file: s2e-snapcp (reflink or sparse copy), then s2e-digest. */
 static int raw_copy(struct import *im, const char *staging)
 {
-	char *disk = s2e_path_join(staging, S2E_VM_DISK), line[S2E_DIGEST_LEN + 1];
-	struct s2e_child child = {.pid = -1, .err_fd = -1};
-	int pfd[2] = {-1, -1}, rc = -1;
-	ssize_t n = 0, got;
+	char *disk = s2e_path_join(staging, S2E_VM_DISK), size[32];
+	struct s2e_buf out = S2E_BUF_INIT;
 	struct stat st;
+	int rc = -1;
 
-	if (!disk)
-		return -1;
-	if (s2e_run((const char *const[]){"s2e-snapcp", im->file, disk, NULL},
-		    S2E_RUN_CAPTURE_STDERR))
+	if (!disk || run((const char *const[]){"s2e-snapcp", im->file, disk, NULL}, NULL) ||
+	    run((const char *const[]){"s2e-digest", disk, NULL}, &out))
 		goto out;
-	if (pipe2(pfd, O_CLOEXEC)) {
-		s2e_error_errno("cannot create a pipe");
-		goto out;
-	}
-	if (s2e_spawn((const char *const[]){"s2e-digest", disk, NULL}, -1, pfd[1],
-		      S2E_RUN_CAPTURE_STDERR, &child))
-		goto out;
-	close(pfd[1]);
-	pfd[1] = -1;
-	while (n < (ssize_t)sizeof(line) - 1 &&
-	       (got = read(pfd[0], line + n, sizeof(line) - 1 - (size_t)n)) > 0)
-		n += got;
-	line[n] = '\0';
-	line[S2E_DIGEST_LEN - 1] = '\0';
-	if (s2e_wait(&child) || stat(disk, &st))
-		goto out;
-	if (!s2e_digest_valid(line)) {
+	if (out.len < S2E_DIGEST_LEN || out.buf[S2E_DIGEST_LEN - 1] != ' ') {
 		s2e_error("s2e-digest: unexpected output");
 		goto out;
 	}
-	rc = add_member(im, &(struct s2e_record){4, {"extracted", "0", line, S2E_VM_DISK}});
-	if (!rc)
-		im->files[0].size = (uint64_t)st.st_size;
+	out.buf[S2E_DIGEST_LEN - 1] = '\0';
+	if (stat(disk, &st)) {
+		s2e_error_errno("cannot read %s", s2e_q(disk));
+		goto out;
+	}
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)st.st_size);
+	rc = add_member(im, &(struct s2e_record){4, {"extracted", size, out.buf, S2E_VM_DISK}});
 out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
+	s2e_buf_free(&out);
 	free(disk);
 	return rc;
 }
@@ -354,12 +366,12 @@ static int build(struct import *im, const char *staging, char **origin)
 	char *manifest;
 	int rc;
 
-	say(im->r->step, im->r, "initialise VM");
+	say(im->r->vm.step, im->r, "initialise VM");
 	if (im->raw && strcmp(im->file, "-") ? raw_copy(im, staging) : unpack(im, staging))
 		return -1;
 	if (!im->raw) {
-		say(im->r->step, im->r, "decompress package");
-		say(im->r->step, im->r, "scan package");
+		say(im->r->vm.step, im->r, "decompress package");
+		say(im->r->vm.step, im->r, "scan package");
 	}
 	/* The manifest was read and checked by s2e-unpack; it is not kept. */
 	manifest = s2e_path_join(staging, S2E_MANIFEST_NAME);
@@ -376,14 +388,14 @@ static int build(struct import *im, const char *staging, char **origin)
 
 static void done(const struct import *im)
 {
-	say(im->r->step, im->r, im->raw ? "copy disk image" : "extract disk image");
+	say(im->r->vm.step, im->r, im->raw ? "copy disk image" : "extract disk image");
 	for (size_t i = 0; !im->raw && i < im->nfiles; i++) {
 		const char *snap = s2e_package_snap(im->files[i].file);
 		if (snap)
-			say(im->r->step, im->r, "extract snapshot: %s", snap);
+			say(im->r->vm.step, im->r, "extract snapshot: %s", snap);
 	}
 	if (!im->raw)
-		say(im->r->step, im->r, "clean up");
+		say(im->r->vm.step, im->r, "clean up");
 }
 
 static void import_free(struct import *im)
@@ -414,41 +426,23 @@ int s2e_vm_import(const char *root, const char *file, const char *name, int flag
 		  const struct s2e_pkg_report *r)
 {
 	struct import im = {.r = r, .file = file, .name = name, .raw = !!(flags & S2E_PKG_RAW)};
-	char *origin = NULL, *subject = NULL, *body = NULL, *staging = NULL;
-	struct s2e_lock lock = {-1};
-	int rc = -1, exists = 0;
+	char *origin = NULL, *subject = NULL, *body = NULL;
+	struct s2e_vmtx tx;
+	int rc;
 
-	if (s2e_vm_name_check(name) || check_input(file))
-		return -1;
-	if (s2e_lock(root, &lock) || s2e_history_init(root))
-		goto out;
-	exists = s2e_vm_exists(root, name);
-	if (exists < 0)
-		goto out;
-	if (exists && !(flags & S2E_PKG_FORCE)) {
-		s2e_error("VM %s already exists (use -f to replace it)", s2e_q(name));
-		goto out;
-	}
-	if (!(staging = s2e_staging_create(root)) || build(&im, staging, &origin) ||
-	    describe(&im, origin, exists, &subject, &body) ||
-	    s2e_staging_commit(root, staging, name, flags & S2E_PKG_FORCE))
-		goto out;
-	free(staging);
-	staging = NULL;
-	{
-		char *path = s2e_asprintf("vm/%s", name);
-		rc = path ? s2e_history_commit(root, (const char *const[]){path}, 1, subject, body,
-					       NULL)
-			  : -1;
-		free(path);
-	}
+	if ((rc = check_input(file)))
+		return rc;
+	rc = s2e_vmtx_begin(&tx, root, name, (flags & S2E_PKG_FORCE) ? S2E_VMTX_FORCE : 0);
+	if (rc)
+		return rc;
+	rc = build(&im, tx.staging, &origin);
+	if (!rc)
+		rc = describe(&im, origin, tx.exists, &subject, &body);
+	if (!rc)
+		rc = s2e_vmtx_commit(&tx, subject, body, NULL, 0);
+	s2e_vmtx_end(&tx);
 	if (!rc)
 		done(&im);
-out:
-	if (staging)
-		s2e_remove_tree(staging);
-	s2e_unlock(&lock);
-	free(staging);
 	free(origin);
 	free(subject);
 	free(body);
@@ -461,7 +455,7 @@ out:
 int s2e_pkg_format_check(const char *format)
 {
 	if (strcmp(format, "gzip") && strcmp(format, "zstd") && strcmp(format, "none"))
-		return s2e_error("unknown format %s", s2e_q(format));
+		return s2e_error_set(S2E_EUSAGE, "unknown format %s", s2e_q(format));
 	return 0;
 }
 
@@ -542,9 +536,9 @@ static int on_pack_record(void *ctx, const struct s2e_record *rec)
 		return bad("a record after the last one");
 	if ((is = s2e_record_is(rec, "packed", 2)) > 0) {
 		if ((snap = s2e_package_snap(rec->field[2])))
-			say(ex->r->step, ex->r, "package snapshot: %s", s2e_printable(snap));
+			say(ex->r->vm.step, ex->r, "package snapshot: %s", s2e_printable(snap));
 		else
-			say(ex->r->step, ex->r, "package disk image");
+			say(ex->r->vm.step, ex->r, "package disk image");
 	} else if (!is && (is = s2e_record_is(rec, "compressed", 0)) > 0) {
 		return 0;
 	} else if (!is && (is = s2e_record_is(rec, "package", 2)) > 0) {
@@ -559,57 +553,19 @@ static int on_pack_record(void *ctx, const struct s2e_record *rec)
 	return is < 0 ? -1 : 0;
 }
 
-/* Run s2e-pack on the VM directory, following its status records. */
+/* Run s2e-pack on the VM directory, following its status records; with no
+ * target it writes to our standard output. */
 static int pack(struct export *ex, const char *dir, int force)
 {
-	struct s2e_child child = {.pid = -1, .err_fd = -1};
-	struct s2e_record_reader rr;
-	char fdarg[16], progress_arg[32];
-	const char *args[20];
-	int pfd[2], n = 0, rc, tty;
+	const char *words[] = {"s2e-pack", "--format", ex->format, "--name", ex->name,
+			       "--exported-from", ex->from, force ? "-f" : NULL,
+			       ex->target ? "-o" : NULL, ex->target, dir};
+	int rc = run_recorded(words, sizeof(words) / sizeof(words[0]), progress_fd(ex->r),
+			      on_pack_record, ex);
 
-	if (pipe(pfd))
-		return s2e_error_errno("cannot create a pipe");
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	tty = progress_fd(ex->r);
-	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-	snprintf(progress_arg, sizeof(progress_arg), "--progress=%d", tty);
-	args[n++] = "s2e-pack";
-	args[n++] = "--format";
-	args[n++] = ex->format;
-	args[n++] = "--name";
-	args[n++] = ex->name;
-	args[n++] = "--exported-from";
-	args[n++] = ex->from;
-	args[n++] = "--status-fd";
-	args[n++] = fdarg;
-	if (tty >= 0)
-		args[n++] = progress_arg;
-	if (force)
-		args[n++] = "-f";
-	if (ex->target) {
-		args[n++] = "-o";
-		args[n++] = ex->target;
-	}
-	args[n++] = dir;
-	args[n] = NULL;
-	rc = s2e_spawn(args, -1, -1, S2E_RUN_CAPTURE_STDERR, &child);
-	close(pfd[1]);
-	if (tty >= 0)
-		close(tty);
-	if (rc) {
-		close(pfd[0]);
-		return -1;
-	}
-	s2e_record_reader_init(&rr, on_pack_record, ex);
-	rc = s2e_record_read_fd(&rr, pfd[0]);
-	s2e_record_reader_release(&rr);
-	close(pfd[0]);
-	if (rc)
-		s2e_error_prefix("s2e-pack");
-	if (s2e_wait(&child) || rc)
-		return -1;
-	return ex->complete ? 0 : s2e_error("s2e-pack: no package record");
+	if (!rc && !ex->complete)
+		return s2e_error("s2e-pack: no package record");
+	return rc;
 }
 
 /* "VM NAME at commit C": the VM's last commit, for the manifest. */
@@ -624,51 +580,47 @@ static char *provenance(const char *root, const char *name)
 			 : s2e_asprintf("VM %s", name);
 }
 
-/* vm.config's `updated`, so that `git log -- vm/NAME` shows the export. */
-static int touch_meta(const char *root, const char *name)
+/* vm.config's `updated`, so that `git log -- vm/NAME` shows the export; a
+ * failed commit puts the old vm.config back.  A VM without vm.config (made
+ * by hand) is left so. */
+static int touch_meta(struct s2e_vmtx *tx)
 {
-	char *dir = s2e_vm_dir(root, name), *path = NULL, now[64];
+	char *path = s2e_path_join(tx->dir, S2E_VM_META), now[64];
 	struct s2e_meta meta;
-	int rc = -1;
+	int rc = path ? s2e_meta_read(path, &meta) : -1;
 
-	if (!dir || !(path = s2e_path_join(dir, S2E_VM_META)))
-		goto out;
-	rc = s2e_meta_read(path, &meta);
-	if (rc == 0) { /* a VM without vm.config (made by hand) is left so */
+	if (rc == 0) {
 		s2e_time_utc(now, sizeof(now));
-		rc = s2e_meta_set(&meta.updated, now) ? -1 : s2e_meta_write(path, &meta);
+		rc = s2e_meta_set(&meta.updated, now);
+		if (!rc)
+			rc = s2e_vmtx_set_aside(tx, S2E_VM_META);
+		if (!rc)
+			rc = s2e_meta_write(path, &meta);
 		s2e_meta_free(&meta);
 	}
-out:
-	free(dir);
 	free(path);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* Under the lock: the VM must still exist; then vm.config and the commit. */
 static int export_record(const char *root, const struct export *ex)
 {
-	struct s2e_lock lock = {-1};
-	char *path = s2e_asprintf("vm/%s", ex->name), *subject = NULL, *body = NULL;
-	int rc = -1;
+	char *subject = s2e_asprintf("vm export %s %s", s2e_sq(ex->name), s2e_sq(ex->file));
+	char *body = s2e_asprintf("VM: %s\nPackage: %s\nPackage digest: sha256:%s\n"
+				  "Package size: %llu bytes\nExported from: %s\n",
+				  ex->name, ex->file, ex->sha, (unsigned long long)ex->bytes,
+				  ex->from);
+	struct s2e_vmtx tx;
+	int rc = subject && body ? 0 : -1;
 
-	subject = s2e_asprintf("vm export %s %s", s2e_sq(ex->name), s2e_sq(ex->file));
-	body = s2e_asprintf("VM: %s\nPackage: %s\nPackage digest: sha256:%s\n"
-			    "Package size: %llu bytes\nExported from: %s\n",
-			    ex->name, ex->file, ex->sha, (unsigned long long)ex->bytes, ex->from);
-	if (!path || !subject || !body || s2e_lock(root, &lock) || s2e_history_init(root))
-		goto out;
-	rc = s2e_vm_exists(root, ex->name);
-	if (rc == 0)
-		s2e_error("no VM named %s (deleted during the export)", s2e_q(ex->name));
-	if (rc != 1 || touch_meta(root, ex->name) ||
-	    s2e_history_commit(root, (const char *const[]){path}, 1, subject, body, NULL))
-		rc = -1;
-	else
-		rc = 0;
-out:
-	s2e_unlock(&lock);
-	free(path);
+	if (!rc && (rc = s2e_vmtx_begin(&tx, root, ex->name, S2E_VMTX_UPDATE)) == S2E_ENOTFOUND)
+		s2e_error_set(rc, "no VM named %s (deleted during the export)", s2e_q(ex->name));
+	if (!rc) {
+		rc = touch_meta(&tx);
+		if (!rc)
+			rc = s2e_vmtx_commit(&tx, subject, body, NULL, 0);
+		s2e_vmtx_end(&tx);
+	}
 	free(subject);
 	free(body);
 	return rc;
@@ -691,29 +643,28 @@ int s2e_vm_export(const char *root, const char *name, const char *file, const ch
 {
 	struct export ex = {.r = r, .name = name, .format = format};
 	char *dir = NULL;
-	int rc = -1;
+	int rc = s2e_vm_name_check(name);
 
-	if (s2e_vm_name_check(name) || s2e_pkg_format_check(format) ||
-	    export_target(&ex, file, flags & S2E_PKG_FORCE))
-		goto out;
-	rc = s2e_vm_exists(root, name);
-	if (rc == 0)
-		s2e_error("no VM named %s", s2e_q(name));
-	if (rc != 1 || !(dir = s2e_vm_dir(root, name)) || !(ex.from = provenance(root, name))) {
+	if (!rc)
+		rc = s2e_pkg_format_check(format);
+	if (!rc)
+		rc = export_target(&ex, file, flags & S2E_PKG_FORCE);
+	if (!rc && (rc = s2e_vm_exists(root, name)) == 0)
+		rc = s2e_error_set(S2E_ENOTFOUND, "no VM named %s", s2e_q(name));
+	if (rc == 1 && (!(dir = s2e_vm_dir(root, name)) || !(ex.from = provenance(root, name))))
 		rc = -1;
-		goto out;
+	if (rc == 1) {
+		say(r->info, r, "exporting to %s", ex.target ? ex.target : "standard output");
+		rc = pack(&ex, dir, flags & S2E_PKG_FORCE);
 	}
-	say(r->info, r, "exporting to %s", ex.target ? ex.target : "standard output");
-	rc = pack(&ex, dir, flags & S2E_PKG_FORCE);
 	if (!rc) {
-		say(r->step, r, "compress package");
+		say(r->vm.step, r, "compress package");
 		if (!ex.target)
 			close_stdout();
 		rc = export_record(root, &ex);
 	}
 	if (!rc)
-		say(r->step, r, "clean up");
-out:
+		say(r->vm.step, r, "clean up");
 	free(dir);
 	free(ex.file);
 	free(ex.target);

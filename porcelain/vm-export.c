@@ -3,10 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "porcelain.h"
-#include "s2e/error.h"
 #include "s2e/vmpkg.h"
 
 static const char *const usage[] = {
@@ -17,11 +15,6 @@ static const char *const usage[] = {
 	NULL,
 };
 
-static void step(void *st, const char *text)
-{
-	s2e_status_ok(st, "%s", text);
-}
-
 static void info(void *st, const char *text)
 {
 	s2e_status_info(st, "%s", text);
@@ -29,8 +22,8 @@ static void info(void *st, const char *text)
 
 int cmd_vm_export(int argc, char **argv)
 {
-	int force = 0, rc;
-	const char *format = "gzip";
+	int force = 0, rc = -1;
+	const char *format = "gzip", *file;
 	const struct s2e_option options[] = {
 		OPT_BOOL('f', "force", &force, "replace an existing FILE"),
 		OPT_STRING(0, "format", &format, "FORMAT", "gzip (default), zstd or none"),
@@ -38,9 +31,8 @@ int cmd_vm_export(int argc, char **argv)
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {"s2e vm export", usage, options};
+	struct s2e_pkg_report report = {.info = info};
 	struct s2e_status st;
-	struct s2e_pkg_report report = {step, NULL, info, &st, -1};
-	const char *file;
 	char *root;
 
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
@@ -48,16 +40,12 @@ int cmd_vm_export(int argc, char **argv)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
 	if (argc < 1 || argc > 2)
 		return s2e_usage_fail(&cmd, stderr, "takes a NAME and an optional FILE");
-	if (s2e_pkg_format_check(format))
-		return s2e_usage_fail(&cmd, stderr, "%s", s2e_error_last());
 	file = argc == 2 ? argv[1] : NULL;
 	/* Status lines go to stderr when stdout carries the package. */
-	s2e_status_init(&st, file && !strcmp(file, "-") ? stderr : stdout);
-	if (isatty(2))
-		report.progress_fd = 2;
+	porcelain_report(&report.vm, &st, file && !strcmp(file, "-") ? stderr : stdout);
 	root = porcelain_root(NULL);
-	rc = root ? s2e_vm_export(root, argv[0], file, format, force ? S2E_PKG_FORCE : 0, &report)
-		  : -1;
+	if (root)
+		rc = s2e_vm_export(root, argv[0], file, format, force ? S2E_PKG_FORCE : 0, &report);
 	free(root);
-	return rc ? fail("vm export") : 0;
+	return porcelain_done(&cmd, rc);
 }

@@ -2,10 +2,8 @@
  * (include/s2e/vmpkg.h). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "porcelain.h"
-#include "s2e/error.h"
 #include "s2e/vmpkg.h"
 
 static const char *const usage[] = {
@@ -16,11 +14,6 @@ static const char *const usage[] = {
 	NULL,
 };
 
-static void step(void *st, const char *text)
-{
-	s2e_status_ok(st, "%s", text);
-}
-
 static void warn(void *st, const char *text)
 {
 	s2e_status_warn(st, "%s", text);
@@ -28,7 +21,7 @@ static void warn(void *st, const char *text)
 
 int cmd_vm_import(int argc, char **argv)
 {
-	int force = 0, raw = 0, rc;
+	int force = 0, raw = 0, rc = -1;
 	const struct s2e_option options[] = {
 		OPT_BOOL(0, "raw", &raw, "FILE is a raw disk image: it becomes NAME's disk.s2e"),
 		OPT_BOOL('f', "force", &force, "replace an existing VM NAME, once the new one is complete"),
@@ -36,8 +29,8 @@ int cmd_vm_import(int argc, char **argv)
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {"s2e vm import", usage, options};
+	struct s2e_pkg_report report = {.warn = warn};
 	struct s2e_status st;
-	struct s2e_pkg_report report = {step, warn, NULL, &st, -1};
 	char *root;
 
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
@@ -45,14 +38,11 @@ int cmd_vm_import(int argc, char **argv)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
 	if (argc != 2)
 		return s2e_usage_fail(&cmd, stderr, "takes a FILE (or -) and a NAME");
-	s2e_status_init(&st, stdout);
-	/* The plumbing's stderr is captured: its bar goes to our terminal. */
-	if (isatty(2))
-		report.progress_fd = 2;
+	porcelain_report(&report.vm, &st, stdout);
 	root = porcelain_root(NULL);
-	rc = root ? s2e_vm_import(root, argv[0], argv[1],
-				  (force ? S2E_PKG_FORCE : 0) | (raw ? S2E_PKG_RAW : 0), &report)
-		  : -1;
+	if (root)
+		rc = s2e_vm_import(root, argv[0], argv[1],
+				   (force ? S2E_PKG_FORCE : 0) | (raw ? S2E_PKG_RAW : 0), &report);
 	free(root);
-	return rc ? fail("vm import") : 0;
+	return porcelain_done(&cmd, rc);
 }

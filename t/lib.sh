@@ -153,7 +153,8 @@ t_kill_leaves_no_orphans()
 	local desc=$1 trials=$2 max_ms=$3 cmd=$4 pid delay left bad=0
 	for t_trial in $(seq 1 "$trials"); do
 		delay=$((RANDOM % (max_ms + 1)))
-		eval "$cmd" >/dev/null 2>&1 &
+		# exec: $! is the command itself, not a subshell that would die alone
+		eval "exec $cmd" >/dev/null 2>&1 &
 		pid=$!
 		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 		kill -9 "$pid" 2>/dev/null

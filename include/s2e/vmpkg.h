@@ -24,12 +24,12 @@
 #ifndef S2E_VMPKG_H
 #define S2E_VMPKG_H
 
+#include "s2e/vmops.h"
+
 struct s2e_pkg_report {
-	void (*step)(void *data, const char *text);
+	struct s2e_vm_report vm; /* step, data, progress_fd */
 	void (*warn)(void *data, const char *text);
 	void (*info)(void *data, const char *text);
-	void *data;
-	int progress_fd;
 };
 
 enum {
