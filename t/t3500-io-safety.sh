@@ -96,4 +96,18 @@ t_ok "... saying so" grep -q "no VM named 'Gone'" "$T_TMP/gone.err"
 t_is "... and records nothing" "$(git -C "$S2EDIR" log -1 --format=%s)" "vm delete Gone"
 t_ok "... nor recreates the VM" test ! -e "$S2EDIR/vm/Gone"
 
+# --- import -f over a symlinked VM directory (issue 11 item 13)
+s2e vm export A "$T_TMP/a2.tgz" >/dev/null
+mkdir -p "$T_TMP/elsewhere"
+cp -r "$S2EDIR/vm/A" "$T_TMP/elsewhere/Box"
+echo mine >"$T_TMP/elsewhere/Box/notes"
+ln -s "$T_TMP/elsewhere/Box" "$S2EDIR/vm/Box"
+t_exit 1 "import over a symlinked VM directory without -f is refused" s2e vm import "$T_TMP/a2.tgz" Box
+out=$(s2e vm import -f "$T_TMP/a2.tgz" Box 2>&1)
+t_is "import -f over it succeeds, with no [FAIL]" "$?:$(grep -c FAIL <<<"$out")" "0:0"
+t_ok "... Box is now a real VM directory" test -d "$S2EDIR/vm/Box" -a ! -L "$S2EDIR/vm/Box"
+t_is "... the link's target is untouched" "$(cat "$T_TMP/elsewhere/Box/notes")" mine
+t_is "... and the replacement is recorded" "$(git -C "$S2EDIR" log -1 --format=%s)" "vm import -f $T_TMP/a2.tgz Box"
+t_is "... with nothing left uncommitted" "$(git -C "$S2EDIR" status --porcelain)" ""
+
 t_done
