@@ -87,6 +87,9 @@ static int add_member(struct import *im, const struct s2e_record *rec)
 	snap = s2e_package_snap(file);
 	if (strcmp(file, S2E_VM_DISK) && (!snap || s2e_snap_name_check(snap)))
 		return s2e_error("malformed status record: %s is not a VM file", s2e_q(file));
+	for (size_t i = 0; i < im->nfiles; i++)
+		if (!strcmp(im->files[i].file, file))
+			return bad("a repeated member");
 	m = realloc(im->files, (im->nfiles + 1) * sizeof(*m));
 	if (!m)
 		return s2e_error("out of memory");
@@ -110,15 +113,21 @@ static int set_once(char **field, const char *value)
 /* The manifest's metadata: the size label and each snapshot's record. */
 static int add_meta(struct import *im, const struct s2e_record *rec, int is_snapshot)
 {
-	const char *taken = rec->field[2], *disk = rec->field[3];
+	const char *taken, *disk;
 
 	if (!is_snapshot) {
 		if (s2e_record_u64(rec->field[1], &im->from.size))
 			return -1;
 		return set_once(&im->from.size_label, rec->field[2]);
 	}
-	if (s2e_snap_name_check(rec->field[1]) || (strcmp(disk, "-") && !s2e_digest_valid(disk)))
-		return -1;
+	taken = rec->field[2];
+	disk = rec->field[3];
+	if (s2e_meta_find_snap(&im->from, rec->field[1]))
+		return bad("a repeated snapshot");
+	if (s2e_snap_name_check(rec->field[1]))
+		return s2e_error_prefix("malformed status record");
+	if (strcmp(disk, "-") && !s2e_digest_valid(disk))
+		return bad("a digest");
 	return s2e_meta_add_snap(&im->from, rec->field[1], strcmp(taken, "-") ? taken : NULL,
 				 strcmp(disk, "-") ? disk : NULL);
 }

@@ -110,4 +110,44 @@ t_is "... the link's target is untouched" "$(cat "$T_TMP/elsewhere/Box/notes")" 
 t_is "... and the replacement is recorded" "$(git -C "$S2EDIR" log -1 --format=%s)" "vm import -f $T_TMP/a2.tgz Box"
 t_is "... with nothing left uncommitted" "$(git -C "$S2EDIR" status --porcelain)" ""
 
+# --- the porcelain's reader refuses any record it does not expect: a fake
+# s2e-unpack (first in the exec path) writes crafted records on fd 3.
+fake=$T_TMP/fake
+mkdir -p "$fake"
+for b in "$S2E_BIN"/s2e-*; do ln -s "$b" "$fake/"; done
+rm "$fake/s2e-unpack"
+refused_record() # OUTPUT
+{
+	grep -q 'malformed status record\|no package record' <<<"$1" && test ! -e "$S2EDIR/vm/Fake"
+}
+D=sha256-1m:$(printf '%064d' 0)
+P="package gzip sha256:$(printf '%064d' 0) 10"
+while IFS='|' read -r desc records; do
+	printf '#!/bin/sh\nwhile [ "$1" != -C ]; do shift; done\ntruncate -s 512 "$2/disk.s2e"\nprintf "%s" >&3\n' \
+		"$records" >"$fake/s2e-unpack"
+	chmod +x "$fake/s2e-unpack"
+	out=$(S2E_EXEC_PATH=$fake s2e vm import "$T_TMP/a2.tgz" Fake 2>&1)
+	t_is "a $desc is refused" "$?" 1
+	t_ok "... as a malformed status record, with no VM" refused_record "$out"
+done <<EOF_
+repeated member|extracted 512 - disk.s2e\\nextracted 512 - disk.s2e\\n$P\\n
+member that is not a VM file|extracted 512 - disk.s2e\\nextracted 1 - ../x\\n$P\\n
+bad digest|extracted 512 sha256-1m:xyz disk.s2e\\n$P\\n
+snapshot named with a slash|extracted 512 - disk.s2e\\nsnapshot a/b - -\\n$P\\n
+repeated snapshot|extracted 512 - disk.s2e\\nsnapshot a - -\\nsnapshot a - -\\n$P\\n
+unknown record|extracted 512 - disk.s2e\\nfrobnicate x\\n$P\\n
+record after the last one|extracted 512 - disk.s2e\\n$P\\nskipped x\\n
+missing package record|extracted 512 - disk.s2e\\n
+record with a raw control byte|extracted 512 - disk.s2e\\nskipped a\\tb\\n$P\\n
+size that is not a number|extracted 5x - disk.s2e\\n$P\\n
+EOF_
+cat >"$fake/s2e-unpack" <<EOF_
+#!/bin/sh
+while [ "\$1" != -C ]; do shift; done
+truncate -s 512 "\$2/disk.s2e"
+printf 'extracted 512 $D disk.s2e\\nsnapshot gone - -\\n$P\\n' >&3
+EOF_
+t_ok "well-formed records from the fake import" env S2E_EXEC_PATH="$fake" s2e vm import "$T_TMP/a2.tgz" Fake
+t_is "... a snapshot without its file is not recorded" "$(grep -c gone "$S2EDIR/vm/Fake/vm.config")" 0
+
 t_done
