@@ -381,7 +381,8 @@ out:
 }
 
 static int make_commit(git_repository *repo, const git_oid *tree_id, git_commit *parent,
-		       const char *subject, const char *body, git_oid *commit_id)
+		       const char *subject, const char *body, git_oid *commit_id,
+		       git_signature **committer_out)
 {
 	git_signature *author = NULL, *committer = NULL;
 	git_tree *tree = NULL;
@@ -408,12 +409,50 @@ static int make_commit(git_repository *repo, const git_oid *tree_id, git_commit 
 		goto out;
 	}
 	rc = 0;
+	*committer_out = committer;
+	committer = NULL;
 out:
 	free(message);
 	git_signature_free(author);
 	git_signature_free(committer);
 	git_tree_free(tree);
 	return rc;
+}
+
+/* One line in .git/logs/REF, appended as git appends it (no lock); best
+ * effort, as a reflog is a convenience, not the history. */
+static void reflog_append(const char *root, const char *refname, const git_oid *old,
+			  const git_oid *new, const git_signature *who, const char *subject)
+{
+	char *path = s2e_asprintf("%s/.git/logs/%s", root, refname), *dir, *slash;
+	char old_hex[GIT_OID_HEXSZ + 1], new_hex[GIT_OID_HEXSZ + 1];
+	int off = who->when.offset, fd;
+	FILE *out;
+
+	if (!path)
+		return;
+	dir = s2e_strdup(path);
+	if (dir && (slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		s2e_mkdir_p(dir, 0777);
+	}
+	free(dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	free(path);
+	if (fd < 0 || !(out = fdopen(fd, "a"))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	memset(old_hex, '0', GIT_OID_HEXSZ);
+	old_hex[GIT_OID_HEXSZ] = '\0';
+	if (old)
+		git_oid_tostr(old_hex, sizeof(old_hex), old);
+	git_oid_tostr(new_hex, sizeof(new_hex), new);
+	fprintf(out, "%s %s %s <%s> %lld %c%02d%02d\tcommit%s: %s\n", old_hex, new_hex, who->name,
+		who->email, (long long)who->when.time, off < 0 ? '-' : '+', abs(off) / 60,
+		abs(off) % 60, old ? "" : " (initial)", subject);
+	fclose(out);
 }
 
 /* Move the branch from `parent` to `commit` and install the new index, both
@@ -446,6 +485,7 @@ static int commit_in(git_repository *repo, const char *root, const char *const *
 {
 	struct git_lock index = {0}, ref = {0};
 	git_commit *parent = NULL;
+	git_signature *committer = NULL;
 	git_oid tree_id, commit_id, parent_id;
 	char *refname = head_refname(repo), *ref_target = NULL;
 	int rc = -1, has_parent;
@@ -462,9 +502,13 @@ static int commit_in(git_repository *repo, const char *root, const char *const *
 		goto out;
 	}
 	if (build_index(repo, root, &index, parent, paths, npaths, &tree_id) ||
-	    make_commit(repo, &tree_id, parent, subject, body, &commit_id) ||
+	    make_commit(repo, &tree_id, parent, subject, body, &commit_id, &committer) ||
 	    publish(repo, refname, &index, &ref, has_parent ? &parent_id : NULL, &commit_id))
 		goto out;
+	reflog_append(root, refname, has_parent ? &parent_id : NULL, &commit_id, committer, subject);
+	if (strcmp(refname, "HEAD"))
+		reflog_append(root, "HEAD", has_parent ? &parent_id : NULL, &commit_id, committer,
+			      subject);
 	if (oid_hex)
 		git_oid_tostr(oid_hex, 41, &commit_id);
 	rc = 0;
@@ -472,8 +516,31 @@ out:
 	git_lock_free(&index);
 	git_lock_free(&ref);
 	git_commit_free(parent);
+	git_signature_free(committer);
 	free(refname);
 	free(ref_target);
+	return rc;
+}
+
+int s2e_history_check_locks(const char *root)
+{
+	struct git_lock index = {0}, ref = {0};
+	git_repository *repo = NULL;
+	char *refname = NULL;
+	int rc = -1;
+
+	s2e_git_init();
+	if (open_repo(root, &repo) || !(refname = head_refname(repo)))
+		goto out;
+	if (git_lock_init(&index, root, "index", "index") ||
+	    git_lock_init(&ref, root, "ref", refname))
+		goto out;
+	rc = check_git_locks(&index, &ref);
+out:
+	git_lock_free(&index);
+	git_lock_free(&ref);
+	free(refname);
+	git_repository_free(repo);
 	return rc;
 }
 

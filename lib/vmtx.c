@@ -63,14 +63,17 @@ int s2e_vm_use(const char *root, const char *name)
 	return mark.fd;
 }
 
-/* Everything about the name, before anything is touched. */
-static int check_name(const char *name)
+/* Everything about the name, before anything is touched.  A VM made by hand
+ * under a name git refuses can still be deleted (it was never recorded). */
+static int check_name(const char *name, int flags)
 {
 	char *path;
 	int rc;
 
 	if (s2e_vm_name_check(name))
 		return s2e_error_set(S2E_EINVALID, "%s", s2e_error_last());
+	if (flags & S2E_VMTX_DELETE)
+		return 0;
 	path = s2e_asprintf("vm/%s/" S2E_VM_META, name);
 	if (!path)
 		return -1;
@@ -109,7 +112,7 @@ int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int 
 	memset(tx, 0, sizeof(*tx));
 	tx->lock.fd = -1;
 	tx->flags = flags;
-	rc = check_name(name);
+	rc = check_name(name, flags);
 	if (rc)
 		return rc;
 	tx->root = s2e_strdup(root);
@@ -120,7 +123,8 @@ int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int 
 		goto fail;
 	}
 	rc = s2e_lock(root, &tx->lock);
-	if (rc || (rc = s2e_history_init(root)) || (rc = check_existing(tx)))
+	if (rc || (rc = s2e_history_init(root)) || (rc = s2e_history_check_locks(root)) ||
+	    (rc = check_existing(tx)))
 		goto fail;
 	/* Our plumbing inherits the lock (see the header). */
 	if (fcntl(tx->lock.fd, F_SETFD, 0)) {

@@ -85,6 +85,8 @@ t_ok "the git locks a killed s2e command left do not block the next command" s2e
 t_ok "... which removed them" test ! -e "$S2EDIR/.git/index.lock" -a ! -e "$S2EDIR/.git/refs/heads/$branch.lock"
 t_ok "... and recorded its commit" bash -c "git -C '$S2EDIR' log -1 --format=%s | grep -q AfterLocks"
 t_ok "... in a sound history" git -C "$S2EDIR" fsck --strict --no-progress
-t_is "... with a clean status" "$(git -C "$S2EDIR" status --porcelain)" ""
+# (a VM the kills above left untracked may show as "??": vm status's business)
+t_is "... with a clean index and work tree" \
+	"$(git -C "$S2EDIR" status --porcelain --untracked-files=no)" ""
 
 t_done

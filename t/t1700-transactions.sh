@@ -28,6 +28,10 @@ before=$(state)
 t_exit 1 "create 'git~1.' (NTFS: the same as .git) is refused" s2e vm create 'git~1.' 1M
 t_exit 1 "clone onto GIT~1 is refused" s2e vm clone A 'GIT~1'
 t_is "... and nothing changed" "$(state)" "$before"
+mkdir "$vm/GIT~1"
+t_ok "a VM made by hand under a name git refuses can still be deleted" s2e vm delete -y 'GIT~1'
+t_ok "... and is gone" test ! -e "$vm/GIT~1"
+before=$(state)
 
 # --- a history commit that fails after the rename: the rename is undone
 export S2E_TEST_FAIL=history-publish

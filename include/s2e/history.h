@@ -27,6 +27,11 @@ int s2e_history_init(const char *root);
 int s2e_history_commit(const char *root, const char *const *paths, size_t npaths,
 		       const char *subject, const char *body, char oid_hex[41]);
 
+/* Before a change: remove the git locks a killed s2e command left, and fail
+ * with S2E_ELOCKED if another process holds one (see s2e_history_commit),
+ * so that a command can refuse before it has done any work. */
+int s2e_history_check_locks(const char *root);
+
 /* 0 when git accepts `path` (relative to S2EDIR) in its index; otherwise
  * S2E_EINVALID with libgit2's reason (e.g. "vm/GIT~1/vm.config": NTFS short
  * name of .git).  Reads and writes nothing. */

@@ -15,7 +15,8 @@
  *     checks paths (s2e_history_path_check: `GIT~1`, `.git.` ... are
  *     S2E_EINVALID);
  *   - S2EDIR is created on first use, its lock taken (S2E_ELOCKED after
- *     $S2E_LOCK_TIMEOUT), the history repository created on first use;
+ *     $S2E_LOCK_TIMEOUT), the history repository created on first use; a
+ *     git lock file of another process is S2E_ELOCKED now, before any work;
  *   - existence: a new VM that exists is S2E_EEXISTS unless S2E_VMTX_FORCE;
  *     S2E_VMTX_DELETE and S2E_VMTX_UPDATE need the VM (S2E_ENOTFOUND);
  *   - a VM in use (a running `s2e vm run` holds its mark, s2e/inuse.h) is
