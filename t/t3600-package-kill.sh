@@ -37,12 +37,25 @@ t_ok "... and every package left at FILE is complete, with no temporary" check_e
 RANDOM=3601
 t_kill_leaves_no_orphans "kill -9 of vm import leaves no s2e-* process alive one second later" \
 	10 "$import_ms" 's2e vm import "$pkg" "Imp$t_trial"'
+
+# The same with every plumbing binary 3 s slower to start (t_slow_exec_path):
+# plumbing that outlived its porcelain would still be there at the check.
+export S2E_EXEC_PATH
+S2E_EXEC_PATH=$(t_slow_exec_path 3)
+RANDOM=3602
+t_kill_leaves_no_orphans "... also when the plumbing starts slowly (export)" \
+	10 1500 's2e vm export Src "$T_TMP/slow$t_trial.tgz"'
+RANDOM=3603
+t_kill_leaves_no_orphans "... also when the plumbing starts slowly (import)" \
+	10 1500 's2e vm import "$pkg" "Slow$t_trial"'
+unset S2E_EXEC_PATH
+
 t_ok "the next command cleans up after them" s2e vm create After 1M
-t_is "... leaving no staging directory" "$(ls -A "$vm" | grep -c -v '^\(Src\|Timed\|After\|Imp[0-9]*\)$')" 0
+t_is "... leaving no staging directory" "$(ls -A "$vm" | grep -c -v '^\(Src\|Timed\|After\|Imp[0-9]*\|Slow[0-9]*\)$')" 0
 complete()
 {
 	local d
-	for d in "$vm"/Imp*; do
+	for d in "$vm"/Imp* "$vm"/Slow*; do
 		[ -e "$d" ] || continue
 		cmp "$vm/Src/disk.s2e.snap" "$d/disk.s2e.snap" || return 1
 		git -C "$S2EDIR" log -1 --format=%s -- "vm/$(basename "$d")" | grep -q '^vm import' || return 1
