@@ -318,3 +318,14 @@ void s2e_digest_stream_free(struct s2e_digest_stream *d)
 	EVP_MD_CTX_free(d->chunk);
 	free(d);
 }
+
+int s2e_digest_valid(const char *d)
+{
+	if (strncmp(d, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX)) ||
+	    strlen(d) != S2E_DIGEST_LEN - 1)
+		return 0;
+	for (d += strlen(S2E_DIGEST_PREFIX); *d; d++)
+		if (!((*d >= '0' && *d <= '9') || (*d >= 'a' && *d <= 'f')))
+			return 0;
+	return 1;
+}

@@ -1,7 +1,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,4 +290,32 @@ char *s2e_which(const char *name)
 	}
 	s2e_error("cannot run %s: not found in PATH", s2e_q(name));
 	return NULL;
+}
+
+int s2e_std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int null;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, as the ones below are open. */
+		null = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+		if (null < 0)
+			return -1;
+		if (null != fd) {
+			int rc = dup2(null, fd);
+			close(null);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void s2e_locale_utf8(void)
+{
+	setlocale(LC_CTYPE, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/image.h"
 #include "s2e/parse-options.h"
 #include "s2e/size.h"
@@ -25,6 +26,9 @@ int main(int argc, char **argv)
 	};
 	const struct s2e_command cmd = {"s2e-mkimage", usage, options};
 	uint64_t size;
+
+	if (s2e_std_fds_open())
+		return 1;
 
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)

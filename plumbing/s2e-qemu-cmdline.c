@@ -132,6 +132,8 @@ int main(int argc, char **argv)
 	struct cli c = {.null = 0};
 	int rc;
 
+	if (s2e_std_fds_open())
+		return 1;
 	s2e_qemu_opts_init(&c.o);
 	rc = parse(&c, argc, argv);
 	if (rc < 0)

@@ -6,6 +6,7 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/exec.h"
 #include "s2e/history.h"
 #include "s2e/s2edir.h"
@@ -156,5 +157,7 @@ int porcelain_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (s2e_std_fds_open())
+		return 1;
 	return porcelain_main(argc, argv);
 }

@@ -28,5 +28,13 @@ void s2e_time_utc(char *buf, size_t len);
 char *s2e_which(const char *name);
 struct timespec;
 void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
+/* Called first thing in every main(): open /dev/null onto whichever of the
+ * descriptors 0, 1 and 2 is closed, so that no file the program opens later
+ * is taken for standard input, output or error.  -1 if that fails (the
+ * program should then exit 1 without printing). */
+int s2e_std_fds_open(void);
+/* LC_CTYPE from the environment, or C.UTF-8 when that is not UTF-8: member
+ * names in packages are UTF-8, and libarchive converts them by the locale. */
+void s2e_locale_utf8(void);
 
 #endif
