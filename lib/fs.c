@@ -182,11 +182,17 @@ int s2e_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 	free(tmp);
 	return 0;
 fail:
+	s2e_tmp_discard(fd, tmp);
+	return -1;
+}
+
+void s2e_tmp_discard(int fd, char *tmp)
+{
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	if (tmp)
+		unlink(tmp);
 	free(tmp);
-	return -1;
 }
 
 int s2e_read_file(const char *path, char **data, size_t *len)

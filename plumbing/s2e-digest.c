@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		OPT_JOBS(&threads),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e-digest", usage, options};
+	const struct s2e_command cmd = {.name = "s2e-digest", .usage = usage, .options = options};
 
 	if (s2e_std_fds_open())
 		return 1;

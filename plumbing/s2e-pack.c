@@ -123,21 +123,20 @@ int main(int argc, char **argv)
 		OPT_END(),
 	};
 #undef LEVEL
-	const struct s2e_command cmd = {"s2e-pack", usage, options};
+	const struct s2e_command cmd = {"s2e-pack", usage, options,
+					"expected one DIR", 1, 1};
 
 	if (s2e_std_fds_open())
 		return 1;
-	s2e_locale_utf8();
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 1)
-		return s2e_usage_fail(&cmd, stderr, "expected one DIR");
 	if (status_fd >= 0 && !(p.status = fdopen(status_fd, "w")))
 		return die("cannot use the --status-fd descriptor");
 	if (progress != S2E_PROGRESS_NONE)
 		o.progress = s2e_progress_start(progress == S2E_PROGRESS_BAR ? 2 : progress,
 						"package", data_total(argv[0]));
+	s2e_locale_utf8(); /* names in the manifest are UTF-8 */
 	rc = pack(argv[0], output, force, &o, &res);
 	s2e_progress_finish(o.progress);
 	if (rc)

@@ -50,7 +50,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		OPT_BOOL('v', "verbose", &c->verbose, "say on stderr what was chosen"),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {prog, usage, options};
+	const struct s2e_command cmd = {.name = prog, .usage = usage, .options = options};
 	int rc = s2e_qemu_parse(&cmd, &c->o, getenv("S2E_QEMU"), argc, argv, &c->ref, stdout,
 				stderr);
 

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		OPT_VERBOSE(&verbose),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {prog, usage, options};
+	const struct s2e_command cmd = {.name = prog, .usage = usage, .options = options};
 
 	if (s2e_std_fds_open())
 		return 1;

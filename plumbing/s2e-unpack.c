@@ -196,7 +196,8 @@ int main(int argc, char **argv)
 		OPT_VERBOSE(&u.verbose),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e-unpack", usage, options};
+	const struct s2e_command cmd = {"s2e-unpack", usage, options,
+					"expected one FILE (or - for standard input)", 1, 1};
 
 	if (s2e_std_fds_open())
 		return 1;
@@ -204,8 +205,6 @@ int main(int argc, char **argv)
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 1)
-		return s2e_usage_fail(&cmd, stderr, "expected one FILE (or - for standard input)");
 	if (raw && o.mode == S2E_UNPACK_LIST)
 		return s2e_usage_fail(&cmd, stderr, "--raw and --list do not go together");
 	if (status_fd >= 0 && !(u.status = fdopen(status_fd, "w"))) {

@@ -30,22 +30,17 @@ int cmd_vm_export(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm export", usage, options};
+	const struct s2e_command cmd = {"s2e vm export", usage, options,
+					"takes a NAME and an optional FILE", 1, 2};
 	struct s2e_pkg_report report = {.info = info};
-	struct s2e_status st;
-	char *root;
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc < 1 || argc > 2)
-		return s2e_usage_fail(&cmd, stderr, "takes a NAME and an optional FILE");
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
 	file = argc == 2 ? argv[1] : NULL;
-	/* Status lines go to stderr when stdout carries the package. */
-	porcelain_report(&report.vm, &st, file && !strcmp(file, "-") ? stderr : stdout);
-	root = porcelain_root(NULL);
-	if (root)
-		rc = s2e_vm_export(root, argv[0], file, format, force ? S2E_PKG_FORCE : 0, &report);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	if (file && !strcmp(file, "-")) /* stdout carries the package */
+		s2e_status_init(&run.st, stderr);
+	report.vm = run.report;
+	rc = s2e_vm_export(run.root, argv[0], file, format, force ? S2E_PKG_FORCE : 0, &report);
+	return porcelain_finish(&run, rc);
 }

@@ -28,21 +28,15 @@ int cmd_vm_import(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm import", usage, options};
+	const struct s2e_command cmd = {"s2e vm import", usage, options,
+					"takes a FILE (or -) and a NAME", 2, 2};
 	struct s2e_pkg_report report = {.warn = warn};
-	struct s2e_status st;
-	char *root;
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 2)
-		return s2e_usage_fail(&cmd, stderr, "takes a FILE (or -) and a NAME");
-	porcelain_report(&report.vm, &st, stdout);
-	root = porcelain_root(NULL);
-	if (root)
-		rc = s2e_vm_import(root, argv[0], argv[1],
-				   (force ? S2E_PKG_FORCE : 0) | (raw ? S2E_PKG_RAW : 0), &report);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	report.vm = run.report;
+	rc = s2e_vm_import(run.root, argv[0], argv[1],
+			   (force ? S2E_PKG_FORCE : 0) | (raw ? S2E_PKG_RAW : 0), &report);
+	return porcelain_finish(&run, rc);
 }
