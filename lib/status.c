@@ -1,15 +1,18 @@
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "s2e/status.h"
 
 void s2e_status_init(struct s2e_status *st, FILE *out)
 {
-	const char *no_color = getenv("NO_COLOR");
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
 
+	/* Colour only on a terminal that can show it, and never with NO_COLOR. */
 	st->out = out;
-	st->color = isatty(fileno(out)) && !(no_color && *no_color);
+	st->color = isatty(fileno(out)) && !(no_color && *no_color) &&
+		    !(term && !strcmp(term, "dumb"));
 }
 
 static void line(struct s2e_status *st, const char *tag, const char *color, const char *fmt,

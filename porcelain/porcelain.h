@@ -7,16 +7,34 @@
 
 #include "s2e/status.h"
 
-/* Set by `s2e --s2edir DIR`; each command's own --s2edir overrides it. */
-extern const char *porcelain_s2edir;
+#include "s2e/parse-options.h"
 
-/* Long option shared by every command; its value is S2EDIR_OPTION. */
+/* Set by --s2edir DIR, which every level accepts (`s2e --s2edir D vm list`,
+ * `s2e vm list --s2edir D`); the last one given wins.  NULL: $S2EDIR. */
+extern const char *porcelain_s2edir;
+#define OPT_S2EDIR()                                                                               \
+	OPT_STRING(0, "s2edir", &porcelain_s2edir, "DIR", "use DIR instead of $S2EDIR")
+/* Transitional, for commands not yet on parse-options. */
 #define S2EDIR_OPTION 0x1000
 #define S2EDIR_LONGOPT {"s2edir", required_argument, NULL, S2EDIR_OPTION}
 
-/* Print "usage: ..." on stderr and return 2 (or on stdout and 0 for --help). */
+/* Transitional, for commands not yet on parse-options: print "usage: ..."
+ * on stderr and return 2 (or on stdout and 0 for --help). */
 int usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int usage_help(const char *usage);
+
+/* A sub-command table for porcelain_dispatch(), ended by a NULL name. */
+struct porcelain_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the command word */
+	const char *help;
+};
+/* Run the command argv[0] names, or fail with "did you mean" (exit 2). */
+int porcelain_dispatch(const struct s2e_command *parent, const struct porcelain_cmd *table,
+		       int argc, char **argv);
+/* The whole `s2e` command line (argv[0] is "s2e"): for `s2e help X`. */
+int porcelain_main(int argc, char **argv);
+int cmd_help(int argc, char **argv);
 
 /* Print "[FAIL] s2e vm CMD: <last error>" on stderr and return 1. */
 int fail(const char *cmd);

@@ -1,6 +1,4 @@
 /* s2e: the porcelain dispatcher, in the manner of git(1). */
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,38 +11,6 @@
 #include "s2e/version.h"
 
 const char *porcelain_s2edir;
-
-static const char usage_text[] =
-	"usage: s2e [--s2edir DIR] [--exec-path[=DIR]] [--version] [--help] COMMAND [ARGS]\n"
-	"\n"
-	"Commands:\n"
-	"   vm      create, list, clone, export, import, delete and run VMs\n"
-	"   log     show the history of VMs and experiments\n"
-	"   help    show this text, or the usage of a command\n"
-	"\n"
-	"Plumbing (in the exec path): s2e-mkimage, s2e-snapcp, s2e-pack, s2e-unpack,\n"
-	"s2e-digest, s2e-qemu-cmdline.  See s2e(1) and s2e-vm(1).\n";
-
-int usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fputs("s2e: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs(usage, stderr);
-	return 2;
-}
-
-int usage_help(const char *usage)
-{
-	fputs(usage, stdout);
-	return 0;
-}
 
 int fail(const char *cmd)
 {
@@ -75,95 +41,95 @@ int porcelain_lock(const char *opt, char **root, struct s2e_lock *lock)
 	return 0;
 }
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
+static const struct porcelain_cmd commands[] = {
+	{"vm", cmd_vm, "create, list, clone, export, import, delete and run VMs"},
+	{"log", cmd_log, "show the history of VMs and experiments"},
+	{"help", cmd_help, "show the help of s2e or of a command"},
+	{NULL, NULL, NULL},
 };
 
-static const struct command commands[] = {
-	{"vm", cmd_vm},
-	{"log", cmd_log},
+static const char *const usage[] = {
+	"s2e [--s2edir DIR] [--exec-path[=DIR]] [--version] COMMAND [ARGS]",
+	NULL,
+	"Manage S2E VM images, snapshots and experiments, with a git history of",
+	"everything done to them.  Commands:",
+	"",
+	"   vm      create, list, clone, export, import, delete and run VMs",
+	"   log     show the history of VMs and experiments",
+	"   help    show this help, or a command's: s2e help vm run",
+	"",
+	"Plumbing (in the exec path): s2e-mkimage, s2e-snapcp, s2e-pack, s2e-unpack,",
+	"s2e-digest, s2e-qemu-cmdline.  See s2e(1).",
+	NULL,
 };
 
-static const struct command *find_command(const char *name)
+/* `s2e help [CMD [SUBCMD]]` is `s2e CMD [SUBCMD] --help`. */
+int cmd_help(int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
+	char *help_argv[8];
+	int n = 0;
+
+	if (argc < 2) {
+		char *top[] = {"s2e", "--help", NULL};
+		return porcelain_main(2, top);
+	}
+	if (argc > 6)
+		argc = 6;
+	help_argv[n++] = "s2e";
+	for (int i = 1; i < argc; i++)
+		help_argv[n++] = argv[i];
+	help_argv[n++] = "--help";
+	help_argv[n] = NULL;
+	return porcelain_main(n, help_argv);
 }
 
-static int cmd_help(int argc, char **argv)
-{
-	const struct command *cmd;
-	char *help_argv[] = {NULL, "--help", NULL};
-
-	if (argc < 2)
-		return usage_help(usage_text);
-	cmd = find_command(argv[1]);
-	if (!cmd)
-		return usage_error(usage_text, "'%s' is not an s2e command", argv[1]);
-	help_argv[0] = argv[1];
-	return cmd->fn(2, help_argv);
-}
-
-static int print_exec_path(const char *set)
+/* --exec-path prints the exec path; --exec-path=DIR sets it and goes on. */
+static int exec_path_cb(const struct s2e_option *opt, const char *value)
 {
 	char *path;
 
-	if (set) {
-		if (setenv("S2E_EXEC_PATH", set, 1))
-			return 1;
-		return -1; /* not a query: go on */
+	if (value) {
+		if (setenv("S2E_EXEC_PATH", value, 1))
+			return s2e_error_errno("cannot set S2E_EXEC_PATH");
+		return 0;
 	}
 	path = s2e_exec_path();
 	if (!path)
-		return fail("--exec-path");
+		return -1;
 	printf("%s\n", path);
 	free(path);
+	*(int *)opt->value = 1;
 	return 0;
+}
+
+int porcelain_main(int argc, char **argv)
+{
+	int version = 0, printed = 0;
+	const struct s2e_option options[] = {
+		OPT_S2EDIR(),
+		OPT_CALLBACK_F(0, "exec-path", &printed, "DIR",
+			       "print the exec path of the plumbing, or set it", S2E_OPT_OPTARG,
+			       exec_path_cb),
+		OPT_BOOL(0, "version", &version, "print the version"),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {"s2e", usage, options};
+
+	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (version) {
+		printf("s2e version %s\n", S2E_VERSION_STRING);
+		return 0;
+	}
+	if (printed && !argc)
+		return 0;
+	if (!argc)
+		return s2e_usage_fail(&cmd, stderr, "no command given");
+	return porcelain_dispatch(&cmd, commands, argc, argv);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"s2edir", required_argument, NULL, 'd'},
-		{"exec-path", optional_argument, NULL, 'x'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const struct command *cmd;
-	int c, rc;
-
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			porcelain_s2edir = optarg;
-			break;
-		case 'x':
-			rc = print_exec_path(optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case 'V':
-			printf("s2e version %s\n", S2E_VERSION_STRING);
-			return 0;
-		case 'h':
-			return usage_help(usage_text);
-		default:
-			return usage_error(usage_text, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		return usage_error(usage_text, "no command given");
-	if (!strcmp(argv[0], "help"))
-		return cmd_help(argc, argv);
-	cmd = find_command(argv[0]);
-	if (!cmd)
-		return usage_error(usage_text, "'%s' is not an s2e command; see 's2e help'", argv[0]);
-	optind = 0; /* reset getopt for the subcommand */
-	return cmd->fn(argc, argv);
+	return porcelain_main(argc, argv);
 }

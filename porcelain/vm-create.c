@@ -1,5 +1,4 @@
 /* s2e vm create [-f] NAME [SIZE] */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +17,12 @@
 
 #define DEFAULT_SIZE "5120M"
 
-static const char usage[] =
-    "usage: s2e vm create [-f] [--s2edir DIR] NAME [SIZE]\n"
-    "\n"
-    "Create VM NAME with an empty sparse raw disk image of SIZE (default " DEFAULT_SIZE ").\n"
-    "\n"
-    "  -f, --force     replace an existing VM NAME, once the new one is complete\n"
-    "  --s2edir DIR    use DIR instead of $S2EDIR\n"
-    "  -h, --help      show this help\n";
+static const char *const usage[] = {
+	"s2e vm create [-f] NAME [SIZE]",
+	NULL,
+	"Create VM NAME with an empty sparse raw disk image of SIZE (default " DEFAULT_SIZE ").",
+	NULL,
+};
 
 /* Fill the staging directory: metadata first, then the image from plumbing. */
 static int build(struct s2e_status *st, const char *staging, const char *size_text, uint64_t size,
@@ -80,46 +77,36 @@ static int record(const char *root, const char *name, const char *size_text, uin
 
 int cmd_vm_create(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    S2EDIR_LONGOPT,
-	    {NULL, 0, NULL, 0},
+	int force = 0, exists, rc = 1;
+	const struct s2e_option options[] = {
+		OPT_BOOL('f', "force", &force, "replace an existing VM NAME, once the new one is complete"),
+		OPT_S2EDIR(),
+		OPT_END(),
 	};
-	const char *s2edir = NULL, *name, *size_text = DEFAULT_SIZE;
+	const struct s2e_command cmd = {"s2e vm create", usage, options};
+	const char *name, *size_text = DEFAULT_SIZE;
 	char label[64], *root = NULL, *staging = NULL;
 	struct s2e_status st;
 	struct s2e_lock lock = {-1};
 	uint64_t size;
-	int c, force = 0, exists, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "+fh", options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = 1;
-			break;
-		case 'h':
-			return usage_help(usage);
-		case S2EDIR_OPTION:
-			s2edir = optarg;
-			break;
-		default:
-			return usage_error(usage, NULL);
-		}
-	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return usage_error(usage, "'vm create' takes a NAME and an optional SIZE");
-	name = argv[optind];
-	if (argc - optind == 2)
-		size_text = argv[optind + 1];
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (argc < 1 || argc > 2)
+		return s2e_usage_fail(&cmd, stderr, "takes a NAME and an optional SIZE");
+	name = argv[0];
+	if (argc == 2)
+		size_text = argv[1];
+	if (s2e_size_parse(size_text, &size) || s2e_size_label(size_text, label, sizeof(label)))
+		return s2e_usage_fail(&cmd, stderr, "%s", s2e_error_last());
 
 	/* Everything the user typed is checked before anything is touched. */
-	if (s2e_vm_name_check(name) || s2e_size_parse(size_text, &size) ||
-	    s2e_size_label(size_text, label, sizeof(label)))
+	if (s2e_vm_name_check(name))
 		return fail("vm create");
 
 	s2e_status_init(&st, stdout);
-	if (porcelain_lock(s2edir, &root, &lock))
+	if (porcelain_lock(NULL, &root, &lock))
 		return fail("vm create");
 	exists = s2e_vm_exists(root, name);
 	if (exists < 0)

@@ -1,5 +1,4 @@
 /* s2e vm list [--json] [NAME...] — never takes the lock, never writes. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +12,13 @@
 #include "s2e/size.h"
 #include "s2e/vm.h"
 
-static const char usage[] = "usage: s2e vm list [--json] [--s2edir DIR] [NAME...]\n"
-			    "\n"
-			    "List VMs in the order they were created, with their snapshots in the\n"
-			    "order they were taken.\n"
-			    "\n"
-			    "  --json          machine-readable output\n"
-			    "  --s2edir DIR    use DIR instead of $S2EDIR\n"
-			    "  -h, --help      show this help\n";
+static const char *const usage[] = {
+	"s2e vm list [--json] [NAME...]",
+	NULL,
+	"List VMs in the order they were created, with their snapshots in the order",
+	"they were taken.",
+	NULL,
+};
 
 static void print_text(const struct s2e_vm_info *vm)
 {
@@ -118,46 +116,31 @@ static int list_named(const char *root, char **names, int count, int json)
 
 int cmd_vm_list(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    S2EDIR_LONGOPT,
-	    {NULL, 0, NULL, 0},
+	int json = 0, rc = 0;
+	const struct s2e_option options[] = {
+		OPT_BOOL(0, "json", &json, "print the list as JSON, for scripts"),
+		OPT_S2EDIR(),
+		OPT_END(),
 	};
-	const char *s2edir = NULL;
+	const struct s2e_command cmd = {"s2e vm list", usage, options};
 	struct s2e_vm_info *vms;
 	size_t n;
 	char *root;
-	int c, json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			return usage_help(usage);
-		case S2EDIR_OPTION:
-			s2edir = optarg;
-			break;
-		default:
-			return usage_error(usage, NULL);
-		}
-	}
-	root = porcelain_root(s2edir);
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	root = porcelain_root(NULL);
 	if (!root)
 		return fail("vm list");
-	if (optind < argc) {
-		rc = list_named(root, argv + optind, argc - optind, json);
-		free(root);
-		return rc;
+	if (argc) {
+		rc = list_named(root, argv, argc, json);
+	} else if (s2e_vm_list(root, &vms, &n)) {
+		rc = fail("vm list");
+	} else {
+		print_all(vms, n, json);
+		s2e_vm_list_free(vms, n);
 	}
-	if (s2e_vm_list(root, &vms, &n)) {
-		free(root);
-		return fail("vm list");
-	}
-	print_all(vms, n, json);
-	s2e_vm_list_free(vms, n);
 	free(root);
-	return 0;
+	return rc;
 }

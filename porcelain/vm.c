@@ -4,34 +4,48 @@
 
 #include "porcelain.h"
 
-static const char vm_usage[] =
-	"usage: s2e vm create [-f] NAME [SIZE]\n"
-	"   or: s2e vm list [--json] [NAME...]\n"
-	"   or: s2e vm clone [-f] [--no-sync] SRC DST\n"
-	"   or: s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]\n"
-	"   or: s2e vm import [--raw] [-f] FILE|- NAME\n"
-	"   or: s2e vm delete [-y] NAME[:SNAP]\n"
-	"   or: s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]\n"
-	"\n"
-	"Every command takes --s2edir DIR and --help.  See s2e-vm(1).\n";
+static const struct porcelain_cmd vm_commands[] = {
+	{"create", cmd_vm_create, "create a VM with an empty sparse disk image"},
+	{"list", cmd_vm_list, "list VMs, their sizes and snapshots"},
+	{"clone", cmd_vm_clone, "copy a VM and its snapshots"},
+	{"export", cmd_vm_export, "write a VM as a package"},
+	{"import", cmd_vm_import, "make a VM from a package or a raw image"},
+	{"delete", cmd_vm_delete, "delete a VM or one snapshot"},
+	{"run", cmd_vm_run, "run QEMU/S2E on a VM"},
+	{NULL, NULL, NULL},
+};
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} vm_commands[] = {
-	{"create", cmd_vm_create}, {"list", cmd_vm_list},	  {"clone", cmd_vm_clone},
-	{"export", cmd_vm_export}, {"import", cmd_vm_import}, {"delete", cmd_vm_delete},
-	{"run", cmd_vm_run},
+static const char *const usage[] = {
+	"s2e vm [--s2edir DIR] COMMAND [ARGS]",
+	NULL,
+	"Commands (each has --help and a page s2e-vm-COMMAND(1)):",
+	"",
+	"   create   s2e vm create [-f] NAME [SIZE]",
+	"   list     s2e vm list [--json] [NAME...]",
+	"   clone    s2e vm clone [-f] SRC DST",
+	"   export   s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
+	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
+	"   delete   s2e vm delete [-y] NAME[:SNAP]",
+	"   run      s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
+	NULL,
 };
 
 int cmd_vm(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage_error(vm_usage, "'s2e vm' needs a command");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
-		return usage_help(vm_usage);
-	for (size_t i = 0; i < sizeof(vm_commands) / sizeof(vm_commands[0]); i++)
-		if (!strcmp(vm_commands[i].name, argv[1]))
-			return vm_commands[i].fn(argc - 1, argv + 1);
-	return usage_error(vm_usage, "'%s' is not an 's2e vm' command; see 's2e vm --help'", argv[1]);
+	const struct s2e_option options[] = {
+		OPT_S2EDIR(),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {"s2e vm", usage, options};
+
+	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (!argc)
+		return s2e_usage_fail(&cmd, stderr, "needs a command");
+	if (!strcmp(argv[0], "help")) {
+		argv[0] = "--help";
+		return s2e_parse_options_exit(&cmd, S2E_PARSE_HELP, stdout, stderr);
+	}
+	return porcelain_dispatch(&cmd, vm_commands, argc, argv);
 }

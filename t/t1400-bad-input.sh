@@ -37,7 +37,7 @@ for name in ../x a/b a:b .x "" "$(printf 'a\tb')" "$(printf 'a\nb')" "$(printf '
 		s2e vm create "$name" 1G
 done
 for size in 0 -1 12X 99999999T "" 1.2.3G 5GB " 5G"; do
-	refused 1 "create refuses the size '$size'" "invalid size" s2e vm create Fine "$size"
+	refused 2 "create refuses the size '$size'" "invalid size" s2e vm create Fine "$size"
 done
 refused 1 "an existing VM without -f" "already exists" s2e vm create MyBox 1G
 refused 1 "deleting a missing VM" "no such VM 'Nope'" s2e vm delete -y Nope
@@ -51,7 +51,7 @@ refused 2 "an unknown option" "usage:" s2e vm create --bogus a
 refused 2 "an unknown vm command" "not an 's2e vm' command" s2e vm frobnicate
 refused 2 "an unknown command" "not an s2e command" s2e frobnicate
 refused 2 "delete without a name" "usage:" s2e vm delete
-refused 1 "s2e-mkimage refuses a bad size" "invalid size" s2e-mkimage "$T_TMP/x.img" 12X
+refused 2 "s2e-mkimage refuses a bad size" "invalid size" s2e-mkimage "$T_TMP/x.img" 12X
 refused 2 "s2e-mkimage without arguments" "usage:" s2e-mkimage
 refused 1 "s2e-mkimage refuses an existing file" "already exists" \
 	s2e-mkimage "$S2EDIR/vm/MyBox/disk.s2e" 1M

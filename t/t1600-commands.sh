@@ -11,6 +11,30 @@ t_ok "s2e help vm" bash -c 's2e help vm | grep -q "s2e vm create"'
 t_is "an unknown command names itself and hints" "$(s2e frob 2>&1 | head -1)" \
 	"s2e: 'frob' is not an s2e command; see 's2e help'"
 
+t_is "a mistyped command gets a hint" "$(s2e vm lsit 2>&1 | sed -n 2p)" "Did you mean 's2e vm list'?"
+t_exit 2 "... and exits 2" s2e vm lsit
+t_is "a mistyped top-level command gets a hint" "$(s2e lgo 2>&1 | sed -n 2p)" "Did you mean 's2e log'?"
+t_ok "s2e help vm create shows create's help" bash -c 's2e help vm create | grep -q "^usage: s2e vm create"'
+t_ok "s2e help vm run shows run's help" bash -c 's2e help vm run | grep -q "^usage: s2e vm run"'
+t_is "s2e help vm list is s2e vm list --help" "$(s2e help vm list)" "$(s2e vm list --help)"
+
+# --s2edir at every level; the innermost wins.
+s2e --s2edir "$T_TMP/top" vm create Top 1M >/dev/null
+s2e vm --s2edir "$T_TMP/mid" create Mid 1M >/dev/null
+s2e --s2edir "$T_TMP/x" vm create Low 1M --s2edir "$T_TMP/low" >/dev/null
+t_ok "s2e --s2edir D vm create" test -f "$T_TMP/top/vm/Top/disk.s2e"
+t_ok "s2e vm --s2edir D create" test -f "$T_TMP/mid/vm/Mid/disk.s2e"
+t_ok "the command's own --s2edir wins" test -f "$T_TMP/low/vm/Low/disk.s2e"
+t_is "s2e --s2edir D vm list" "$(s2e --s2edir "$T_TMP/top" vm list)" "$(printf 'Top\n  Size: 1.0MiB')"
+
+# No colour on a dumb terminal.
+if command -v script >/dev/null; then
+	out=$(TERM=dumb script -qec "s2e vm create --s2edir '$T_TMP/dumb' Dumb 1M" /dev/null)
+	t_ok "TERM=dumb: no escape sequences" bash -c "! printf %s \"\$1\" | grep -q $'\\033'" _ "$out"
+else
+	t_skip "TERM=dumb" "script(1) is not installed"
+fi
+
 for cmd in create list delete clone export import run; do
 	t_ok "s2e vm $cmd --help" bash -c "s2e vm $cmd --help | grep -q '^usage: s2e vm $cmd'"
 done
