@@ -402,6 +402,31 @@ static int write_full(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* Write the non-zero 4 KiB blocks of buf: the output is new, so zeros stay holes. */
+static int write_sparse(int fd, const unsigned char *buf, size_t len, uint64_t off)
+{
+	size_t start = 0;
+
+	while (start < len) {
+		size_t end = start, blk;
+		while (start < len && s2e_chunk_is_zero(buf + start, len - start < 4096 ? len - start : 4096))
+			start += 4096;
+		if (start >= len)
+			break;
+		for (end = start; end < len; end += blk) {
+			blk = len - end < 4096 ? len - end : 4096;
+			if (s2e_chunk_is_zero(buf + end, blk))
+				break;
+		}
+		if (end > len)
+			end = len;
+		if (write_full(fd, buf + start, end - start, off + start))
+			return -1;
+		start = end;
+	}
+	return 0;
+}
+
 static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 {
 	struct pool *p = w->p;
@@ -413,7 +438,7 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 			return -1;
 		if (s2e_chunk_is_zero(w->buf, e->size))
 			stat_add(p, &p->stats->zero, 1);
-		else if (write_full(p->fd, w->buf, e->size, e->offset))
+		else if (write_sparse(p->fd, w->buf, e->size, e->offset))
 			return s2e_error_errno("cannot write %s", s2e_q(p->name));
 	}
 	s2e_progress_add(p->o->progress, e->size);
