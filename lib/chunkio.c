@@ -333,6 +333,10 @@ int s2e_chunk_fd(struct s2e_store *st, int fd, const char *name, int index_fd,
 
 	if (!p)
 		goto out;
+	if (st && !s2e_store_writable(st)) {
+		s2e_error("store %s is read-only", s2e_q(s2e_store_url(st)));
+		goto out;
+	}
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		s2e_error("cannot chunk %s: not a regular file", s2e_q(name));
 		goto out;

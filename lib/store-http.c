@@ -172,6 +172,7 @@ static long perform(struct s2e_store *st, struct req *r)
 /* Turn an HTTP status >= 300 (other than 404) into a message. */
 static int http_fail(struct s2e_store *st, struct req *r, long status)
 {
+	struct http_store *hs = st->priv;
 	char code[128], msg[512];
 
 	xml_tag(r->errbody, "Code", code, sizeof(code));
@@ -180,7 +181,7 @@ static int http_fail(struct s2e_store *st, struct req *r, long status)
 		return s2e_error("store %s: access denied to %s (HTTP %ld)%s%s%s%s%s",
 				 s2e_q(st->url), s2e_q(r->name), status, code[0] ? ": " : "",
 				 code, msg[0] ? ": " : "", msg,
-				 code[0] ? "" : "; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+				 code[0] || !hs->s3 ? "" : "; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 	return s2e_error("store %s: %s %s: HTTP %ld%s%s%s%s", s2e_q(st->url), r->method,
 			 s2e_q(r->name), status, code[0] ? ": " : "", code, msg[0] ? ": " : "", msg);
 }
