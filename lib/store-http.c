@@ -28,7 +28,7 @@ struct http_store {
 	int s3;
 	char *base;	 /* objects: base + "/" + name */
 	char *list_url;	 /* s3: the bucket's URL, for ListObjectsV2 */
-	char *key_base;	 /* s3: the key prefix of the store ("PREFIX/" or "") */
+	char *key_base;	 /* the key prefix of the store ("PREFIX/" or ""), unescaped */
 	char *sigv4;	 /* s3 with credentials: "aws:amz:REGION:s3" */
 	char *userpwd;	 /* "KEY:SECRET" */
 	char *token_hdr; /* "x-amz-security-token: ..." */
@@ -51,6 +51,7 @@ struct req {
 	size_t body_len;
 	CURL *h;
 	int sink_failed;
+	int noreplace; /* PUT with If-None-Match: * (S3 conditional write) */
 	char errbody[ERRBODY_MAX + 1];
 	size_t errlen;
 };
@@ -125,6 +126,8 @@ static int setup(struct s2e_store *st, struct req *r, struct curl_slist **hdrs, 
 		*hdrs = curl_slist_append(*hdrs, "Content-Type: application/octet-stream");
 		*hdrs = curl_slist_append(*hdrs, "Expect:");
 	}
+	if (r->noreplace)
+		*hdrs = curl_slist_append(*hdrs, "If-None-Match: *");
 	if (hs->sigv4) {
 		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, hs->sigv4);
 		curl_easy_setopt(h, CURLOPT_USERPWD, hs->userpwd);
@@ -186,21 +189,23 @@ static int http_fail(struct s2e_store *st, struct req *r, long status)
 			 s2e_q(r->name), status, code[0] ? ": " : "", code, msg[0] ? ": " : "", msg);
 }
 
-/* base + "/" + name with every byte but unreserved ones and '/' escaped. */
+/* base + "/" + key prefix + name, every byte but unreserved ones and '/' escaped. */
 static char *object_url(struct http_store *hs, const char *name)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	char *key = s2e_asprintf("%s%s", hs->key_base, name), *url, *p;
 	size_t blen = strlen(hs->base);
-	char *url = malloc(blen + 1 + 3 * strlen(name) + 1), *p;
 
+	url = key ? malloc(blen + 1 + 3 * strlen(key) + 1) : NULL;
 	if (!url) {
+		free(key);
 		s2e_error("out of memory");
 		return NULL;
 	}
 	memcpy(url, hs->base, blen);
 	p = url + blen;
 	*p++ = '/';
-	for (const unsigned char *s = (const unsigned char *)name; *s; s++) {
+	for (const unsigned char *s = (const unsigned char *)key; *s; s++) {
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
 		    strchr("-._~/", *s)) {
 			*p++ = (char)*s;
@@ -211,6 +216,7 @@ static char *object_url(struct http_store *hs, const char *name)
 		}
 	}
 	*p = '\0';
+	free(key);
 	return url;
 }
 
@@ -267,11 +273,7 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	char *copy = NULL;
 	long status;
 
-	if (flags & S2E_STORE_NOREPLACE) {
-		int has = http_stat(st, conn, name);
-		if (has != 0)
-			return has < 0 ? -1 : 0;
-	}
+	r.noreplace = flags & S2E_STORE_NOREPLACE;
 	if (!body->buf) {
 		if (body->len > BODY_MAX)
 			return s2e_error("store %s: %s is too large to upload", s2e_q(st->url), s2e_q(name));
@@ -291,6 +293,8 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	free(copy);
 	if (status < 0)
 		return -1;
+	if (status == 412 && r.noreplace)
+		return 0; /* If-None-Match: the object is there already */
 	return status < 300 ? 0 : http_fail(st, &r, status);
 }
 
@@ -531,7 +535,7 @@ static int s3_setup(struct s2e_store *st, struct http_store *hs, const char *res
 	else
 		hs->list_url = s2e_asprintf("https://%s.s3.%s.amazonaws.com", bucket, region);
 	hs->key_base = *prefix ? s2e_asprintf("%s/", prefix) : s2e_strdup("");
-	hs->base = *prefix ? s2e_asprintf("%s/%s", hs->list_url, prefix) : s2e_strdup(hs->list_url);
+	hs->base = s2e_strdup(hs->list_url);
 	if (key && *key) {
 		hs->sigv4 = s2e_asprintf("aws:amz:%s:s3", region);
 		hs->userpwd = s2e_asprintf("%s:%s", key, secret ? secret : "");
@@ -566,7 +570,8 @@ int s2e_store_http_open(struct s2e_store *st, const char *url, const struct s2e_
 		rc = s3_setup(st, hs, url + 5, o);
 	} else {
 		hs->base = trim_slashes(url);
-		rc = hs->base ? 0 : s2e_error("out of memory");
+		hs->key_base = s2e_strdup("");
+		rc = hs->base && hs->key_base ? 0 : s2e_error("out of memory");
 	}
 	return rc;
 }
