@@ -14,7 +14,7 @@
 #include "s2e/store.h"
 
 static const char *const usage[] = {
-	"s2e-unchunk (--store STORE | --chunks CHUNKSTORE) [--size SIZE] [-j N] [-v] INDEX OUT",
+	"s2e-unchunk (--store STORE | --chunks CHUNKSTORE) [--size BYTES] [-j N] [-v] INDEX OUT",
 	NULL,
 	"Rebuild OUT from the casync index INDEX ('-': standard input) and the chunks",
 	"of STORE (STORE/chunks/) or of a bare casync chunk store (casync --store=DIR).",
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 		OPT_STRING(0, "chunks", &chunks, "CHUNKSTORE", "a bare casync chunk store instead"),
 		OPT_STRING(0, "s3-endpoint", &endpoint, "URL",
 			   "S3 endpoint (default: $S2E_S3_ENDPOINT, else AWS)"),
-		OPT_STRING(0, "size", &size, "SIZE", "refuse an index that does not describe SIZE bytes"),
+		OPT_STRING(0, "size", &size, "BYTES", "refuse an index that does not describe BYTES bytes"),
 		OPT_BOOL(0, "no-sync", &no_sync, "do not fsync OUT before renaming it into place"),
 		OPT_JOBS(&o.jobs),
 		OPT_PROGRESS(&progress),
