@@ -44,6 +44,8 @@ struct s2e_store *s2e_store_open(const char *url, const struct s2e_store_options
 		return st;
 fail:
 	if (st) {
+		if (st->ops && st->ops->close)
+			st->ops->close(st);
 		free(st->url);
 		free(st->chunk_prefix);
 		free(st);
