@@ -75,33 +75,6 @@ static void stat_add(struct pool *p, uint64_t *field, uint64_t n)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO; /* the file shrank under us */
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static int is_hole(int fd, uint64_t off, uint64_t len)
-{
-	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
-
-	if (data < 0)
-		return errno == ENXIO;
-	return (uint64_t)data >= off + len;
-}
-
 static int worker_setup(struct worker *w, struct pool *p)
 {
 	w->p = p;
@@ -165,10 +138,10 @@ static int chunk_one(struct worker *w, uint64_t i, struct s2e_caindex_entry *e)
 
 	e->offset = off;
 	e->size = p->size - off < S2E_CHUNK_MAX ? (uint32_t)(p->size - off) : S2E_CHUNK_MAX;
-	if (e->size == S2E_CHUNK_MAX && is_hole(p->fd, off, e->size)) {
+	if (e->size == S2E_CHUNK_MAX && s2e_range_is_hole(p->fd, off, e->size)) {
 		zero = 1;
 	} else {
-		if (read_full(p->fd, w->buf, e->size, off))
+		if (s2e_pread_full(p->fd, w->buf, e->size, off))
 			return s2e_error_errno("cannot read %s", s2e_q(p->name));
 		zero = e->size == S2E_CHUNK_MAX && s2e_chunk_is_zero(w->buf, e->size);
 	}
@@ -391,21 +364,6 @@ static int fetch_chunk(struct worker *w, const struct s2e_caindex_entry *e)
 	return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* Write the non-zero 4 KiB blocks of buf: the output is new, so zeros stay holes. */
 static int write_sparse(int fd, const unsigned char *buf, size_t len, uint64_t off)
 {
@@ -424,7 +382,7 @@ static int write_sparse(int fd, const unsigned char *buf, size_t len, uint64_t o
 		}
 		if (end > len)
 			end = len;
-		if (write_full(fd, buf + start, end - start, off + start))
+		if (s2e_pwrite_full(fd, buf + start, end - start, off + start))
 			return -1;
 		start = end;
 	}

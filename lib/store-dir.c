@@ -89,32 +89,18 @@ static int dir_get(struct s2e_store *st, void *conn, const char *name, s2e_store
 	return rc;
 }
 
+/* The body at offset 0 of the new file, through a small buffer for a file body. */
 static int write_body(int fd, const struct s2e_store_body *body)
 {
 	char buf[IO_BUF];
-	uint64_t done = 0;
 
-	while (done < body->len) {
+	if (body->buf)
+		return s2e_pwrite_full(fd, body->buf, (size_t)body->len, 0);
+	for (uint64_t done = 0; done < body->len;) {
 		size_t want = body->len - done < IO_BUF ? (size_t)(body->len - done) : IO_BUF;
-		const char *p = body->buf ? (const char *)body->buf + done : buf;
-		ssize_t n;
-		if (!body->buf) {
-			n = pread(body->fd, buf, want, (off_t)done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (n == 0)
-					errno = EIO; /* the source shrank */
-				return -1;
-			}
-			want = (size_t)n;
-		}
-		n = write(fd, p, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if (s2e_pread_full(body->fd, buf, want, done) || s2e_pwrite_full(fd, buf, want, done))
 			return -1;
-		done += (uint64_t)n;
+		done += want;
 	}
 	return 0;
 }

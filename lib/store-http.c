@@ -279,13 +279,9 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 			return s2e_error("store %s: %s is too large to upload", s2e_q(st->url), s2e_q(name));
 		if (!(copy = malloc(body->len ? (size_t)body->len : 1)))
 			return s2e_error("out of memory");
-		for (size_t got = 0; got < body->len;) {
-			ssize_t n = pread(body->fd, copy + got, (size_t)body->len - got, (off_t)got);
-			if (n <= 0 && !(n < 0 && errno == EINTR)) {
-				free(copy);
-				return s2e_error_errno("cannot read what to upload as %s", s2e_q(name));
-			}
-			got += n > 0 ? (size_t)n : 0;
+		if (s2e_pread_full(body->fd, copy, (size_t)body->len, 0)) {
+			free(copy);
+			return s2e_error_errno("cannot read what to upload as %s", s2e_q(name));
 		}
 		r.body = copy;
 	}
