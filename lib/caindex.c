@@ -15,16 +15,16 @@
 
 #define CA_FORMAT_INDEX UINT64_C(0x96824d9c7b129ff9)
 #define CA_FORMAT_TABLE UINT64_C(0xe75b9e112f17417d)
-#define CA_TAIL_MARKER UINT64_C(0x4b4f050e5549ecd1)
-#define CA_SHA512_256 UINT64_C(0x2000000000000000)
+#define CA_TAIL_MARKER	UINT64_C(0x4b4f050e5549ecd1)
+#define CA_SHA512_256	UINT64_C(0x2000000000000000)
 /* casync's exclude flags (nodump, submounts, .caexclude) and the archive
  * "with" flags: meaningless for a blob, accepted. */
 #define CA_FLAGS_KNOWN (UINT64_C(0xd000000000000000) | UINT64_C(0xffffffff))
-#define HEAD_LEN 48
+#define HEAD_LEN       48
 #define TABLE_HEAD_LEN 16
-#define ITEM_LEN 40
-#define TAIL_LEN 40
-#define IO_BUF 65536
+#define ITEM_LEN       40
+#define TAIL_LEN       40
+#define IO_BUF	       65536
 
 static void put_le64(unsigned char *p, uint64_t v)
 {

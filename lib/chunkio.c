@@ -23,7 +23,7 @@
 #include "s2e/quote.h"
 #include "s2e/store.h"
 
-#define WINDOW 1024
+#define WINDOW	    1024
 #define MAX_WORKERS 256
 
 struct slot {
@@ -371,7 +371,8 @@ static int write_sparse(int fd, const unsigned char *buf, size_t len, uint64_t o
 
 	while (start < len) {
 		size_t end = start, blk;
-		while (start < len && s2e_chunk_is_zero(buf + start, len - start < 4096 ? len - start : 4096))
+		while (start < len &&
+		       s2e_chunk_is_zero(buf + start, len - start < 4096 ? len - start : 4096))
 			start += 4096;
 		if (start >= len)
 			break;
@@ -481,14 +482,14 @@ out:
 	return rc;
 }
 
-int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name,
-		     const char *out, const struct s2e_chunk_options *o,
-		     struct s2e_chunk_stats *stats)
+int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name, const char *out,
+		     const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
 {
 	char *dir = s2e_strdup(out), *base = s2e_strdup(out), *tmp = NULL;
 	int fd = -1, rc = -1;
 
-	if (!dir || !base || !(tmp = s2e_asprintf("%s/.%s.tmp.XXXXXX", dirname(dir), basename(base))))
+	if (!dir || !base ||
+	    !(tmp = s2e_asprintf("%s/.%s.tmp.XXXXXX", dirname(dir), basename(base))))
 		goto out;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {

@@ -30,6 +30,8 @@ struct s2e_store_ops {
 	int (*list)(struct s2e_store *st, void *conn, const char *dir, s2e_store_list_fn fn,
 		    void *ctx);
 	int (*sync)(struct s2e_store *st);
+	/* NULL: nothing can be left half-written */
+	int (*remove_stale)(struct s2e_store *st, time_t before, uint64_t *removed);
 	void (*close)(struct s2e_store *st);
 };
 

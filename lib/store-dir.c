@@ -39,8 +39,9 @@ static int dir_stat(struct s2e_store *st, void *conn, const char *name)
 	if (!path)
 		return -1;
 	if (lstat(path, &sb) == 0)
-		rc = S_ISREG(sb.st_mode) ? 1 : s2e_error("store %s: %s is not a regular file",
-							 s2e_q(st->url), s2e_q(name));
+		rc = S_ISREG(sb.st_mode) ? 1
+					 : s2e_error("store %s: %s is not a regular file",
+						     s2e_q(st->url), s2e_q(name));
 	else if (errno == ENOENT || errno == ENOTDIR)
 		rc = 0;
 	else
@@ -77,7 +78,8 @@ static int dir_get(struct s2e_store *st, void *conn, const char *name, s2e_store
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = s2e_error_errno("store %s: cannot read %s", s2e_q(st->url), s2e_q(name));
+			rc = s2e_error_errno("store %s: cannot read %s", s2e_q(st->url),
+					     s2e_q(name));
 			break;
 		}
 		if (n == 0 || sink(ctx, buf, (size_t)n)) {
@@ -98,7 +100,8 @@ static int write_body(int fd, const struct s2e_store_body *body)
 		return s2e_pwrite_full(fd, body->buf, (size_t)body->len, 0);
 	for (uint64_t done = 0; done < body->len;) {
 		size_t want = body->len - done < IO_BUF ? (size_t)(body->len - done) : IO_BUF;
-		if (s2e_pread_full(body->fd, buf, want, done) || s2e_pwrite_full(fd, buf, want, done))
+		if (s2e_pread_full(body->fd, buf, want, done) ||
+		    s2e_pwrite_full(fd, buf, want, done))
 			return -1;
 		done += want;
 	}
@@ -179,8 +182,17 @@ static int dir_del(struct s2e_store *st, void *conn, const char *name)
 	return rc;
 }
 
-/* Walk root/rel recursively; rel ends with '/' or is "". */
-static int walk(struct s2e_store *st, const char *rel, s2e_store_list_fn fn, void *ctx)
+/* A hidden temporary of dir_put: ".NAME.tmp.XXXXXX". */
+static int is_temporary(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+
+	return name[0] == '.' && t && t > name + 1 && strlen(t) == 11;
+}
+
+/* Walk root/rel recursively (rel ends with '/' or is ""): the regular files,
+ * or with temps only the hidden temporaries. */
+static int walk(struct s2e_store *st, const char *rel, int temps, s2e_store_list_fn fn, void *ctx)
 {
 	struct dir_store *d = st->priv;
 	char *path = s2e_path_join(d->root, rel);
@@ -190,24 +202,29 @@ static int walk(struct s2e_store *st, const char *rel, s2e_store_list_fn fn, voi
 
 	if (!dir) {
 		int missing = path && (errno == ENOENT || errno == ENOTDIR);
-		rc = missing ? 0 : path ? s2e_error_errno("store %s: cannot list %s", s2e_q(st->url), s2e_q(rel)) : -1;
+		rc = missing ? 0
+		     : path
+			 ? s2e_error_errno("store %s: cannot list %s", s2e_q(st->url), s2e_q(rel))
+			 : -1;
 		free(path);
 		return rc;
 	}
 	while (rc == 0 && (errno = 0, de = readdir(dir))) {
 		struct stat sb;
 		char *child;
-		if (de->d_name[0] == '.')
-			continue; /* ".", ".." and temporaries */
+		if (de->d_name[0] == '.' && !(temps && is_temporary(de->d_name)))
+			continue; /* ".", "..", temporaries, anything hidden */
 		if (!(child = s2e_asprintf("%s%s", rel, de->d_name)))
 			rc = -1;
 		else if (fstatat(dirfd(dir), de->d_name, &sb, AT_SYMLINK_NOFOLLOW))
-			rc = errno == ENOENT ? 0 : s2e_error_errno("store %s: cannot stat %s", s2e_q(st->url), s2e_q(child));
+			rc = errno == ENOENT ? 0
+					     : s2e_error_errno("store %s: cannot stat %s",
+							       s2e_q(st->url), s2e_q(child));
 		else if (S_ISDIR(sb.st_mode)) {
 			char *sub = s2e_asprintf("%s/", child);
-			rc = sub ? walk(st, sub, fn, ctx) : -1;
+			rc = sub ? walk(st, sub, temps, fn, ctx) : -1;
 			free(sub);
-		} else if (S_ISREG(sb.st_mode))
+		} else if (S_ISREG(sb.st_mode) && (de->d_name[0] == '.') == !!temps)
 			rc = fn(ctx, child, (uint64_t)sb.st_size, sb.st_mtime);
 		free(child);
 	}
@@ -220,7 +237,33 @@ static int dir_list(struct s2e_store *st, void *conn, const char *dir, s2e_store
 		    void *ctx)
 {
 	(void)conn;
-	return walk(st, dir, fn, ctx);
+	return walk(st, dir, 0, fn, ctx);
+}
+
+struct stale {
+	struct s2e_store *st;
+	time_t before;
+	uint64_t *removed;
+};
+
+static int remove_if_stale(void *ctx, const char *name, uint64_t size, time_t mtime)
+{
+	struct stale *s = ctx;
+
+	(void)size;
+	if (mtime >= s->before)
+		return 0;
+	if (dir_del(s->st, NULL, name))
+		return -1;
+	(*s->removed)++;
+	return 0;
+}
+
+static int dir_remove_stale(struct s2e_store *st, time_t before, uint64_t *removed)
+{
+	struct stale s = {st, before, removed};
+
+	return walk(st, "", 1, remove_if_stale, &s);
 }
 
 static int dir_sync(struct s2e_store *st)
@@ -230,7 +273,8 @@ static int dir_sync(struct s2e_store *st)
 	int rc = 0;
 
 	if (fd < 0)
-		return errno == ENOENT ? 0 : s2e_error_errno("store %s: cannot open", s2e_q(st->url));
+		return errno == ENOENT ? 0
+				       : s2e_error_errno("store %s: cannot open", s2e_q(st->url));
 	if (syncfs(fd))
 		rc = s2e_error_errno("store %s: cannot sync", s2e_q(st->url));
 	close(fd);
@@ -253,6 +297,7 @@ static const struct s2e_store_ops dir_ops = {
     .del = dir_del,
     .list = dir_list,
     .sync = dir_sync,
+    .remove_stale = dir_remove_stale,
     .close = dir_close,
 };
 

@@ -21,8 +21,8 @@
 #include "store-backend.h"
 
 #define ERRBODY_MAX 4096
-#define LIST_MAX (16 * 1024 * 1024)
-#define BODY_MAX ((uint64_t)256 * 1024 * 1024)
+#define LIST_MAX    (16 * 1024 * 1024)
+#define BODY_MAX    ((uint64_t)256 * 1024 * 1024)
 
 struct http_store {
 	int s3;
@@ -181,12 +181,14 @@ static int http_fail(struct s2e_store *st, struct req *r, long status)
 	xml_tag(r->errbody, "Code", code, sizeof(code));
 	xml_tag(r->errbody, "Message", msg, sizeof(msg));
 	if (status == 403 || status == 401)
-		return s2e_error("store %s: access denied to %s (HTTP %ld)%s%s%s%s%s",
-				 s2e_q(st->url), s2e_q(r->name), status, code[0] ? ": " : "",
-				 code, msg[0] ? ": " : "", msg,
-				 code[0] || !hs->s3 ? "" : "; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		return s2e_error(
+		    "store %s: access denied to %s (HTTP %ld)%s%s%s%s%s", s2e_q(st->url),
+		    s2e_q(r->name), status, code[0] ? ": " : "", code, msg[0] ? ": " : "", msg,
+		    code[0] || !hs->s3 ? ""
+				       : "; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 	return s2e_error("store %s: %s %s: HTTP %ld%s%s%s%s", s2e_q(st->url), r->method,
-			 s2e_q(r->name), status, code[0] ? ": " : "", code, msg[0] ? ": " : "", msg);
+			 s2e_q(r->name), status, code[0] ? ": " : "", code, msg[0] ? ": " : "",
+			 msg);
 }
 
 /* base + "/" + key prefix + name, every byte but unreserved ones and '/' escaped. */
@@ -206,8 +208,8 @@ static char *object_url(struct http_store *hs, const char *name)
 	p = url + blen;
 	*p++ = '/';
 	for (const unsigned char *s = (const unsigned char *)key; *s; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    strchr("-._~/", *s)) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~/", *s)) {
 			*p++ = (char)*s;
 		} else {
 			*p++ = '%';
@@ -276,7 +278,8 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	r.noreplace = flags & S2E_STORE_NOREPLACE;
 	if (!body->buf) {
 		if (body->len > BODY_MAX)
-			return s2e_error("store %s: %s is too large to upload", s2e_q(st->url), s2e_q(name));
+			return s2e_error("store %s: %s is too large to upload", s2e_q(st->url),
+					 s2e_q(name));
 		if (!(copy = malloc(body->len ? (size_t)body->len : 1)))
 			return s2e_error("out of memory");
 		if (s2e_pread_full(body->fd, copy, (size_t)body->len, 0)) {
@@ -332,7 +335,6 @@ static void http_close(struct s2e_store *st)
 	free(hs->token_hdr);
 	free(hs);
 }
-
 
 struct listbuf {
 	char *data;
@@ -445,7 +447,8 @@ static int s3_list(struct s2e_store *st, void *conn, const char *dir, s2e_store_
 
 	while (rc == 0) {
 		struct listbuf b = {0};
-		struct req r = {.method = "GET", .name = dir, .sink = list_sink, .ctx = &b, .h = conn};
+		struct req r = {
+		    .method = "GET", .name = dir, .sink = list_sink, .ctx = &b, .h = conn};
 		char *url = list_url(st, conn, prefix, token);
 		long status = url ? (r.url = url, perform(st, &r)) : s2e_error("out of memory");
 		free(url);
@@ -522,7 +525,8 @@ static int s3_setup(struct s2e_store *st, struct http_store *hs, const char *res
 		s2e_error("out of memory");
 		goto out;
 	}
-	if (!*bucket || strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(bucket)) {
+	if (!*bucket ||
+	    strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(bucket)) {
 		s2e_error("store %s: bad bucket name %s", s2e_q(st->url), s2e_q(bucket));
 		goto out;
 	}
@@ -538,9 +542,10 @@ static int s3_setup(struct s2e_store *st, struct http_store *hs, const char *res
 		if (token && *token)
 			hs->token_hdr = s2e_asprintf("x-amz-security-token: %s", token);
 	}
-	rc = hs->list_url && hs->key_base && hs->base && (!key || !*key || (hs->sigv4 && hs->userpwd))
-		     ? 0
-		     : s2e_error("out of memory");
+	rc = hs->list_url && hs->key_base && hs->base &&
+		     (!key || !*key || (hs->sigv4 && hs->userpwd))
+		 ? 0
+		 : s2e_error("out of memory");
 out:
 	free(bucket);
 	free(prefix);

@@ -31,7 +31,8 @@ struct s2e_store *s2e_store_open(const char *url, const struct s2e_store_options
 		s2e_error("empty store URL");
 		goto fail;
 	}
-	if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8) || !strncmp(url, "s3://", 5))
+	if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8) ||
+	    !strncmp(url, "s3://", 5))
 		rc = s2e_store_http_open(st, url, options);
 	else if (!strncmp(url, "file://", 7))
 		rc = s2e_store_dir_open(st, url + 7);
@@ -175,8 +176,7 @@ static int mem_sink(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-int s2e_store_get(struct s2e_store_conn *c, const char *name, size_t max, char **data,
-		  size_t *len)
+int s2e_store_get(struct s2e_store_conn *c, const char *name, size_t max, char **data, size_t *len)
 {
 	struct membuf m = {.max = max, .name = name, .url = c->st->url};
 	int rc;
@@ -262,6 +262,14 @@ int s2e_store_delete(struct s2e_store_conn *c, const char *name)
 int s2e_store_sync(struct s2e_store *st)
 {
 	return st->ops->sync ? st->ops->sync(st) : 0;
+}
+
+int s2e_store_remove_stale(struct s2e_store_conn *c, time_t before, uint64_t *removed)
+{
+	*removed = 0;
+	if (!c->st->writable)
+		return s2e_error("store %s is read-only", s2e_q(c->st->url));
+	return c->st->ops->remove_stale ? c->st->ops->remove_stale(c->st, before, removed) : 0;
 }
 
 int s2e_store_list(struct s2e_store_conn *c, const char *dir, s2e_store_list_fn fn, void *ctx)

@@ -148,8 +148,8 @@ static int cfg_value(struct cfg_state *s, const char *p, char *out)
 	return 0;
 }
 
-static int cfg_line(struct cfg_state *s, const char *p, size_t len, char *buf, char *val,
-		    cfg_fn fn, void *ctx)
+static int cfg_line(struct cfg_state *s, const char *p, size_t len, char *buf, char *val, cfg_fn fn,
+		    void *ctx)
 {
 	struct cfg_item it = {.raw = p, .rawlen = len, .line = s->line};
 	char key[64];
@@ -385,7 +385,7 @@ static int manifest_item(void *ctx, const struct cfg_item *it)
 
 	if (!it->key) {
 		mp->seen = 0;
-		mp->part = !strcmp(it->section, "push") ? PART_PUSH
+		mp->part = !strcmp(it->section, "push")	  ? PART_PUSH
 			   : !strcmp(it->section, "file") ? PART_FILE
 							  : PART_OTHER;
 		if (mp->part == PART_PUSH && it->sub)
@@ -494,8 +494,8 @@ char *s2e_store_manifest_format(const struct s2e_store_manifest *m, size_t *len)
 	for (size_t i = 0; i < m->nfiles; i++) {
 		fputs("[file ", f);
 		put_quoted(f, m->files[i].name);
-		fprintf(f, "]\n\tsize = %llu\n\tdigest = %s\n", (unsigned long long)m->files[i].size,
-			m->files[i].digest);
+		fprintf(f, "]\n\tsize = %llu\n\tdigest = %s\n",
+			(unsigned long long)m->files[i].size, m->files[i].digest);
 	}
 	if (m->vmconfig && *m->vmconfig) {
 		fputs(m->vmconfig, f);

@@ -26,8 +26,8 @@
 
 #include <stdint.h>
 
-#define S2E_CHUNK_MAX (1024 * 1024)
-#define S2E_CHUNK_ID_LEN 32
+#define S2E_CHUNK_MAX	  (1024 * 1024)
+#define S2E_CHUNK_ID_LEN  32
 #define S2E_CAINDEX_FLAGS UINT64_C(0x9000000000000000)
 /* Any size: the caller does not know what the index should describe. */
 #define S2E_CAINDEX_ANY_SIZE UINT64_MAX

@@ -30,15 +30,15 @@ struct s2e_store;
 struct s2e_progress;
 
 struct s2e_chunk_stats {
-	uint64_t chunks;	 /* entries in the index */
-	uint64_t bytes;		 /* file size */
-	uint64_t zero;		 /* all-zero chunks (holes or written zeros) */
-	uint64_t stored;	 /* chunks written to the store */
-	uint64_t stored_bytes;	 /* their compressed bytes */
-	uint64_t present;	 /* chunks the store already had */
-	uint64_t fetched;	 /* unchunk: chunks fetched from the store */
-	uint64_t fetched_bytes;	 /* their compressed bytes */
-	uint64_t seeded;	 /* unchunk: chunks the seed callback supplied */
+	uint64_t chunks;	     /* entries in the index */
+	uint64_t bytes;		     /* file size */
+	uint64_t zero;		     /* all-zero chunks (holes or written zeros) */
+	uint64_t stored;	     /* chunks written to the store */
+	uint64_t stored_bytes;	     /* their compressed bytes */
+	uint64_t present;	     /* chunks the store already had */
+	uint64_t fetched;	     /* unchunk: chunks fetched from the store */
+	uint64_t fetched_bytes;	     /* their compressed bytes */
+	uint64_t seeded;	     /* unchunk: chunks the seed callback supplied */
 	char digest[S2E_DIGEST_LEN]; /* sha256-1m of the file ("" if not fixed 1 MiB) */
 };
 
@@ -47,9 +47,9 @@ struct s2e_chunk_stats {
 typedef int (*s2e_chunk_seed_fn)(void *ctx, const unsigned char *id, uint32_t size, void *buf);
 
 struct s2e_chunk_options {
-	unsigned jobs;	/* 0: s2e_store_default_jobs(), or all cores without a store */
-	int level;	/* zstd level, 0: default */
-	int no_sync;	/* unchunk_file: skip the fsync before the rename */
+	unsigned jobs;	      /* 0: s2e_store_default_jobs(), or all cores without a store */
+	int level;	      /* zstd level, 0: default */
+	int no_sync;	      /* unchunk_file: skip the fsync before the rename */
 	uint64_t expect_size; /* unchunk: S2E_CAINDEX_ANY_SIZE or the size the caller knows */
 	struct s2e_progress *progress;
 	s2e_chunk_seed_fn seed;
@@ -61,8 +61,7 @@ int s2e_chunk_fd(struct s2e_store *st, int fd, const char *name, int index_fd,
 		 const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
 int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
 		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
-int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name,
-		     const char *out, const struct s2e_chunk_options *o,
-		     struct s2e_chunk_stats *stats);
+int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name, const char *out,
+		     const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
 
 #endif

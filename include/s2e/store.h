@@ -57,14 +57,13 @@ struct s2e_store_conn *s2e_store_conn_new(struct s2e_store *st);
 void s2e_store_conn_free(struct s2e_store_conn *c);
 
 #define S2E_STORE_NOREPLACE 1 /* keep an object already present */
-#define S2E_STORE_SYNC 2      /* durable before returning (directory store) */
+#define S2E_STORE_SYNC	    2 /* durable before returning (directory store) */
 
 /* 1 present, 0 absent, -1 error. */
 int s2e_store_has(struct s2e_store_conn *c, const char *name);
 /* Whole object into a malloc'd buffer (NUL-terminated) of at most max bytes:
  * 1 found, 0 absent (message set: "… not found"), -1 error. */
-int s2e_store_get(struct s2e_store_conn *c, const char *name, size_t max, char **data,
-		  size_t *len);
+int s2e_store_get(struct s2e_store_conn *c, const char *name, size_t max, char **data, size_t *len);
 /* The same into an open file (written from its current position). */
 int s2e_store_get_fd(struct s2e_store_conn *c, const char *name, uint64_t max, int fd);
 int s2e_store_put(struct s2e_store_conn *c, const char *name, const void *data, size_t len,
@@ -80,6 +79,12 @@ int s2e_store_sync(struct s2e_store *st);
  * returning non-zero stops the walk with that value. */
 typedef int (*s2e_store_list_fn)(void *ctx, const char *name, uint64_t size, time_t mtime);
 int s2e_store_list(struct s2e_store_conn *c, const char *dir, s2e_store_list_fn fn, void *ctx);
+
+/* Remove the temporaries that writers killed mid-write left behind (hidden
+ * ".NAME.tmp.XXXXXX" files of a directory store) whose mtime is before
+ * `before`; *removed counts them.  A no-op on other stores (an S3 PUT leaves
+ * nothing half-written).  For gc, with the same grace period as chunks. */
+int s2e_store_remove_stale(struct s2e_store_conn *c, time_t before, uint64_t *removed);
 
 /* The VMs in a store: NAME of every vm/NAME/vm.config whose NAME is a valid
  * VM name, sorted.  Free with s2e_store_names_free(). */

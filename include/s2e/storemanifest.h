@@ -42,8 +42,8 @@
 
 #include "s2e/digest.h"
 
-#define S2E_STORE_MANIFEST "vm.config"
-#define S2E_STORE_MANIFEST_MAX (1024 * 1024)
+#define S2E_STORE_MANIFEST	   "vm.config"
+#define S2E_STORE_MANIFEST_MAX	   (1024 * 1024)
 #define S2E_STORE_MANIFEST_VERSION 1
 
 struct s2e_store_file {

@@ -166,23 +166,88 @@ static void expect_refused(void (*mutate)(unsigned char *, size_t *), uint64_t e
 		fail_msg("'%s' does not say '%s'", s2e_error_last(), reason);
 }
 
-static void m_magic(unsigned char *b, size_t *l) { (void)l; b[8] ^= 1; }
-static void m_header_size(unsigned char *b, size_t *l) { (void)l; b[0] = 49; }
-static void m_sha512(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 16, UINT64_C(0x2000000000000000)); }
-static void m_unknown_flag(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 16, UINT64_C(1) << 40); }
-static void m_big_max(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 40, 2 * S2E_CHUNK_MAX); }
-static void m_min_gt_avg(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 24, 2 * S2E_CHUNK_MAX); }
-static void m_table(unsigned char *b, size_t *l) { (void)l; b[56] ^= 1; }
-static void m_unsorted(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 104, 1000); }
-static void m_overlap(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 104, S2E_CHUNK_MAX); }
-static void m_big_chunk(unsigned char *b, size_t *l) { (void)l; put_le64_at(b + 64, S2E_CHUNK_MAX + 1); }
-static void m_trailing(unsigned char *b, size_t *l) { b[(*l)++] = 'x'; }
-static void m_truncated(unsigned char *b, size_t *l) { (void)b; *l -= 1; }
-static void m_truncated_head(unsigned char *b, size_t *l) { (void)b; *l = 30; }
-static void m_no_tail(unsigned char *b, size_t *l) { (void)b; *l -= 40; }
-static void m_tail_size(unsigned char *b, size_t *l) { put_le64_at(b + *l - 16, 999); }
-static void m_tail_marker(unsigned char *b, size_t *l) { b[*l - 1] ^= 1; }
-static void m_none(unsigned char *b, size_t *l) { (void)b; (void)l; }
+static void m_magic(unsigned char *b, size_t *l)
+{
+	(void)l;
+	b[8] ^= 1;
+}
+static void m_header_size(unsigned char *b, size_t *l)
+{
+	(void)l;
+	b[0] = 49;
+}
+static void m_sha512(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 16, UINT64_C(0x2000000000000000));
+}
+static void m_unknown_flag(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 16, UINT64_C(1) << 40);
+}
+static void m_big_max(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 40, 2 * S2E_CHUNK_MAX);
+}
+static void m_min_gt_avg(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 24, 2 * S2E_CHUNK_MAX);
+}
+static void m_table(unsigned char *b, size_t *l)
+{
+	(void)l;
+	b[56] ^= 1;
+}
+static void m_unsorted(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 104, 1000);
+}
+static void m_overlap(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 104, S2E_CHUNK_MAX);
+}
+static void m_big_chunk(unsigned char *b, size_t *l)
+{
+	(void)l;
+	put_le64_at(b + 64, S2E_CHUNK_MAX + 1);
+}
+static void m_trailing(unsigned char *b, size_t *l)
+{
+	b[(*l)++] = 'x';
+}
+static void m_truncated(unsigned char *b, size_t *l)
+{
+	(void)b;
+	*l -= 1;
+}
+static void m_truncated_head(unsigned char *b, size_t *l)
+{
+	(void)b;
+	*l = 30;
+}
+static void m_no_tail(unsigned char *b, size_t *l)
+{
+	(void)b;
+	*l -= 40;
+}
+static void m_tail_size(unsigned char *b, size_t *l)
+{
+	put_le64_at(b + *l - 16, 999);
+}
+static void m_tail_marker(unsigned char *b, size_t *l)
+{
+	b[*l - 1] ^= 1;
+}
+static void m_none(unsigned char *b, size_t *l)
+{
+	(void)b;
+	(void)l;
+}
 
 static void hostile_indexes(void **state)
 {
@@ -228,12 +293,9 @@ static void endless_items_are_streamed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(writer_layout),
-	    cmocka_unit_test(round_trip_and_digest),
-	    cmocka_unit_test(empty_index),
-	    cmocka_unit_test(writer_refuses_bad_sizes),
-	    cmocka_unit_test(hostile_indexes),
-	    cmocka_unit_test(endless_items_are_streamed),
+	    cmocka_unit_test(writer_layout),   cmocka_unit_test(round_trip_and_digest),
+	    cmocka_unit_test(empty_index),     cmocka_unit_test(writer_refuses_bad_sizes),
+	    cmocka_unit_test(hostile_indexes), cmocka_unit_test(endless_items_are_streamed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

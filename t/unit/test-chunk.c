@@ -25,15 +25,25 @@ static void ids_and_names(void **state)
 	s2e_chunk_hex(id, hex);
 	assert_string_equal(hex, empty_sha);
 	s2e_chunk_name("chunks/", id, name);
-	assert_string_equal(name, "chunks/e3b0/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.cacnk");
+	assert_string_equal(
+	    name,
+	    "chunks/e3b0/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.cacnk");
 	assert_int_equal(s2e_chunk_name_parse(name + 7, back), 0);
 	assert_memory_equal(id, back, S2E_CHUNK_ID_LEN);
 	assert_int_equal(s2e_chunk_id_parse(hex, back), 0);
 	/* Names that are not chunks: wrong directory, upper case, suffix, length. */
 	name[7] = 'f';
 	assert_int_equal(s2e_chunk_name_parse(name + 7, back), -1);
-	assert_int_equal(s2e_chunk_name_parse("E3B0/E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855.cacnk", back), -1);
-	assert_int_equal(s2e_chunk_name_parse("e3b0/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.cacnk.tmp", back), -1);
+	assert_int_equal(
+	    s2e_chunk_name_parse(
+		"E3B0/E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855.cacnk",
+		back),
+	    -1);
+	assert_int_equal(
+	    s2e_chunk_name_parse(
+		"e3b0/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.cacnk.tmp",
+		back),
+	    -1);
 	assert_int_equal(s2e_chunk_id_parse("e3b0", back), -1);
 }
 
@@ -91,7 +101,8 @@ static void round_trip(void **state)
 	assert_int_equal(s2e_chunk_compress(f->c, f->data, S2E_CHUNK_MAX, &z, &zlen), 0);
 	copy = malloc(zlen);
 	memcpy(copy, z, zlen);
-	assert_int_equal(s2e_chunk_decompress(f->c, copy, zlen, f->id, S2E_CHUNK_MAX, f->out, &len), 0);
+	assert_int_equal(s2e_chunk_decompress(f->c, copy, zlen, f->id, S2E_CHUNK_MAX, f->out, &len),
+			 0);
 	assert_int_equal(len, S2E_CHUNK_MAX);
 	assert_memory_equal(f->out, f->data, S2E_CHUNK_MAX);
 	/* Expecting another size is refused. */
@@ -145,7 +156,8 @@ static void not_zstd(void **state)
 	struct fixture *f = *state;
 	size_t len;
 
-	assert_int_equal(s2e_chunk_decompress(f->c, "hello, world", 12, f->id, 0, f->out, &len), -1);
+	assert_int_equal(s2e_chunk_decompress(f->c, "hello, world", 12, f->id, 0, f->out, &len),
+			 -1);
 	assert_non_null(strstr(s2e_error_last(), "not a zstd frame"));
 	assert_int_equal(s2e_chunk_decompress(f->c, "", 0, f->id, 0, f->out, &len), -1);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -156,6 +157,30 @@ static void listing(void **state)
 	assert_int_equal(s2e_store_has_chunk(f->c, id), 0);
 }
 
+static void stale_temporaries(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+	char stale[512], fresh[512], other[512];
+	uint64_t removed;
+
+	assert_int_equal(s2e_store_put(f->c, "chunks/abcd/keep", "x", 1, 0), 0);
+	snprintf(stale, sizeof(stale), "%s/store/chunks/abcd/.x.cacnk.tmp.AbC123", dir);
+	snprintf(fresh, sizeof(fresh), "%s/store/chunks/abcd/.y.cacnk.tmp.XyZ789", dir);
+	snprintf(other, sizeof(other), "%s/store/chunks/abcd/.hidden", dir);
+	close(open(stale, O_CREAT | O_WRONLY, 0644));
+	close(open(fresh, O_CREAT | O_WRONLY, 0644));
+	close(open(other, O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+	utimensat(AT_FDCWD, other, old, 0);
+	assert_int_equal(s2e_store_remove_stale(f->c, time(NULL) - 3600, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(fresh, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0); /* not ours: left alone */
+	assert_int_equal(s2e_store_has(f->c, "chunks/abcd/keep"), 1);
+}
+
 static void names_and_urls(void **state)
 {
 	struct fixture *f = *state;
@@ -199,11 +224,9 @@ static void http_is_read_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(objects),
-	    cmocka_unit_test(from_a_file),
-	    cmocka_unit_test(listing),
-	    cmocka_unit_test(names_and_urls),
-	    cmocka_unit_test(http_is_read_only),
+	    cmocka_unit_test(objects),	      cmocka_unit_test(from_a_file),
+	    cmocka_unit_test(listing),	      cmocka_unit_test(stale_temporaries),
+	    cmocka_unit_test(names_and_urls), cmocka_unit_test(http_is_read_only),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -105,14 +105,16 @@ static void hostile(void **state)
 	refused("version = 1", "version = 2", "unknown manifest version");
 	refused("\tversion = 1\n", "", "no [push] version");
 	refused("size = 8589934592\n\tdigest = " D1, "size = -1\n\tdigest = " D1, "bad size");
-	refused("size = 8589934592\n\tdigest = " D1, "size = 99999999999999999999\n\tdigest = " D1, "bad size");
+	refused("size = 8589934592\n\tdigest = " D1, "size = 99999999999999999999\n\tdigest = " D1,
+		"bad size");
 	refused("size = 8589934592\n\tdigest = " D1, "digest = " D1, "no size or no digest");
 	refused("digest = " D2, "digest = sha256-1m:XYZ", "bad digest");
 	refused("disk = " D1, "disk = md5:0", "bad snapshot disk digest");
 	refused("\tby = alice@lab1\n", "\tby = a\n\tby = b\n", "duplicate key");
 	refused("[vm]", "\"unterminated\n[vm]", "line");
 	refused("[vm]", "[vm", "bad section header");
-	refused("\tsize = 8589934592\n\tcreated", "\tsize = 1\\\n2\n\tcreated", "line continuation");
+	refused("\tsize = 8589934592\n\tcreated", "\tsize = 1\\\n2\n\tcreated",
+		"line continuation");
 	refused("alice@lab1", "alice\001", "control character");
 	refused("[push]", "key = 1\n[push]", "outside any section");
 	refused("[file \"disk.s2e\"]", "[file \"disk.s2e.x\"]", "first file must be disk.s2e");
@@ -147,10 +149,8 @@ static void vm_paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(parse_good),
-	    cmocka_unit_test(format_round_trip),
-	    cmocka_unit_test(hostile),
-	    cmocka_unit_test(nul_and_size_limits),
+	    cmocka_unit_test(parse_good), cmocka_unit_test(format_round_trip),
+	    cmocka_unit_test(hostile),	  cmocka_unit_test(nul_and_size_limits),
 	    cmocka_unit_test(vm_paths),
 	};
 
