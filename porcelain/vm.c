@@ -12,6 +12,7 @@ static const struct porcelain_cmd vm_commands[] = {
 	{"import", cmd_vm_import, "make a VM from a package or a raw image"},
 	{"delete", cmd_vm_delete, "delete a VM or one snapshot"},
 	{"run", cmd_vm_run, "run QEMU/S2E on a VM"},
+	{"status", cmd_vm_status, "show VMs changed outside s2e, and record them"},
 	{NULL, NULL, NULL},
 };
 
@@ -27,6 +28,7 @@ static const char *const usage[] = {
 	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
 	"   delete   s2e vm delete [-y] NAME[:SNAP]",
 	"   run      s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
+	"   status   s2e vm status [--json] [--record] [NAME...]",
 	NULL,
 };
 

@@ -1,0 +1,128 @@
+/* The digest cache: see include/s2e/digest-cache.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "s2e/digest-cache.h"
+#include "s2e/error.h"
+#include "s2e/fs.h"
+
+struct entry {
+	uint64_t size;
+	struct timespec mtime, ctime, written;
+	char digest[S2E_DIGEST_LEN];
+};
+
+static char *entry_path(const char *root, const struct stat *st)
+{
+	return s2e_asprintf("%s/.s2e/digests/%" PRIx64 "-%" PRIx64, root, (uint64_t)st->st_dev,
+			    (uint64_t)st->st_ino);
+}
+
+static int64_t ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* 1 when the entry at `path` describes `st` and can be trusted. */
+static int lookup(const char *path, const struct stat *st, char out[S2E_DIGEST_LEN])
+{
+	struct entry e;
+	long long ms, mn, cs, cn, ws, wn;
+	unsigned long long size;
+	char digest[S2E_DIGEST_LEN + 1];
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "s2e-digest-cache 1 %llu %lld %lld %lld %lld %lld %lld %75s", &size, &ms, &mn,
+		   &cs, &cn, &ws, &wn, digest);
+	fclose(f);
+	if (n != 8 || strlen(digest) != S2E_DIGEST_LEN - 1 ||
+	    strncmp(digest, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX)))
+		return 0;
+	e.size = size;
+	e.mtime = (struct timespec){(time_t)ms, mn};
+	e.ctime = (struct timespec){(time_t)cs, cn};
+	e.written = (struct timespec){(time_t)ws, wn};
+	if (e.size != (uint64_t)st->st_size || !same_time(&e.mtime, &st->st_mtim) ||
+	    !same_time(&e.ctime, &st->st_ctim))
+		return 0;
+	/* Racy: hashed in the same tick as the last change, so a write during
+	 * the hashing may have left the times as they were. */
+	if (ns(&e.written) - ns(&st->st_mtim) < S2E_DIGEST_CACHE_TICK_NS ||
+	    ns(&e.written) - ns(&st->st_ctim) < S2E_DIGEST_CACHE_TICK_NS)
+		return 0;
+	memcpy(out, digest, S2E_DIGEST_LEN);
+	return 1;
+}
+
+/* Best effort: a cache that cannot be written only costs a rehash later. */
+static void store(const char *root, const char *path, const struct stat *st,
+		  const struct timespec *started, const char digest[S2E_DIGEST_LEN])
+{
+	char *dir = s2e_path_join(root, ".s2e/digests"), *text;
+	const struct timespec now = *started;
+
+	text = s2e_asprintf("s2e-digest-cache 1 %llu %lld %ld %lld %ld %lld %ld %s\n",
+			    (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+			    st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+			    (long long)now.tv_sec, now.tv_nsec, digest);
+	if (dir && text && !s2e_mkdir_p(dir, 0777))
+		s2e_write_file_atomic(path, text, strlen(text), 0644);
+	s2e_error_clear();
+	free(dir);
+	free(text);
+}
+
+int s2e_digest_cached(const char *root, const char *path, unsigned threads,
+		      struct s2e_progress *progress, char out[S2E_DIGEST_LEN], int *hashed)
+{
+	struct stat before, after;
+	struct timespec started;
+	char *epath = NULL;
+	int fd, rc = -1;
+
+	if (hashed)
+		*hashed = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return s2e_error_errno("cannot open %s", path);
+	if (fstat(fd, &before)) {
+		s2e_error_errno("cannot stat %s", path);
+		goto out;
+	}
+	epath = entry_path(root, &before);
+	if (!epath)
+		goto out;
+	if (lookup(epath, &before, out)) {
+		rc = 0;
+		goto out;
+	}
+	if (hashed)
+		*hashed = 1;
+	clock_gettime(CLOCK_REALTIME, &started);
+	if (s2e_digest_fd(fd, threads, progress, out))
+		goto out;
+	rc = 0;
+	/* Cache only what did not change while it was read. */
+	if (!fstat(fd, &after) && after.st_size == before.st_size &&
+	    same_time(&after.st_mtim, &before.st_mtim) && same_time(&after.st_ctim, &before.st_ctim))
+		store(root, epath, &before, &started, out);
+out:
+	free(epath);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,127 @@
+/* Unit tests for the digest cache (include/s2e/digest-cache.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "s2e/digest-cache.h"
+#include "s2e/fs.h"
+
+static char root[] = "/tmp/s2e-test-dcache.XXXXXX";
+static char file[256];
+
+static void put(const char *text)
+{
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void settle(void)
+{
+	struct timespec t = {0, 150 * 1000 * 1000}; /* past the racy tick */
+	nanosleep(&t, NULL);
+}
+
+static int digest(char out[S2E_DIGEST_LEN])
+{
+	int hashed = -1;
+	assert_int_equal(s2e_digest_cached(root, file, 1, NULL, out, &hashed), 0);
+	return hashed;
+}
+
+static void hit_after_first_hash(void **state)
+{
+	char a[S2E_DIGEST_LEN], b[S2E_DIGEST_LEN], want[S2E_DIGEST_LEN];
+	(void)state;
+
+	put("hello");
+	settle();
+	assert_int_equal(digest(a), 1);
+	assert_int_equal(digest(b), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(s2e_digest_file(file, 1, want), 0);
+	assert_string_equal(a, want);
+}
+
+static void same_size_same_mtime_new_content_is_seen(void **state)
+{
+	char a[S2E_DIGEST_LEN], b[S2E_DIGEST_LEN];
+	struct stat st;
+	(void)state;
+
+	put("aaaaa");
+	settle();
+	assert_int_equal(digest(a), 1);
+	assert_int_equal(stat(file, &st), 0);
+	put("bbbbb");
+	/* Put the old mtime back, as `touch -d` would: ctime still moves. */
+	assert_int_equal(utimensat(AT_FDCWD, file, (struct timespec[]){st.st_atim, st.st_mtim}, 0), 0);
+	settle();
+	assert_int_equal(digest(b), 1);
+	assert_string_not_equal(a, b);
+}
+
+static void racy_entries_are_not_trusted(void **state)
+{
+	char a[S2E_DIGEST_LEN], b[S2E_DIGEST_LEN];
+	(void)state;
+
+	put("racy");
+	assert_int_equal(digest(a), 1); /* hashed in the tick of the write */
+	assert_int_equal(digest(b), 1); /* so not trusted */
+	settle();
+	assert_int_equal(digest(b), 1); /* hashed again, now well after */
+	assert_int_equal(digest(b), 0);
+	assert_string_equal(a, b);
+}
+
+static void a_bad_entry_is_a_miss(void **state)
+{
+	char a[S2E_DIGEST_LEN], *dir = s2e_path_join(root, ".s2e/digests"), *cmd;
+	(void)state;
+
+	put("x");
+	settle();
+	assert_int_equal(digest(a), 1);
+	cmd = s2e_asprintf("for f in '%s'/*; do echo garbage >\"$f\"; done", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(digest(a), 1);
+	free(cmd);
+	free(dir);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(root))
+		return -1;
+	snprintf(file, sizeof(file), "%s/disk.s2e", root);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return s2e_remove_tree(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hit_after_first_hash),
+		cmocka_unit_test(same_size_same_mtime_new_content_is_seen),
+		cmocka_unit_test(racy_entries_are_not_trusted),
+		cmocka_unit_test(a_bad_entry_is_a_miss),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
