@@ -115,7 +115,7 @@ static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int 
 			return 0;
 		memset(w->buf, 0, e->size);
 	}
-	has = s2e_store_has_chunk(w->conn, e->id);
+	has = s2e_store_touch_chunk(w->conn, e->id);
 	if (has < 0)
 		return -1;
 	if (has) {
@@ -401,7 +401,7 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 			return -1;
 		if (s2e_chunk_is_zero(w->buf, e->size))
 			stat_add(p, &p->stats->zero, 1);
-		else if (write_sparse(p->fd, w->buf, e->size, e->offset))
+		else if (p->fd >= 0 && write_sparse(p->fd, w->buf, e->size, e->offset))
 			return s2e_error_errno("cannot write %s", s2e_q(p->name));
 	}
 	s2e_progress_add(p->o->progress, e->size);
@@ -472,7 +472,7 @@ int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, i
 		stats->bytes = s2e_caindex_size(r);
 		if (!s2e_caindex_digest(r, stats->digest))
 			stats->digest[0] = '\0';
-		if (ftruncate(out_fd, (off_t)stats->bytes))
+		if (out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
 			rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
 					     s2e_q(index_name));
 	}

@@ -21,6 +21,8 @@ struct s2e_store_ops {
 	void (*conn_free)(void *conn);
 	/* 1 present, 0 absent, -1 error */
 	int (*stat)(struct s2e_store *st, void *conn, const char *name);
+	/* stat, and refresh the object's time if present; NULL: stat only */
+	int (*touch)(struct s2e_store *st, void *conn, const char *name);
 	/* 1 done, 0 absent, -1 error */
 	int (*get)(struct s2e_store *st, void *conn, const char *name, s2e_store_sink_fn sink,
 		   void *ctx);

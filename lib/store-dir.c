@@ -50,6 +50,24 @@ static int dir_stat(struct s2e_store *st, void *conn, const char *name)
 	return rc;
 }
 
+static int dir_touch(struct s2e_store *st, void *conn, const char *name)
+{
+	char *path = object_path(st, name);
+	int rc;
+
+	(void)conn;
+	if (!path)
+		return -1;
+	if (utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW) == 0)
+		rc = 1;
+	else if (errno == ENOENT || errno == ENOTDIR)
+		rc = 0;
+	else
+		rc = s2e_error_errno("store %s: cannot touch %s", s2e_q(st->url), s2e_q(name));
+	free(path);
+	return rc == 1 ? dir_stat(st, conn, name) : rc;
+}
+
 static int dir_get(struct s2e_store *st, void *conn, const char *name, s2e_store_sink_fn sink,
 		   void *ctx)
 {
@@ -292,6 +310,7 @@ static void dir_close(struct s2e_store *st)
 
 static const struct s2e_store_ops dir_ops = {
     .stat = dir_stat,
+    .touch = dir_touch,
     .get = dir_get,
     .put = dir_put,
     .del = dir_del,

@@ -32,6 +32,7 @@ struct http_store {
 	char *sigv4;	 /* s3 with credentials: "aws:amz:REGION:s3" */
 	char *userpwd;	 /* "KEY:SECRET" */
 	char *token_hdr; /* "x-amz-security-token: ..." */
+	char *bucket;	 /* s3 */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -52,6 +53,7 @@ struct req {
 	CURL *h;
 	int sink_failed;
 	int noreplace; /* PUT with If-None-Match: * (S3 conditional write) */
+	const char *copy_source; /* PUT as a copy: x-amz-copy-source */
 	char errbody[ERRBODY_MAX + 1];
 	size_t errlen;
 };
@@ -128,6 +130,13 @@ static int setup(struct s2e_store *st, struct req *r, struct curl_slist **hdrs, 
 	}
 	if (r->noreplace)
 		*hdrs = curl_slist_append(*hdrs, "If-None-Match: *");
+	if (r->copy_source) {
+		*hdrs = curl_slist_append(*hdrs, r->copy_source);
+		*hdrs = curl_slist_append(*hdrs, "x-amz-metadata-directive: REPLACE");
+		*hdrs = curl_slist_append(*hdrs, "Content-Type: application/octet-stream");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	}
 	if (hs->sigv4) {
 		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, hs->sigv4);
 		curl_easy_setopt(h, CURLOPT_USERPWD, hs->userpwd);
@@ -251,6 +260,30 @@ static int http_stat(struct s2e_store *st, void *conn, const char *name)
 	return status < 300 ? 1 : http_fail(st, &r, status);
 }
 
+/* S3: copy the object onto itself (new LastModified); 404: absent. */
+static int s3_touch(struct s2e_store *st, void *conn, const char *name)
+{
+	struct http_store *hs = st->priv;
+	char *url = object_url(hs, name), *hdr;
+	struct req r = {0};
+	long status;
+
+	if (!url)
+		return -1;
+	hdr = s2e_asprintf("x-amz-copy-source: /%s%s", hs->bucket, url + strlen(hs->base));
+	free(url);
+	if (!hdr)
+		return -1;
+	r.copy_source = hdr;
+	status = request(st, conn, "PUT", name, &r);
+	free(hdr);
+	if (status < 0)
+		return -1;
+	if (status == 404)
+		return 0;
+	return status < 300 ? 1 : http_fail(st, &r, status);
+}
+
 static int http_get(struct s2e_store *st, void *conn, const char *name, s2e_store_sink_fn sink,
 		    void *ctx)
 {
@@ -333,6 +366,7 @@ static void http_close(struct s2e_store *st)
 	free(hs->sigv4);
 	free(hs->userpwd);
 	free(hs->token_hdr);
+	free(hs->bucket);
 	free(hs);
 }
 
@@ -489,6 +523,7 @@ static const struct s2e_store_ops s3_ops = {
     .conn_new = http_conn_new,
     .conn_free = http_conn_free,
     .stat = http_stat,
+    .touch = s3_touch,
     .get = http_get,
     .put = http_put,
     .del = http_del,
@@ -535,6 +570,7 @@ static int s3_setup(struct s2e_store *st, struct http_store *hs, const char *res
 	else
 		hs->list_url = s2e_asprintf("https://%s.s3.%s.amazonaws.com", bucket, region);
 	hs->key_base = *prefix ? s2e_asprintf("%s/", prefix) : s2e_strdup("");
+	hs->bucket = s2e_strdup(bucket);
 	hs->base = s2e_strdup(hs->list_url);
 	if (key && *key) {
 		hs->sigv4 = s2e_asprintf("aws:amz:%s:s3", region);
@@ -542,7 +578,7 @@ static int s3_setup(struct s2e_store *st, struct http_store *hs, const char *res
 		if (token && *token)
 			hs->token_hdr = s2e_asprintf("x-amz-security-token: %s", token);
 	}
-	rc = hs->list_url && hs->key_base && hs->base &&
+	rc = hs->list_url && hs->key_base && hs->base && hs->bucket &&
 		     (!key || !*key || (hs->sigv4 && hs->userpwd))
 		 ? 0
 		 : s2e_error("out of memory");

@@ -389,6 +389,18 @@ int s2e_store_has_chunk(struct s2e_store_conn *c, const unsigned char *id)
 	return rc;
 }
 
+int s2e_store_touch_chunk(struct s2e_store_conn *c, const unsigned char *id)
+{
+	char *name = chunk_name(c, id);
+	int rc = -1;
+
+	if (name)
+		rc = c->st->ops->touch && c->st->writable ? c->st->ops->touch(c->st, c->priv, name)
+							  : c->st->ops->stat(c->st, c->priv, name);
+	free(name);
+	return rc;
+}
+
 int s2e_store_put_chunk(struct s2e_store_conn *c, const unsigned char *id, const void *data,
 			size_t len)
 {

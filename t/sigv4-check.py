@@ -2,8 +2,9 @@
 """AWS Signature V4, recomputed independently, for t5200.
 
   sigv4-check.py serve PORT LOG     an HTTP server on 127.0.0.1:PORT that logs
-                                    each request (JSON lines) and answers HEAD
-                                    and GET with 404, PUT with 200
+                                    each request (JSON lines) and answers HEAD,
+                                    GET and copies (PUT with x-amz-copy-source)
+                                    with 404, other PUTs with 200
   sigv4-check.py verify LOG SECRET  recompute each logged request's signature
                                     following AWS's documented algorithm and
                                     compare it with the Authorization header
@@ -53,7 +54,7 @@ def serve(port, log):
         def do_PUT(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             self.record(body)
-            self.answer(200)
+            self.answer(404 if "x-amz-copy-source" in self.headers else 200)
 
         def log_message(self, *args):
             pass

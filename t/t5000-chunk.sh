@@ -59,6 +59,11 @@ out=$(s2e-chunk -v --store "$s" -o "$d/sparse.again" "$d/sparse" 2>&1)
 t_ok "a second run writes no chunk" grep -q "wrote 0 chunks" <<<"$out"
 t_ok "the summary gives the sha256-1m digest" \
 	grep -q "$(s2e-digest "$d/sparse" | cut -d' ' -f1)" <<<"$out"
+some=$(find "$s/chunks" -name '*.cacnk' | head -1)
+touch -d '2000-01-01' "$some"
+s2e-chunk --store "$s" --index-dir "$d/idx" "$d/odd" "$d/sparse" "$d/small" "$d/exact"
+t_ok "a chunk found present gets its time refreshed (gc keeps it)" \
+	test "$(stat -c %Y "$some")" -gt "$(date -d '2001-01-01' +%s)"
 out=$(s2e-unchunk -v --store "$s" "$d/sparse.ours" "$d/sparse.v" 2>&1)
 t_ok "unchunk -v gives the digest too" grep -q "$(s2e-digest "$d/sparse" | cut -d' ' -f1)" <<<"$out"
 t_ok "unchunk fetches no all-zero chunk" grep -q "fetched 3 chunks" <<<"$out"

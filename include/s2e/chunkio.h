@@ -14,6 +14,8 @@
  * against their IDs; all-zero chunks are never fetched and never written, so
  * the result is sparse.  A chunk the caller already has locally can be
  * supplied by the seed callback instead of being fetched.
+ * With out_fd < 0 nothing is written: every chunk is only fetched and checked
+ * (verify).
  * s2e_unchunk_file() does the same into a hidden temporary next to OUT and
  * renames it into place only when complete: OUT appears whole or not at all.
  *

@@ -95,6 +95,11 @@ typedef int (*s2e_store_chunk_fn)(void *ctx, const unsigned char *id, uint64_t s
 int s2e_store_list_chunks(struct s2e_store_conn *c, s2e_store_chunk_fn fn, void *ctx);
 /* Chunk objects by ID: the name under the store's chunk prefix. */
 int s2e_store_has_chunk(struct s2e_store_conn *c, const unsigned char *id);
+/* Like has, but a chunk found present gets its time refreshed (utimensat on a
+ * directory store, a copy onto itself on S3), so that a gc running at the
+ * same time, which removes only unreferenced chunks older than its grace
+ * period, cannot remove a chunk a push is counting on. */
+int s2e_store_touch_chunk(struct s2e_store_conn *c, const unsigned char *id);
 int s2e_store_put_chunk(struct s2e_store_conn *c, const unsigned char *id, const void *data,
 			size_t len);
 int s2e_store_delete_chunk(struct s2e_store_conn *c, const unsigned char *id);
