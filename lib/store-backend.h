@@ -29,6 +29,8 @@ struct s2e_store_ops {
 	int (*put)(struct s2e_store *st, void *conn, const char *name,
 		   const struct s2e_store_body *body, int flags);
 	int (*del)(struct s2e_store *st, void *conn, const char *name);
+	/* 1 removed, 0 kept (time >= before); NULL: del */
+	int (*del_older)(struct s2e_store *st, void *conn, const char *name, time_t before);
 	int (*list)(struct s2e_store *st, void *conn, const char *dir, s2e_store_list_fn fn,
 		    void *ctx);
 	int (*sync)(struct s2e_store *st);

@@ -126,18 +126,30 @@ static int write_body(int fd, const struct s2e_store_body *body)
 	return 0;
 }
 
-/* Move tmp to path; with NOREPLACE an existing path wins and tmp goes. */
-static int install(const char *tmp, const char *path, int noreplace)
+/* Move tmp to path; with NOREPLACE or EXCL an existing path wins and tmp
+ * goes (EXCL: -1 with errno EEXIST). */
+static int install(const char *tmp, const char *path, int flags)
 {
-	if (!noreplace)
+	int excl = flags & S2E_STORE_EXCL;
+
+	if (!(flags & (S2E_STORE_NOREPLACE | S2E_STORE_EXCL)))
 		return rename(tmp, path);
-	if (link(tmp, path) == 0 || errno == EEXIST)
-		return unlink(tmp), 0;
+	int linked = link(tmp, path) == 0;
+
+	if (linked || errno == EEXIST) {
+		int exists = !linked;
+		unlink(tmp);
+		errno = EEXIST;
+		return exists && excl ? -1 : 0;
+	}
 	/* No hard links on this file system: rename without replacing. */
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return 0;
-	if (errno == EEXIST)
-		return unlink(tmp), 0;
+	if (errno == EEXIST) {
+		unlink(tmp);
+		errno = EEXIST;
+		return excl ? -1 : 0;
+	}
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 	return rename(tmp, path);
@@ -147,7 +159,7 @@ static int dir_put(struct s2e_store *st, void *conn, const char *name,
 		   const struct s2e_store_body *body, int flags)
 {
 	char *path = object_path(st, name), *dir = NULL, *tmp = NULL;
-	int fd = -1, rc = -1;
+	int fd = -1, rc = -1, saved;
 
 	(void)conn;
 	if (!path || !(dir = s2e_strdup(path)))
@@ -170,16 +182,22 @@ static int dir_put(struct s2e_store *st, void *conn, const char *name,
 		goto out;
 	}
 	fd = -2;
-	if (install(tmp, path, flags & S2E_STORE_NOREPLACE)) {
-		s2e_error_errno("store %s: cannot rename into %s", s2e_q(st->url), s2e_q(name));
+	if (install(tmp, path, flags)) {
+		if (errno == EEXIST)
+			s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
+		else
+			s2e_error_errno("store %s: cannot rename into %s", s2e_q(st->url),
+					s2e_q(name));
 		goto out;
 	}
 	rc = (flags & S2E_STORE_SYNC) ? s2e_fsync_dir(dir) : 0;
 out:
+	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	if (rc && tmp && fd != -1)
 		unlink(tmp);
+	errno = saved; /* EEXIST for S2E_STORE_EXCL */
 	free(tmp);
 	free(dir);
 	free(path);
@@ -198,6 +216,19 @@ static int dir_del(struct s2e_store *st, void *conn, const char *name)
 		rc = s2e_error_errno("store %s: cannot remove %s", s2e_q(st->url), s2e_q(name));
 	free(path);
 	return rc;
+}
+
+static int dir_del_older(struct s2e_store *st, void *conn, const char *name, time_t before)
+{
+	char *path = object_path(st, name);
+	struct stat sb;
+	int rc;
+
+	if (!path)
+		return -1;
+	rc = lstat(path, &sb) == 0 && sb.st_mtime >= before ? 0 : 1;
+	free(path);
+	return rc ? (dir_del(st, conn, name) ? -1 : 1) : 0;
 }
 
 /* A hidden temporary of dir_put: ".NAME.tmp.XXXXXX". */
@@ -314,6 +345,7 @@ static const struct s2e_store_ops dir_ops = {
     .get = dir_get,
     .put = dir_put,
     .del = dir_del,
+    .del_older = dir_del_older,
     .list = dir_list,
     .sync = dir_sync,
     .remove_stale = dir_remove_stale,

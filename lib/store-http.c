@@ -52,7 +52,7 @@ struct req {
 	size_t body_len;
 	CURL *h;
 	int sink_failed;
-	int noreplace; /* PUT with If-None-Match: * (S3 conditional write) */
+	int noreplace;		 /* PUT with If-None-Match: * (S3 conditional write) */
 	const char *copy_source; /* PUT as a copy: x-amz-copy-source */
 	char errbody[ERRBODY_MAX + 1];
 	size_t errlen;
@@ -308,7 +308,18 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	char *copy = NULL;
 	long status;
 
-	r.noreplace = flags & S2E_STORE_NOREPLACE;
+	r.noreplace = (flags & (S2E_STORE_NOREPLACE | S2E_STORE_EXCL)) != 0;
+	if (flags & S2E_STORE_EXCL) {
+		/* Servers without conditional writes ignore If-None-Match: look first. */
+		int has = http_stat(st, conn, name);
+		if (has < 0)
+			return -1;
+		if (has) {
+			errno = EEXIST;
+			return s2e_error("store %s: %s already exists", s2e_q(st->url),
+					 s2e_q(name));
+		}
+	}
 	if (!body->buf) {
 		if (body->len > BODY_MAX)
 			return s2e_error("store %s: %s is too large to upload", s2e_q(st->url),
@@ -325,8 +336,12 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	free(copy);
 	if (status < 0)
 		return -1;
-	if (status == 412 && r.noreplace)
-		return 0; /* If-None-Match: the object is there already */
+	if (status == 412 && r.noreplace) { /* If-None-Match: the object is there already */
+		if (!(flags & S2E_STORE_EXCL))
+			return 0;
+		errno = EEXIST;
+		return s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
+	}
 	return status < 300 ? 0 : http_fail(st, &r, status);
 }
 

@@ -111,6 +111,11 @@ void s2e_store_conn_free(struct s2e_store_conn *c)
 	free(c);
 }
 
+struct s2e_store *s2e_store_conn_store(const struct s2e_store_conn *c)
+{
+	return c->st;
+}
+
 int s2e_store_name_check(const char *name)
 {
 	const char *p = name;
@@ -416,6 +421,19 @@ int s2e_store_delete_chunk(struct s2e_store_conn *c, const unsigned char *id)
 	char *name = chunk_name(c, id);
 	int rc = name ? s2e_store_delete(c, name) : -1;
 
+	free(name);
+	return rc;
+}
+
+int s2e_store_delete_chunk_older(struct s2e_store_conn *c, const unsigned char *id, time_t before)
+{
+	char *name = chunk_name(c, id);
+	int rc = -1;
+
+	if (name && !check_write(c, name))
+		rc = c->st->ops->del_older ? c->st->ops->del_older(c->st, c->priv, name, before)
+		     : c->st->ops->del(c->st, c->priv, name) ? -1
+							     : 1;
 	free(name);
 	return rc;
 }

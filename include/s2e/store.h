@@ -55,9 +55,11 @@ const char *s2e_store_chunk_prefix(const struct s2e_store *st);
 
 struct s2e_store_conn *s2e_store_conn_new(struct s2e_store *st);
 void s2e_store_conn_free(struct s2e_store_conn *c);
+struct s2e_store *s2e_store_conn_store(const struct s2e_store_conn *c);
 
 #define S2E_STORE_NOREPLACE 1 /* keep an object already present */
 #define S2E_STORE_SYNC	    2 /* durable before returning (directory store) */
+#define S2E_STORE_EXCL	    4 /* fail (errno EEXIST) if the object is present */
 
 /* 1 present, 0 absent, -1 error. */
 int s2e_store_has(struct s2e_store_conn *c, const char *name);
@@ -103,6 +105,9 @@ int s2e_store_touch_chunk(struct s2e_store_conn *c, const unsigned char *id);
 int s2e_store_put_chunk(struct s2e_store_conn *c, const unsigned char *id, const void *data,
 			size_t len);
 int s2e_store_delete_chunk(struct s2e_store_conn *c, const unsigned char *id);
+/* Remove a chunk unless its time is `before` or later (re-checked just before
+ * removing it on a directory store): 1 removed, 0 kept, -1 error. */
+int s2e_store_delete_chunk_older(struct s2e_store_conn *c, const unsigned char *id, time_t before);
 /* Compressed bytes of a chunk into buf (cap bytes); 1, 0 absent, -1 error. */
 int s2e_store_get_chunk(struct s2e_store_conn *c, const unsigned char *id, void *buf, size_t cap,
 			size_t *len);
