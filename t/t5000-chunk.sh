@@ -135,6 +135,46 @@ refused "a missing chunk" "chunk $id is missing" --store "$s" "$d/odd.ours"
 cp "$T_TMP/good.cacnk" "$chunk"
 t_ok "with the chunk back it works" s2e-unchunk --store "$s" "$d/odd.ours" "$d/odd.again"
 
+# Two runs at once into one store, of files sharing chunks: both succeed.
+head -c 8M /dev/urandom >"$d/base"
+cp "$d/base" "$d/variant"
+dd if=/dev/urandom of="$d/variant" bs=1M count=2 seek=3 conv=notrunc status=none
+c2=$T_TMP/shared
+s2e-chunk -j 2 --store "$c2" -o "$d/base.idx" "$d/base" &
+p1=$!
+s2e-chunk -j 2 --store "$c2" -o "$d/variant.idx" "$d/variant" &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+t_is "two concurrent runs sharing chunks both succeed" "$r1 $r2" "0 0"
+t_ok "and both files come back" sh -c "s2e-unchunk --store '$c2' '$d/base.idx' '$d/base.back' &&
+	s2e-unchunk --store '$c2' '$d/variant.idx' '$d/variant.back' &&
+	cmp '$d/base' '$d/base.back' && cmp '$d/variant' '$d/variant.back'"
+t_is "the shared chunks are stored once" "$(find "$c2/chunks" -name '*.cacnk' | wc -l)" 10
+
+# kill -9 in the middle: no index appears; a rerun writes only what is missing.
+head -c 120M /dev/urandom >"$d/big"
+k=$T_TMP/killed
+s2e-chunk -j 1 --store "$k" "$d/big" &
+pk=$!
+for i in $(seq 100); do
+	[ "$(find "$k" -name '*.cacnk' 2>/dev/null | wc -l)" -ge 5 ] && break
+	sleep 0.05
+done
+kill -9 $pk 2>/dev/null
+wait $pk 2>/dev/null
+before=$(find "$k" -name '*.cacnk' | wc -l)
+if [ "$before" -lt 120 ]; then
+	t_ok "killed: no index was left" test ! -e "$d/big.caibx"
+	out=$(s2e-chunk -v --store "$k" "$d/big" 2>&1)
+	t_ok "the rerun writes only the missing chunks" \
+		grep -q "wrote $((120 - before)) chunks.*; $before already in the store" <<<"$out"
+	t_ok "and the file comes back" sh -c "s2e-unchunk --store '$k' '$d/big.caibx' '$d/big.back' &&
+		cmp '$d/big' '$d/big.back'"
+else
+	t_skip "kill -9 in the middle" "s2e-chunk finished before it could be killed"
+fi
+
 t_exit 2 "no operand is a usage error" s2e-chunk
 t_exit 2 "unchunk needs --store or --chunks" s2e-unchunk "$d/odd.ours" "$d/x"
 t_exit 1 "an unknown URL scheme" s2e-unchunk --store "ftp://x" "$d/odd.ours" "$d/x"
