@@ -18,7 +18,7 @@
 #include "s2e/chunkio.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
-#include "s2e/pgzip.h"
+#include "s2e/sys.h"
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/store.h"

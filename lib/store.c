@@ -9,7 +9,7 @@
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/names.h"
-#include "s2e/pgzip.h"
+#include "s2e/sys.h"
 #include "s2e/quote.h"
 #include "store-backend.h"
 

@@ -25,15 +25,16 @@
  *
  * The parser treats the manifest as untrusted and refuses, naming the
  * manifest and the line: syntax errors, NUL bytes, over-long text,
- * `[include]`/`[includeIf]`, a bad VM or snapshot name, a file name that is
- * not disk.s2e[.SNAP] (so never "..", '/', or an absolute path), duplicate
- * files, a missing size or digest, a malformed digest, files that do not
+ * `[include]`/`[includeIf]`, duplicate keys, a bad VM or snapshot name, a
+ * file name that is not disk.s2e[.SNAP] (so never "..", '/', or an absolute
+ * path), a missing size or digest, a malformed digest, files that do not
  * match the snapshots one to one and in order, and an unknown version.
- * Sections it does not know are kept (in vmconfig) but still syntax-checked.
+ * Sections it does not know are kept (in vmconfig, rewritten by the shared
+ * writer) but still syntax-checked.
  *
- * The git-config reader under it is a small strict one local to
- * lib/storemanifest.c, kept apart so that a shared hardened reader can
- * replace it. */
+ * The text is read by the shared hardened git-config reader and written by
+ * its writer (include/s2e/config.h), so `git config -f` reads it back.
+ */
 #ifndef S2E_STOREMANIFEST_H
 #define S2E_STOREMANIFEST_H
 

@@ -95,13 +95,13 @@ static void hostile(void **state)
 	refused("[file \"disk.s2e.ready\"]", "[file \"/etc/passwd\"]", "bad file name");
 	refused("[file \"disk.s2e.ready\"]", "[file \"disk.s2e..\"]", "bad file name");
 	refused("[file \"disk.s2e.ready\"]", "[file \"../disk.s2e\"]", "bad file name");
-	refused("[file \"disk.s2e.ready\"]", "[file \"disk.s2e\"]", "duplicate file");
+	refused("[file \"disk.s2e.ready\"]", "[file \"disk.s2e\"]", "duplicate key");
 	refused("[snapshot \"ready\"]", "[snapshot \"a/b\"]", "bad snapshot name");
 	refused("[snapshot \"ready\"]", "[snapshot \"other\"]", "does not match snapshot");
 	refused("[snapshot \"ready\"]", "[vmx]", "snapshot files but");
 	refused("[vm]", "[include]\n\tpath = /etc/passwd\n[vm]", "include");
 	refused("[vm]", "[includeIf \"gitdir:/\"]\n\tpath = x\n[vm]", "include");
-	refused("[vm]", "[vm.sub]", "old-style");
+	refused("[vm]", "[vm.sub]", "malformed section header");
 	refused("version = 1", "version = 2", "unknown manifest version");
 	refused("\tversion = 1\n", "", "no [push] version");
 	refused("size = 8589934592\n\tdigest = " D1, "size = -1\n\tdigest = " D1, "bad size");
@@ -112,11 +112,11 @@ static void hostile(void **state)
 	refused("disk = " D1, "disk = md5:0", "bad snapshot disk digest");
 	refused("\tby = alice@lab1\n", "\tby = a\n\tby = b\n", "duplicate key");
 	refused("[vm]", "\"unterminated\n[vm]", "line");
-	refused("[vm]", "[vm", "bad section header");
+	refused("[vm]", "[vm", "malformed section header");
 	refused("\tsize = 8589934592\n\tcreated", "\tsize = 1\\\n2\n\tcreated",
 		"line continuation");
 	refused("alice@lab1", "alice\001", "control character");
-	refused("[push]", "key = 1\n[push]", "outside any section");
+	refused("[push]", "key = 1\n[push]", "key before any section");
 	refused("[file \"disk.s2e\"]", "[file \"disk.s2e.x\"]", "first file must be disk.s2e");
 	refused("[push]", "[push \"x\"]", "no subsection");
 }
