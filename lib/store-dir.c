@@ -159,7 +159,7 @@ static int dir_put(struct s2e_store *st, void *conn, const char *name,
 		   const struct s2e_store_body *body, int flags)
 {
 	char *path = object_path(st, name), *dir = NULL, *tmp = NULL;
-	int fd = -1, rc = -1, saved;
+	int fd = -1, rc = -1;
 
 	(void)conn;
 	if (!path || !(dir = s2e_strdup(path)))
@@ -183,21 +183,21 @@ static int dir_put(struct s2e_store *st, void *conn, const char *name,
 	}
 	fd = -2;
 	if (install(tmp, path, flags)) {
-		if (errno == EEXIST)
+		if (errno == EEXIST) {
 			s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
-		else
+			rc = S2E_STORE_EXISTS;
+		} else {
 			s2e_error_errno("store %s: cannot rename into %s", s2e_q(st->url),
 					s2e_q(name));
+		}
 		goto out;
 	}
 	rc = (flags & S2E_STORE_SYNC) ? s2e_fsync_dir(dir) : 0;
 out:
-	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	if (rc && tmp && fd != -1)
 		unlink(tmp);
-	errno = saved; /* EEXIST for S2E_STORE_EXCL */
 	free(tmp);
 	free(dir);
 	free(path);

@@ -339,8 +339,8 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	if (status == 412 && r.noreplace) { /* If-None-Match: the object is there already */
 		if (!(flags & S2E_STORE_EXCL))
 			return 0;
-		errno = EEXIST;
-		return s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
+		s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
+		return S2E_STORE_EXISTS;
 	}
 	return status < 300 ? 0 : http_fail(st, &r, status);
 }

@@ -76,7 +76,7 @@ int s2e_store_vm_write(struct s2e_store_conn *c, const char *vm, const struct s2
 	if (rc == 0)
 		rc = s2e_store_put(c, name, text, len,
 				   S2E_STORE_SYNC | (replace ? 0 : S2E_STORE_EXCL));
-	if (rc && errno == EEXIST && !replace)
+	if (rc == S2E_STORE_EXISTS)
 		s2e_error("store %s already has a VM %s",
 			  s2e_q(s2e_store_url(s2e_store_conn_store(c))), s2e_q(vm));
 	free(text);

@@ -59,7 +59,9 @@ struct s2e_store *s2e_store_conn_store(const struct s2e_store_conn *c);
 
 #define S2E_STORE_NOREPLACE 1 /* keep an object already present */
 #define S2E_STORE_SYNC	    2 /* durable before returning (directory store) */
-#define S2E_STORE_EXCL	    4 /* fail (errno EEXIST) if the object is present */
+#define S2E_STORE_EXCL	    4 /* fail with S2E_STORE_EXISTS if the object is present */
+/* What s2e_store_put() returns with S2E_STORE_EXCL when the object is present. */
+#define S2E_STORE_EXISTS (-2)
 
 /* 1 present, 0 absent, -1 error. */
 int s2e_store_has(struct s2e_store_conn *c, const char *name);
