@@ -82,7 +82,7 @@ static int dir_get(struct s2e_store *st, void *conn, const char *name, s2e_store
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(path);
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
-		s2e_error("store %s: %s not found", s2e_q(st->url), s2e_q(name));
+		s2e_error_set(S2E_ENOTFOUND, "store %s: %s not found", s2e_q(st->url), s2e_q(name));
 		return 0;
 	}
 	if (fd < 0)
@@ -184,8 +184,8 @@ static int dir_put(struct s2e_store *st, void *conn, const char *name,
 	fd = -2;
 	if (install(tmp, path, flags)) {
 		if (errno == EEXIST) {
-			s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
-			rc = S2E_STORE_EXISTS;
+			rc = s2e_error_set(S2E_EEXISTS, "store %s: %s already exists",
+					   s2e_q(st->url), s2e_q(name));
 		} else {
 			s2e_error_errno("store %s: cannot rename into %s", s2e_q(st->url),
 					s2e_q(name));

@@ -293,7 +293,8 @@ static int http_get(struct s2e_store *st, void *conn, const char *name, s2e_stor
 	if (status < 0)
 		return -1;
 	if (status == 404) {
-		s2e_error("store %s: %s not found (HTTP 404)", s2e_q(st->url), s2e_q(name));
+		s2e_error_set(S2E_ENOTFOUND, "store %s: %s not found (HTTP 404)", s2e_q(st->url),
+			      s2e_q(name));
 		return 0;
 	}
 	return status < 300 ? 1 : http_fail(st, &r, status);
@@ -315,9 +316,8 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 		if (has < 0)
 			return -1;
 		if (has) {
-			errno = EEXIST;
-			return s2e_error("store %s: %s already exists", s2e_q(st->url),
-					 s2e_q(name));
+			return s2e_error_set(S2E_EEXISTS, "store %s: %s already exists",
+					     s2e_q(st->url), s2e_q(name));
 		}
 	}
 	if (!body->buf) {
@@ -339,8 +339,8 @@ static int http_put(struct s2e_store *st, void *conn, const char *name,
 	if (status == 412 && r.noreplace) { /* If-None-Match: the object is there already */
 		if (!(flags & S2E_STORE_EXCL))
 			return 0;
-		s2e_error("store %s: %s already exists", s2e_q(st->url), s2e_q(name));
-		return S2E_STORE_EXISTS;
+		return s2e_error_set(S2E_EEXISTS, "store %s: %s already exists", s2e_q(st->url),
+				     s2e_q(name));
 	}
 	return status < 300 ? 0 : http_fail(st, &r, status);
 }

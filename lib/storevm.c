@@ -48,8 +48,8 @@ int s2e_store_vm_read(struct s2e_store_conn *c, const char *vm, struct s2e_store
 		return -1;
 	rc = s2e_store_get(c, name, S2E_STORE_MANIFEST_MAX, &text, &len);
 	if (rc == 0)
-		s2e_error("store %s has no VM %s", s2e_q(s2e_store_url(s2e_store_conn_store(c))),
-			  s2e_q(vm));
+		s2e_error_set(S2E_ENOTFOUND, "store %s has no VM %s",
+			      s2e_q(s2e_store_url(s2e_store_conn_store(c))), s2e_q(vm));
 	if (rc == 1 && s2e_store_manifest_parse(text, len, what, m))
 		rc = -1;
 	if (rc == 1 && strcmp(m->name, vm)) {
@@ -76,9 +76,9 @@ int s2e_store_vm_write(struct s2e_store_conn *c, const char *vm, const struct s2
 	if (rc == 0)
 		rc = s2e_store_put(c, name, text, len,
 				   S2E_STORE_SYNC | (replace ? 0 : S2E_STORE_EXCL));
-	if (rc == S2E_STORE_EXISTS)
-		s2e_error("store %s already has a VM %s",
-			  s2e_q(s2e_store_url(s2e_store_conn_store(c))), s2e_q(vm));
+	if (rc == S2E_EEXISTS)
+		s2e_error_set(S2E_EEXISTS, "store %s already has a VM %s",
+			      s2e_q(s2e_store_url(s2e_store_conn_store(c))), s2e_q(vm));
 	free(text);
 	free(name);
 	free(what);

@@ -25,7 +25,8 @@
  * directory store; a no-op elsewhere), so that a caller can order "chunks,
  * then indexes, then the manifest".
  *
- * Errors name the store URL and the object: not found (404), connection
+ * Errors name the store URL and the object (codes from error.h: S2E_ENOTFOUND
+ * with "not found", S2E_EEXISTS for S2E_STORE_EXCL): not found (404), connection
  * refused, access denied (403, with S3's error code such as
  * InvalidAccessKeyId), truncated transfer, read-only store. */
 #ifndef S2E_STORE_H
@@ -59,9 +60,7 @@ struct s2e_store *s2e_store_conn_store(const struct s2e_store_conn *c);
 
 #define S2E_STORE_NOREPLACE 1 /* keep an object already present */
 #define S2E_STORE_SYNC	    2 /* durable before returning (directory store) */
-#define S2E_STORE_EXCL	    4 /* fail with S2E_STORE_EXISTS if the object is present */
-/* What s2e_store_put() returns with S2E_STORE_EXCL when the object is present. */
-#define S2E_STORE_EXISTS (-2)
+#define S2E_STORE_EXCL	    4 /* fail with S2E_EEXISTS if the object is present */
 
 /* 1 present, 0 absent, -1 error. */
 int s2e_store_has(struct s2e_store_conn *c, const char *name);

@@ -32,7 +32,7 @@ struct s2e_store_conn;
 int s2e_store_vm_read(struct s2e_store_conn *c, const char *vm, struct s2e_store_manifest *m);
 /* Make what was written so far durable, then put the manifest.  Without
  * replace, a VM of that name already in the store is an error:
- * S2E_STORE_EXISTS. */
+ * S2E_EEXISTS. */
 int s2e_store_vm_write(struct s2e_store_conn *c, const char *vm, const struct s2e_store_manifest *m,
 		       int replace);
 /* Upload an index (len bytes of fd from offset 0) as vm/NAME/FILE.caibx. */

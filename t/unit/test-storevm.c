@@ -95,7 +95,8 @@ static void manifest_read_and_replace(void **state)
 	s2e_store_manifest_free(&m);
 	assert_int_equal(s2e_store_vm_read(f->c, "nobox", &m), 0);
 	assert_non_null(strstr(s2e_error_last(), "has no VM 'nobox'"));
-	assert_int_equal(s2e_store_vm_write(f->c, "box", &f->m, 0), S2E_STORE_EXISTS);
+	assert_int_equal(s2e_error_code(), S2E_ENOTFOUND);
+	assert_int_equal(s2e_store_vm_write(f->c, "box", &f->m, 0), S2E_EEXISTS);
 	assert_non_null(strstr(s2e_error_last(), "already has a VM 'box'"));
 	assert_int_equal(s2e_store_vm_write(f->c, "box", &f->m, 1), 0);
 	assert_int_equal(s2e_store_vm_read(f->c, "../x", &m), -1);
