@@ -135,6 +135,48 @@ int s2e_fsync_dir(const char *path)
 	return 0;
 }
 
+int s2e_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* the file shrank under us */
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int s2e_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int s2e_range_is_hole(int fd, uint64_t off, uint64_t len)
+{
+	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (data < 0)
+		return errno == ENXIO; /* no data after off */
+	return (uint64_t)data >= off + len;
+}
+
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

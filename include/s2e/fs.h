@@ -21,6 +21,12 @@ int s2e_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 void s2e_tmp_discard(int fd, char *tmp);
 /* Read a whole (small) file; *data is NUL-terminated. */
 int s2e_read_file(const char *path, char **data, size_t *len);
+/* The whole range or -1 with errno (EINTR retried; EIO when the file ends
+ * before the range does).  No message is set. */
+int s2e_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int s2e_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* 1 when [off, off+len) of fd holds no data extent (SEEK_DATA says so). */
+int s2e_range_is_hole(int fd, uint64_t off, uint64_t len);
 /* Bytes allocated on disk (st_blocks * 512). */
 int s2e_allocated(const char *path, uint64_t *bytes);
 /* Wall-clock time now, and as UTC "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
