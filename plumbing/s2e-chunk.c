@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 		OPT_VERBOSE(&a.verbose),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e-chunk", usage, options};
+	const struct s2e_command cmd = {"s2e-chunk", usage, options, "expected FILE...", 1, -1};
 	struct s2e_store_options so = {0};
 	struct s2e_store *st = NULL;
 	int rc = 0;
@@ -129,8 +129,6 @@ int main(int argc, char **argv)
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc == 0)
-		return s2e_usage_fail(&cmd, stderr, "expected FILE...");
 	if (a.output && (a.index_dir || argc != 1))
 		return s2e_usage_fail(&cmd, stderr, "-o takes one FILE and no --index-dir");
 	so.s3_endpoint = a.endpoint;

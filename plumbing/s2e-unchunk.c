@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		OPT_VERBOSE(&verbose),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e-unchunk", usage, options};
+	const struct s2e_command cmd = {"s2e-unchunk", usage, options, "expected INDEX and OUT", 2, 2};
 	struct s2e_store_options so = {.s3_endpoint = NULL};
 	struct s2e_chunk_stats stats;
 	struct s2e_store *st;
@@ -50,8 +50,6 @@ int main(int argc, char **argv)
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 2)
-		return s2e_usage_fail(&cmd, stderr, "expected INDEX and OUT");
 	if (!store == !chunks)
 		return s2e_usage_fail(&cmd, stderr, "expected one of --store and --chunks");
 	if (size) {
