@@ -61,4 +61,11 @@ same "s2e-digest" "" "" \
 same "s2e-qemu-cmdline" "" "" \
 	"s2e-qemu-cmdline -z --expname x A sym" "s2e-qemu-cmdline A sym --expname x -z"
 
+same "s2e-chunk" "rm -rf '$W/store' '$W/A.caibx'; mkdir -p '$W/store'" "cat '$W/A.caibx' | od -c | md5sum" \
+	"s2e-chunk --store '$W/store' -o '$W/A.caibx' -j 2 '$S2EDIR/vm/A/disk.s2e'" \
+	"s2e-chunk '$S2EDIR/vm/A/disk.s2e' --store '$W/store' -o '$W/A.caibx' -j 2"
+same "s2e-unchunk" "rm -f '$W/un.img'" "cmp '$W/un.img' '$S2EDIR/vm/A/disk.s2e' && echo equal" \
+	"s2e-unchunk --store '$W/store' '$W/A.caibx' '$W/un.img'" \
+	"s2e-unchunk '$W/A.caibx' '$W/un.img' --store '$W/store'"
+
 t_done
