@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,14 @@ static const char *escaped(const char *s, const char *quote)
 	static _Thread_local char ring[4][1024];
 	static _Thread_local unsigned next;
 	char *buf = ring[next++ % 4];
+	int saved_errno = errno; /* callers quote inside s2e_error_errno(...) */
 	FILE *out = fmemopen(buf, sizeof(ring[0]), "w");
 	const unsigned char *p = (const unsigned char *)s;
 
-	if (!out)
+	if (!out) {
+		errno = saved_errno;
 		return "'?'";
+	}
 	fputs(quote, out);
 	while (*p && ftell(out) < (long)sizeof(ring[0]) - 24)
 		p += put_char(out, p, *quote ? "\n\t\\'" : "\n\t\\");
@@ -55,6 +59,7 @@ static const char *escaped(const char *s, const char *quote)
 		fputs("...", out);
 	fputs(quote, out);
 	fclose(out);
+	errno = saved_errno;
 	return buf;
 }
 
@@ -103,13 +108,15 @@ const char *s2e_sq(const char *word)
 	static _Thread_local char ring[4][4 * 4096 + 16];
 	static _Thread_local unsigned next;
 	char *buf = ring[next++ % 4];
+	int saved_errno = errno;
 	FILE *out = fmemopen(buf, sizeof(ring[0]), "w");
 
-	if (!out)
-		return word;
-	s2e_shell_quote(out, word);
-	fclose(out);
-	return buf;
+	if (out) {
+		s2e_shell_quote(out, word);
+		fclose(out);
+	}
+	errno = saved_errno;
+	return out ? buf : word;
 }
 
 void s2e_shell_quote(FILE *out, const char *word)

@@ -8,6 +8,8 @@
 /* 'name' with non-printable bytes as \xNN, for error messages.  Returns a
  * pointer into one of a few rotating static buffers (valid for a few calls). */
 const char *s2e_q(const char *s);
+/* (s2e_q, s2e_printable and s2e_sq leave errno as it was, so that they can
+ * quote the arguments of s2e_error_errno().) */
 /* For text that reads as a bare word in a message ("misformatted file:
  * README") or a commit body: s itself when it is plain printable UTF-8
  * (backslashes included, so text escaped once is not escaped again), else
