@@ -2,6 +2,7 @@
 #ifndef S2E_QUOTE_H
 #define S2E_QUOTE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* 'name' with non-printable bytes as \xNN, for error messages.  Returns a
@@ -23,6 +24,9 @@ const char *s2e_sq(const char *word);
 char *s2e_escape_untrusted(const char *s);
 /* The same onto a stream. */
 void s2e_put_untrusted(FILE *out, const char *s);
+/* Shell-quoted words joined by spaces, one line that `sh` reads back as
+ * the same words (malloc'd; NULL with the error set). */
+char *s2e_shell_join(const char *const *argv, size_t argc);
 /* A JSON string literal, quotes included. */
 void s2e_json_string(FILE *out, const char *s);
 

@@ -1,0 +1,415 @@
+/* Experiment records: their git-config text and commit bodies (see
+ * include/s2e/experiment.h). */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "s2e/error.h"
+#include "s2e/experiment.h"
+#include "s2e/fs.h"
+
+void s2e_experiment_init(struct s2e_experiment *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->duration = -1;
+	e->exit_status = -1;
+	e->disk_changed = -1;
+}
+
+char *s2e_experiment_path(const char *name)
+{
+	return s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s", name);
+}
+
+/* A git-config value, always in double quotes so that leading spaces, '#' and
+ * ';' survive; backslash, quote, newline and tab escaped as git reads them. */
+static void put(FILE *f, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(f, "\t%s = \"", key);
+	for (const char *p = value; *p; p++) {
+		switch (*p) {
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			fputc(*p, f);
+		}
+	}
+	fputs("\"\n", f);
+}
+
+static void put_int(FILE *f, const char *key, long v)
+{
+	fprintf(f, "\t%s = %ld\n", key, v);
+}
+
+static void put_bool(FILE *f, const char *key, int v)
+{
+	fprintf(f, "\t%s = %s\n", key, v ? "true" : "false");
+}
+
+static void put_seconds(FILE *f, const char *key, double v)
+{
+	fprintf(f, "\t%s = %.3f\n", key, v);
+}
+
+char *s2e_experiment_format(const struct s2e_experiment *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	fputs("[experiment]\n", f);
+	put(f, "name", e->name);
+	put(f, "vm", e->vm);
+	put(f, "snapshot", e->snapshot);
+	put(f, "mode", e->mode);
+	put(f, "build", e->build);
+	put(f, "image", e->image);
+	put(f, "state", e->state);
+	put(f, "started", e->started);
+	put(f, "ended", e->ended);
+	if (e->duration >= 0)
+		put_seconds(f, "duration", e->duration);
+	if (e->exit_status >= 0)
+		put_int(f, "exitStatus", e->exit_status);
+	if (e->signal > 0) {
+		put_int(f, "signal", e->signal);
+		put(f, "signalName", s2e_signame(e->signal));
+	}
+	if (e->timeout > 0)
+		put_seconds(f, "timeout", e->timeout);
+	if (e->timeout > 0 || e->timed_out)
+		put_bool(f, "timedOut", e->timed_out);
+	put_bool(f, "forced", e->forced);
+	put(f, "outputDir", e->output_dir);
+	put(f, "configFile", e->config_file);
+	put(f, "error", e->error);
+	fputs("[qemu]\n", f);
+	put(f, "binary", e->binary);
+	put(f, "commandLine", e->cmdline);
+	for (size_t i = 0; i < e->argv.n; i++)
+		put(f, "arg", e->argv.v[i]);
+	if (e->disk_before || e->disk_after) {
+		fputs("[disk]\n", f);
+		put(f, "before", e->disk_before);
+		put(f, "after", e->disk_after);
+		if (e->disk_changed >= 0)
+			put_bool(f, "changed", e->disk_changed);
+	}
+	if (e->snapshot_digest || e->snapshot_disk) {
+		fputs("[snapshot]\n", f);
+		put(f, "digest", e->snapshot_digest);
+		put(f, "recordedDisk", e->snapshot_disk);
+	}
+	if (e->snaps_added.n || e->snaps_removed.n || e->snaps_retaken.n) {
+		fputs("[snapshots]\n", f);
+		for (size_t i = 0; i < e->snaps_added.n; i++)
+			put(f, "added", e->snaps_added.v[i]);
+		for (size_t i = 0; i < e->snaps_removed.n; i++)
+			put(f, "removed", e->snaps_removed.v[i]);
+		for (size_t i = 0; i < e->snaps_retaken.n; i++)
+			put(f, "retaken", e->snaps_retaken.v[i]);
+	}
+	if (fclose(f)) {
+		free(buf);
+		s2e_error("out of memory");
+		return NULL;
+	}
+	return buf;
+}
+
+int s2e_experiment_write(const char *path, const struct s2e_experiment *e)
+{
+	char *text = s2e_experiment_format(e);
+	int rc;
+
+	if (!text)
+		return -1;
+	rc = s2e_write_file_atomic(path, text, strlen(text), 0644);
+	free(text);
+	return rc;
+}
+
+/* Decode a git-config value (quotes, escapes, trailing comments). */
+static char *decode(const char *p)
+{
+	size_t len = strlen(p);
+	char *out = malloc(len + 1), *o = out;
+	int quoted = 0;
+
+	if (!out)
+		return NULL;
+	for (; *p; p++) {
+		if (*p == '"') {
+			quoted = !quoted;
+		} else if (*p == '\\' && p[1]) {
+			p++;
+			*o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'b' ? '\b' : *p;
+		} else if (!quoted && (*p == '#' || *p == ';')) {
+			break;
+		} else {
+			*o++ = *p;
+		}
+	}
+	while (o > out && !quoted && (o[-1] == ' ' || o[-1] == '\t'))
+		o--;
+	*o = '\0';
+	return out;
+}
+
+static int set(char **field, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return s2e_error("out of memory");
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static int is_true(const char *v)
+{
+	return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
+	       !strcmp(v, "1");
+}
+
+/* Where each key of a record goes. */
+enum kind { STR, STRV, INT, SECONDS, BOOL };
+#define F(field) offsetof(struct s2e_experiment, field)
+static const struct {
+	const char *section, *key;
+	enum kind kind;
+	size_t off;
+} fields[] = {
+    {"experiment", "name", STR, F(name)},
+    {"experiment", "vm", STR, F(vm)},
+    {"experiment", "snapshot", STR, F(snapshot)},
+    {"experiment", "mode", STR, F(mode)},
+    {"experiment", "build", STR, F(build)},
+    {"experiment", "image", STR, F(image)},
+    {"experiment", "state", STR, F(state)},
+    {"experiment", "started", STR, F(started)},
+    {"experiment", "ended", STR, F(ended)},
+    {"experiment", "duration", SECONDS, F(duration)},
+    {"experiment", "exitStatus", INT, F(exit_status)},
+    {"experiment", "signal", INT, F(signal)},
+    {"experiment", "timeout", SECONDS, F(timeout)},
+    {"experiment", "timedOut", BOOL, F(timed_out)},
+    {"experiment", "forced", BOOL, F(forced)},
+    {"experiment", "outputDir", STR, F(output_dir)},
+    {"experiment", "configFile", STR, F(config_file)},
+    {"experiment", "error", STR, F(error)},
+    {"qemu", "binary", STR, F(binary)},
+    {"qemu", "commandLine", STR, F(cmdline)},
+    {"qemu", "arg", STRV, F(argv)},
+    {"disk", "before", STR, F(disk_before)},
+    {"disk", "after", STR, F(disk_after)},
+    {"disk", "changed", BOOL, F(disk_changed)},
+    {"snapshot", "digest", STR, F(snapshot_digest)},
+    {"snapshot", "recordedDisk", STR, F(snapshot_disk)},
+    {"snapshots", "added", STRV, F(snaps_added)},
+    {"snapshots", "removed", STRV, F(snaps_removed)},
+    {"snapshots", "retaken", STRV, F(snaps_retaken)},
+};
+#undef F
+
+static int assign(struct s2e_experiment *e, const char *section, const char *key, const char *v)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char *at = (char *)e + fields[i].off;
+		if (strcasecmp(section, fields[i].section) || strcasecmp(key, fields[i].key))
+			continue;
+		switch (fields[i].kind) {
+		case STR:
+			return set((char **)at, v);
+		case STRV:
+			return s2e_strv_add_dup((struct s2e_strv *)at, v);
+		case INT:
+			*(int *)at = atoi(v);
+			return 0;
+		case SECONDS:
+			*(double *)at = strtod(v, NULL);
+			return 0;
+		case BOOL:
+			*(int *)at = is_true(v);
+			return 0;
+		}
+	}
+	return 0; /* a key of a newer version: ignored */
+}
+
+int s2e_experiment_parse(const char *text, struct s2e_experiment *e)
+{
+	char section[64] = "";
+	const char *line = text;
+
+	s2e_experiment_init(e);
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *l = strndup(line, len), *p, *eq, *value;
+		int rc = 0;
+
+		if (!l)
+			goto oom;
+		for (p = l; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+			if (close && (size_t)(close - p - 1) < sizeof(section)) {
+				memcpy(section, p + 1, (size_t)(close - p - 1));
+				section[close - p - 1] = '\0';
+			}
+		} else if (*p && *p != '#' && *p != ';' && (eq = strchr(p, '='))) {
+			char *k = eq;
+			while (k > p && (k[-1] == ' ' || k[-1] == '\t'))
+				k--;
+			*k = '\0';
+			for (eq++; *eq == ' ' || *eq == '\t'; eq++)
+				;
+			value = decode(eq);
+			rc = value ? assign(e, section, p, value) : s2e_error("out of memory");
+			free(value);
+		}
+		free(l);
+		if (rc) {
+			s2e_experiment_free(e);
+			return -1;
+		}
+		line += len;
+		if (*line)
+			line++;
+	}
+	return 0;
+oom:
+	s2e_experiment_free(e);
+	return s2e_error("out of memory");
+}
+
+int s2e_experiment_read(const char *path, struct s2e_experiment *e)
+{
+	char *text;
+	int rc;
+
+	if (s2e_read_file(path, &text, NULL))
+		return -1;
+	rc = s2e_experiment_parse(text, e);
+	free(text);
+	return rc;
+}
+
+void s2e_experiment_free(struct s2e_experiment *e)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char *at = (char *)e + fields[i].off;
+		if (fields[i].kind == STR) {
+			free(*(char **)at);
+			*(char **)at = NULL;
+		} else if (fields[i].kind == STRV) {
+			s2e_strv_clear_owned((struct s2e_strv *)at);
+		}
+	}
+}
+
+static char *join_names(const struct s2e_strv *names)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < names->n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", names->v[i]);
+	fclose(f);
+	return buf;
+}
+
+/* The commit body: the record's essentials in a readable form. */
+char *s2e_experiment_body(const struct s2e_experiment *e, int after)
+{
+	char *buf = NULL, *names;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "Experiment: %s\n", e->name);
+	if (e->vm)
+		fprintf(f, "VM: %s\n", e->vm);
+	else
+		fprintf(f, "Image: %s\n", e->image);
+	if (e->snapshot)
+		fprintf(f, "Snapshot: %s\n", e->snapshot);
+	fprintf(f, "Mode: %s\nBuild: %s\n", e->mode, e->build);
+	if (!after) {
+		if (e->disk_before)
+			fprintf(f, "Disk: %s\n", e->disk_before);
+		if (e->snapshot_digest)
+			fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
+		if (e->snapshot_disk)
+			fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
+		if (e->forced)
+			fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
+		if (e->config_file)
+			fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file,
+				S2E_EXPERIMENT_CONFIG);
+		if (e->output_dir)
+			fprintf(f, "Output: %s\n", e->output_dir);
+		if (e->timeout > 0)
+			fprintf(f, "Timeout: %.3fs\n", e->timeout);
+		fprintf(f, "Command line: %s\n", e->cmdline);
+	} else {
+		fprintf(f, "State: %s\nStarted: %s\nEnded: %s\nDuration: %.3fs\n", e->state,
+			e->started, e->ended, e->duration);
+		if (e->exit_status >= 0)
+			fprintf(f, "Exit status: %d\n", e->exit_status);
+		if (e->signal)
+			fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
+		if (e->timeout > 0)
+			fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
+		if (e->error)
+			fprintf(f, "Error: %s\n", e->error);
+		if (e->disk_changed >= 0)
+			fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
+		if (e->disk_after && e->disk_changed > 0)
+			fprintf(f, "Disk now: %s\n", e->disk_after);
+		if (e->snaps_added.n && (names = join_names(&e->snaps_added))) {
+			fprintf(f, "Snapshots added: %s\n", names);
+			free(names);
+		}
+		if (e->snaps_removed.n && (names = join_names(&e->snaps_removed))) {
+			fprintf(f, "Snapshots removed: %s\n", names);
+			free(names);
+		}
+		if (e->snaps_retaken.n && (names = join_names(&e->snaps_retaken))) {
+			fprintf(f, "Snapshots taken again: %s\n", names);
+			free(names);
+		}
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
