@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "s2e/error.h"
 #include "s2e/names.h"
 #include "s2e/quote.h"

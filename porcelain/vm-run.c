@@ -69,7 +69,7 @@ static void trace(const struct s2e_run *r)
 
 	if (s2e_strv_add_dup(&words, path ? path : "s2e-qemu-cmdline") == 0 &&
 	    s2e_run_plumbing_words(r, &words) == 0)
-		s2e_trace_argv(words.v);
+		s2e_trace_argv(NULL, words.v);
 	s2e_strv_clear_owned(&words);
 	free(path);
 }
