@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "s2e/digest-cache.h"
@@ -172,22 +173,50 @@ static int check_snapshot_disk(struct s2e_run *r)
 	return 0;
 }
 
-/* Digest the disk (and snapshot; through the digest cache, so an unchanged
- * disk is not read again) and refuse a snapshot whose disk changed. */
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Every digest a run computes goes through the digest cache, so an unchanged
+ * file is not read again; hashing that took longer than a second is told
+ * to the caller's note callback. */
+static int digest(struct s2e_run *r, const char *path, const char *what,
+		  char out[S2E_DIGEST_LEN])
+{
+	double t0 = now(), took;
+	int hashed = 0;
+	struct stat st;
+
+	if (s2e_digest_cached(r->root, path, 0, NULL, out, &hashed))
+		return -1;
+	took = now() - t0;
+	if (hashed && took > 1.0 && r->note && stat(path, &st) == 0) {
+		char *msg = s2e_asprintf("digest %s (%.1f MiB in %.1fs)", what,
+					 (double)st.st_size / 1048576.0, took);
+		r->note(r->warn_ctx, msg ? msg : what);
+		free(msg);
+	}
+	return 0;
+}
+
+/* Digest the disk (and snapshot) and refuse a snapshot whose disk changed. */
 static int check_disk(struct s2e_run *r)
 {
-	char digest[S2E_DIGEST_LEN], *file;
+	char sum[S2E_DIGEST_LEN], *file;
 	int rc;
 
-	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) ||
-	    s2e_meta_set(&r->rec.disk_before, digest))
+	if (digest(r, r->image, "disk image", sum) || s2e_meta_set(&r->rec.disk_before, sum))
 		return -1;
 	if (!r->vm || !r->snap)
 		return 0;
 	file = s2e_vm_file(r->root, r->vm, r->snap);
-	rc = file ? s2e_digest_cached(r->root, file, 0, NULL, digest, NULL) : -1;
+	rc = file ? digest(r, file, "snapshot", sum) : -1;
 	free(file);
-	if (rc || s2e_meta_set(&r->rec.snapshot_digest, digest))
+	if (rc || s2e_meta_set(&r->rec.snapshot_digest, sum))
 		return -1;
 	return check_snapshot_disk(r);
 }
@@ -437,11 +466,11 @@ static char *outcome_subject(const struct s2e_run *r)
 static void digest_after(struct s2e_run *r)
 {
 	struct s2e_experiment *e = &r->rec;
-	char digest[S2E_DIGEST_LEN];
+	char sum[S2E_DIGEST_LEN];
 
-	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) == 0 &&
-	    s2e_meta_set(&e->disk_after, digest) == 0)
-		e->disk_changed = e->disk_before && strcmp(e->disk_before, digest) != 0;
+	if (digest(r, r->image, "disk image after the run", sum) == 0 &&
+	    s2e_meta_set(&e->disk_after, sum) == 0)
+		e->disk_changed = e->disk_before && strcmp(e->disk_before, sum) != 0;
 	else
 		warn(r, "cannot digest the disk after the run: %s", s2e_error_last());
 }

@@ -61,6 +61,11 @@ static void warn(void *ctx, const char *message)
 	s2e_status_warn(ctx, "%s", message);
 }
 
+static void note(void *ctx, const char *message)
+{
+	s2e_status_ok(ctx, "%s", message);
+}
+
 /* With S2E_TRACE=1: the s2e-qemu-cmdline line that prints the same words. */
 static void trace(const struct s2e_run *r)
 {
@@ -137,6 +142,7 @@ int cmd_vm_run(int argc, char **argv)
 	r.opts = &c.o;
 	r.force = c.force;
 	r.warn = warn;
+	r.note = note;
 	r.warn_ctx = &c.st;
 	if (!r.root || s2e_run_prepare(&r)) {
 		rc = fail("vm run");

@@ -121,7 +121,8 @@ struct s2e_run {
 				       snapshot and expname come from the run) */
 	int force;		    /* resume a snapshot whose disk changed since */
 	s2e_run_warn_fn warn;	    /* warnings, may be NULL */
-	void *warn_ctx;
+	s2e_run_warn_fn note;	    /* progress notes ("digest disk image (…)"), may be NULL */
+	void *warn_ctx;		    /* given to both */
 
 	/* Filled in by the steps: */
 	char *vm, *snap, *image, *expname;
