@@ -102,6 +102,7 @@ char *s2e_experiment_format(const struct s2e_experiment *e)
 	put(f, "outputDir", e->output_dir);
 	put(f, "configFile", e->config_file);
 	put(f, "error", e->error);
+	put(f, "againOf", e->again_of);
 	fputs("[qemu]\n", f);
 	put(f, "binary", e->binary);
 	put(f, "commandLine", e->cmdline);
@@ -113,6 +114,11 @@ char *s2e_experiment_format(const struct s2e_experiment *e)
 		put(f, "after", e->disk_after);
 		if (e->disk_changed >= 0)
 			put_bool(f, "changed", e->disk_changed);
+	}
+	if (e->memory || e->nic) {
+		fputs("[settings]\n", f);
+		put(f, "memory", e->memory);
+		put(f, "nic", e->nic);
 	}
 	if (e->snapshot_digest || e->snapshot_disk) {
 		fputs("[snapshot]\n", f);
@@ -218,6 +224,9 @@ static const struct {
     {"experiment", "outputDir", STR, F(output_dir)},
     {"experiment", "configFile", STR, F(config_file)},
     {"experiment", "error", STR, F(error)},
+    {"experiment", "againOf", STR, F(again_of)},
+    {"settings", "memory", STR, F(memory)},
+    {"settings", "nic", STR, F(nic)},
     {"qemu", "binary", STR, F(binary)},
     {"qemu", "commandLine", STR, F(cmdline)},
     {"qemu", "arg", STRV, F(argv)},
@@ -360,7 +369,13 @@ char *s2e_experiment_body(const struct s2e_experiment *e, int after)
 		fprintf(f, "Image: %s\n", e->image);
 	if (e->snapshot)
 		fprintf(f, "Snapshot: %s\n", e->snapshot);
-	fprintf(f, "Mode: %s\nBuild: %s\n", e->mode, e->build);
+	fprintf(f, "Mode: %s\n", e->mode);
+	if (e->build)
+		fprintf(f, "Build: %s\n", e->build);
+	else
+		fprintf(f, "Binary: %s\n", e->binary);
+	if (e->again_of)
+		fprintf(f, "Again: %s\n", e->again_of);
 	if (!after) {
 		if (e->disk_before)
 			fprintf(f, "Disk: %s\n", e->disk_before);

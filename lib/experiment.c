@@ -37,9 +37,11 @@ static void warn(struct s2e_run *r, const char *fmt, ...)
 	free(msg);
 }
 
-/* The options the command line is built from: the caller's, with what the
- * run resolved.  The timeout is enforced by the supervisor, not timeout(1). */
-static void effective_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
+/* The options the command line is built from: the caller's and what the
+ * run resolved (given_opts), and the VM's stored settings for what the
+ * caller left unset (effective_opts).  The timeout is enforced by
+ * the supervisor, not timeout(1). */
+static void given_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
 {
 	*o = *r->opts;
 	o->root = r->root;
@@ -49,6 +51,26 @@ static void effective_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
 	o->expname = r->expname;
 	o->timeout = 0;
 	o->kill_after = 0;
+}
+
+static int effective_opts(struct s2e_run *r, struct s2e_qemu_opts *o)
+{
+	given_opts(r, o);
+	if (!r->settings)
+		return 0;
+	s2e_strv_clear(&r->extra);
+	return s2e_vm_settings_apply(r->settings, r->vm, o, &r->extra);
+}
+
+/* The VM's settings; none for an image path or a VM without vm.config. */
+static int read_settings(struct s2e_run *r)
+{
+	if (!r->vm)
+		return 0;
+	r->settings = calloc(1, sizeof(*r->settings));
+	if (!r->settings)
+		return s2e_error("out of memory");
+	return s2e_vm_settings_read(r->root, r->vm, r->settings);
 }
 
 int s2e_run_prepare(struct s2e_run *r)
@@ -67,9 +89,8 @@ int s2e_run_prepare(struct s2e_run *r)
 	if (!r->opts->expname)
 		s2e_expname_auto(name, sizeof(name));
 	r->expname = s2e_strdup(r->opts->expname ? r->opts->expname : name);
-	if (!r->image || !r->expname)
+	if (!r->image || !r->expname || read_settings(r) || effective_opts(r, &o))
 		return -1;
-	effective_opts(r, &o);
 	return s2e_qemu_cmdline(&o, &r->cmd);
 }
 
@@ -77,7 +98,7 @@ int s2e_run_plumbing_words(const struct s2e_run *r, struct s2e_strv *words)
 {
 	struct s2e_qemu_opts o;
 
-	effective_opts(r, &o);
+	given_opts(r, &o); /* s2e-qemu-cmdline reads the VM's settings itself */
 	if (o.mode != S2E_QEMU_SYM)
 		o.expname = NULL; /* kvm/prep lines carry no experiment name */
 	if (s2e_strv_add_dup(words, "-z") || s2e_strv_add_dup(words, "--s2edir") ||
@@ -228,23 +249,74 @@ static char *ref_text(const struct s2e_run *r)
 	return r->snap ? s2e_asprintf("%s:%s", r->vm, r->snap) : s2e_strdup(r->vm);
 }
 
+/* The build the binary came from; none for --qemu (or run.qemu,
+ * $S2E_QEMU) and --stock, whose binary is not a build's. */
+static const char *build_used(const struct s2e_qemu_opts *o)
+{
+	if (o->qemu || o->stock)
+		return NULL;
+	return o->build ? o->build : S2E_QEMU_DEFAULT_BUILD;
+}
+
+/* The settings a snapshot depends on, as the run used them. */
+static int record_settings(struct s2e_experiment *e, const struct s2e_qemu_opts *o)
+{
+	unsigned long mib;
+	char buf[32];
+
+	if (o->memory && s2e_qemu_memory_parse(o->memory, &mib) == 0)
+		snprintf(buf, sizeof(buf), "%lu", mib);
+	else
+		snprintf(buf, sizeof(buf), "default");
+	return s2e_meta_set(&e->memory, buf) ||
+	       s2e_meta_set(&e->nic, o->net == S2E_QEMU_NET_NONE ? "none"
+				     : o->nic				? o->nic
+				     : o->mode == S2E_QEMU_KVM		? "virtio"
+									: "pcnet")
+		   ? -1
+		   : 0;
+}
+
+/* A snapshot resumes only with the memory and devices it was saved with
+ * (QEMU's loadvm fails cryptically otherwise): refuse first, naming what
+ * differs.  Snapshots taken before s2e remembered them are not checked. */
+static int check_snapshot_settings(struct s2e_run *r)
+{
+	static const char *const keys[] = {"memory", "nic"};
+	const char *now[] = {r->rec.memory, r->rec.nic};
+
+	if (!r->vm || !r->snap || !r->settings)
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		const char *then = s2e_config_get(&r->settings->cfg, "snapshot", r->snap, keys[i]);
+		if (then && now[i] && strcmp(then, now[i]))
+			return s2e_error("snapshot %s of VM %s was taken with %s %s%s, but this run "
+					 "has %s %s%s: QEMU cannot resume it (give -%s %s, or "
+					 "change the VM's run.%s)",
+					 s2e_q(r->snap), s2e_q(r->vm), keys[i], then,
+					 i == 0 && strcmp(then, "default") ? " MiB" : "", keys[i],
+					 now[i], i == 0 && strcmp(now[i], "default") ? " MiB" : "",
+					 i == 0 ? "m" : "-nic", then, keys[i]);
+	}
+	return 0;
+}
+
 /* The record of the start, and the subject its commits share. */
-static int fill_record(struct s2e_run *r)
+static int fill_record(struct s2e_run *r, const struct s2e_qemu_opts *o)
 {
 	struct s2e_experiment *e = &r->rec;
-	const struct s2e_qemu_opts *o = r->opts;
 	char *ref = ref_text(r);
 	int rc = -1;
 
 	if (!ref || s2e_meta_set(&e->name, r->expname) || s2e_meta_set(&e->vm, r->vm) ||
 	    s2e_meta_set(&e->snapshot, r->snap) ||
 	    s2e_meta_set(&e->mode, s2e_qemu_mode_name(o->mode)) ||
-	    s2e_meta_set(&e->build, o->build ? o->build : S2E_QEMU_DEFAULT_BUILD) ||
+	    s2e_meta_set(&e->build, build_used(o)) ||
 	    s2e_meta_set(&e->image, r->image) || s2e_meta_set(&e->state, "running") ||
 	    s2e_meta_set(&e->binary, r->cmd.binary) ||
 	    s2e_meta_set(&e->output_dir, r->cmd.output_dir))
 		goto out;
-	e->timeout = o->timeout;
+	e->timeout = r->opts->timeout; /* o has it zeroed: the supervisor enforces it */
 	e->cmdline = s2e_shell_join((const char *const *)r->cmd.argv, r->cmd.argc);
 	if (!e->cmdline)
 		goto out;
@@ -394,8 +466,8 @@ int s2e_run_start(struct s2e_run *r)
 	int rc;
 
 	/* Cheap checks first (VM, snapshot, binaries, config), then the digests. */
-	effective_opts(r, &o);
-	if ((r->vm && check_vm(r)) || s2e_qemu_check(&o, &r->cmd) ||
+	if (effective_opts(r, &o) || record_settings(&r->rec, &o) || (r->vm && check_vm(r)) ||
+	    check_snapshot_settings(r) || s2e_qemu_check(&o, &r->cmd) ||
 	    (r->cmd.config_file && check_config(r)) || check_disk(r))
 		return -1;
 	if (r->vm && o.mode != S2E_QEMU_SYM) {
@@ -406,7 +478,7 @@ int s2e_run_start(struct s2e_run *r)
 			return -1;
 		r->have_before = 1;
 	}
-	if (fill_record(r))
+	if (fill_record(r, &o))
 		return -1;
 	if (s2e_lock(r->root, &lock) || s2e_history_init(r->root)) {
 		s2e_unlock(&lock);
@@ -532,6 +604,11 @@ void s2e_run_free(struct s2e_run *r)
 	s2e_qemu_cmdline_free(&r->cmd);
 	s2e_experiment_free(&r->rec);
 	s2e_snapfiles_free(&r->before);
+	if (r->settings)
+		s2e_vm_settings_free(r->settings);
+	free(r->settings);
+	r->settings = NULL;
+	s2e_strv_clear(&r->extra);
 	release_marks(r);
 	r->vm = r->snap = r->image = r->expname = r->exp_dir = r->record_path = r->subject = NULL;
 }

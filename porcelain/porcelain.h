@@ -64,6 +64,7 @@ int cmd_vm_export(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
+int cmd_vm_config(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 
 #endif

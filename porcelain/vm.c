@@ -13,6 +13,7 @@ static const struct porcelain_cmd vm_commands[] = {
 	{"delete", cmd_vm_delete, "delete a VM or one snapshot"},
 	{"run", cmd_vm_run, "run QEMU/S2E on a VM"},
 	{"status", cmd_vm_status, "show VMs changed outside s2e, and record them"},
+	{"config", cmd_vm_config, "show or change a VM's settings"},
 	{NULL, NULL, NULL},
 };
 
@@ -29,6 +30,7 @@ static const char *const usage[] = {
 	"   delete   s2e vm delete [-y] NAME[:SNAP]",
 	"   run      s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
 	"   status   s2e vm status [--json] [--record] [NAME...]",
+	"   config   s2e vm config NAME [KEY [VALUE]]",
 	NULL,
 };
 

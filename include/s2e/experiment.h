@@ -17,6 +17,9 @@
  *           arg = ...                   (one per word)
  *   [disk]
  *           before = sha256-1m:...
+ *   [settings]
+ *           memory = 1024               (MiB; "default": QEMU's)
+ *           nic = pcnet                 ("none" without network)
  *
  * Two parts:
  *   - the record: struct s2e_experiment and its text form
@@ -38,9 +41,10 @@
  *                   dies, which is how `s2e vm status` tells an
  *                   interrupted run)
  *   Nothing here prints: warnings go to the caller's callback.
- *   The options are taken from r->opts as the command line set them; the
- *   place for a VM's stored settings (defaults for the fields left unset)
- *   is effective_opts() in lib/experiment.c, used by every step. */
+ *   The options are taken from r->opts as the command line set them, and
+ *   a VM's stored settings (s2e/vmconfig.h, read by prepare) fill in the
+ *   fields left unset: effective_opts() in lib/experiment.c, used by every
+ *   step. */
 #ifndef S2E_EXPERIMENT_H
 #define S2E_EXPERIMENT_H
 
@@ -51,6 +55,7 @@
 #include "s2e/snapshot.h"
 #include "s2e/strv.h"
 #include "s2e/supervise.h"
+#include "s2e/vmconfig.h"
 
 #define S2E_EXPERIMENTS_DIR   "experiments"
 #define S2E_EXPDATA_DIR	      "expdata"
@@ -85,6 +90,9 @@ struct s2e_experiment {
 	char *snapshot_disk;   /* the disk digest the snapshot was recorded against */
 	struct s2e_strv snaps_added, snaps_removed, snaps_retaken;
 	char *error; /* why QEMU could not start */
+	char *memory; /* [settings] the guest memory in MiB, or "default" */
+	char *nic;    /* [settings] the NIC model, "none" without network */
+	char *again_of; /* the experiment this one repeats (vm run --again) */
 };
 
 /* An empty record (the unknown values set as such). */
@@ -135,6 +143,8 @@ struct s2e_run {
 	char *exp_dir, *record_path, *subject;
 	struct s2e_snapfiles before;
 	int have_before;
+	struct s2e_vm_settings *settings;   /* the VM's stored settings (s2e/vmconfig.h) */
+	struct s2e_strv extra;		    /* stored qemuArg words, then the -q words */
 	struct s2e_inuse run_mark, vm_mark; /* held from start to the end of finish */
 	int marked;			    /* which: 1 run, 2 vm */
 };
