@@ -115,6 +115,11 @@ char *s2e_experiment_format(const struct s2e_experiment *e)
 		if (e->disk_changed >= 0)
 			put_bool(f, "changed", e->disk_changed);
 	}
+	if (e->invocation.n) {
+		fputs("[invocation]\n", f);
+		for (size_t i = 0; i < e->invocation.n; i++)
+			put(f, "word", e->invocation.v[i]);
+	}
 	if (e->memory || e->nic) {
 		fputs("[settings]\n", f);
 		put(f, "memory", e->memory);
@@ -225,6 +230,7 @@ static const struct {
     {"experiment", "configFile", STR, F(config_file)},
     {"experiment", "error", STR, F(error)},
     {"experiment", "againOf", STR, F(again_of)},
+    {"invocation", "word", STRV, F(invocation)},
     {"settings", "memory", STR, F(memory)},
     {"settings", "nic", STR, F(nic)},
     {"qemu", "binary", STR, F(binary)},
@@ -353,15 +359,8 @@ static char *join_names(const struct s2e_strv *names)
 	return buf;
 }
 
-/* The commit body: the record's essentials in a readable form. */
-char *s2e_experiment_body(const struct s2e_experiment *e, int after)
+static void text_header(FILE *f, const struct s2e_experiment *e)
 {
-	char *buf = NULL, *names;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
 	fprintf(f, "Experiment: %s\n", e->name);
 	if (e->vm)
 		fprintf(f, "VM: %s\n", e->vm);
@@ -376,51 +375,76 @@ char *s2e_experiment_body(const struct s2e_experiment *e, int after)
 		fprintf(f, "Binary: %s\n", e->binary);
 	if (e->again_of)
 		fprintf(f, "Again: %s\n", e->again_of);
-	if (!after) {
-		if (e->disk_before)
-			fprintf(f, "Disk: %s\n", e->disk_before);
-		if (e->snapshot_digest)
-			fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
-		if (e->snapshot_disk)
-			fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
-		if (e->forced)
-			fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
-		if (e->config_file)
-			fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file,
-				S2E_EXPERIMENT_CONFIG);
-		if (e->output_dir)
-			fprintf(f, "Output: %s\n", e->output_dir);
-		if (e->timeout > 0)
-			fprintf(f, "Timeout: %.3fs\n", e->timeout);
-		fprintf(f, "Command line: %s\n", e->cmdline);
-	} else {
-		fprintf(f, "State: %s\nStarted: %s\nEnded: %s\nDuration: %.3fs\n", e->state,
-			e->started, e->ended, e->duration);
-		if (e->exit_status >= 0)
-			fprintf(f, "Exit status: %d\n", e->exit_status);
-		if (e->signal)
-			fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
-		if (e->timeout > 0)
-			fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
-		if (e->error)
-			fprintf(f, "Error: %s\n", e->error);
-		if (e->disk_changed >= 0)
-			fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
-		if (e->disk_after && e->disk_changed > 0)
-			fprintf(f, "Disk now: %s\n", e->disk_after);
-		if (e->snaps_added.n && (names = join_names(&e->snaps_added))) {
-			fprintf(f, "Snapshots added: %s\n", names);
-			free(names);
-		}
-		if (e->snaps_removed.n && (names = join_names(&e->snaps_removed))) {
-			fprintf(f, "Snapshots removed: %s\n", names);
-			free(names);
-		}
-		if (e->snaps_retaken.n && (names = join_names(&e->snaps_retaken))) {
-			fprintf(f, "Snapshots taken again: %s\n", names);
-			free(names);
-		}
+}
+
+static void text_before(FILE *f, const struct s2e_experiment *e)
+{
+	if (e->disk_before)
+		fprintf(f, "Disk: %s\n", e->disk_before);
+	if (e->snapshot_digest)
+		fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
+	if (e->snapshot_disk)
+		fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
+	if (e->forced)
+		fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
+	if (e->memory)
+		fprintf(f, "Memory: %s%s\n", e->memory, strcmp(e->memory, "default") ? " MiB" : "");
+	if (e->nic)
+		fprintf(f, "NIC: %s\n", e->nic);
+	if (e->config_file)
+		fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file, S2E_EXPERIMENT_CONFIG);
+	if (e->output_dir)
+		fprintf(f, "Output: %s\n", e->output_dir);
+	if (e->timeout > 0)
+		fprintf(f, "Timeout: %.3fs\n", e->timeout);
+	fprintf(f, "Command line: %s\n", e->cmdline);
+}
+
+static void text_names(FILE *f, const char *label, const struct s2e_strv *names)
+{
+	char *joined;
+
+	if (names->n && (joined = join_names(names))) {
+		fprintf(f, "%s: %s\n", label, joined);
+		free(joined);
 	}
+}
+
+static void text_after(FILE *f, const struct s2e_experiment *e)
+{
+	fprintf(f, "State: %s\nStarted: %s\n", e->state, e->started ? e->started : "-");
+	if (e->ended)
+		fprintf(f, "Ended: %s\nDuration: %.3fs\n", e->ended, e->duration);
+	if (e->exit_status >= 0)
+		fprintf(f, "Exit status: %d\n", e->exit_status);
+	if (e->signal)
+		fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
+	if (e->timeout > 0 && e->ended)
+		fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
+	if (e->error)
+		fprintf(f, "Error: %s\n", e->error);
+	if (e->disk_changed >= 0)
+		fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
+	if (e->disk_after && e->disk_changed > 0)
+		fprintf(f, "Disk now: %s\n", e->disk_after);
+	text_names(f, "Snapshots added", &e->snaps_added);
+	text_names(f, "Snapshots removed", &e->snaps_removed);
+	text_names(f, "Snapshots taken again", &e->snaps_retaken);
+}
+
+static char *text(const struct s2e_experiment *e, int before, int after)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	text_header(f, e);
+	if (before)
+		text_before(f, e);
+	if (after)
+		text_after(f, e);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -428,3 +452,13 @@ char *s2e_experiment_body(const struct s2e_experiment *e, int after)
 	return buf;
 }
 
+/* The commit body: the record's essentials in a readable form. */
+char *s2e_experiment_body(const struct s2e_experiment *e, int after)
+{
+	return text(e, !after, after);
+}
+
+char *s2e_experiment_describe(const struct s2e_experiment *e)
+{
+	return text(e, 1, 1);
+}

@@ -62,9 +62,28 @@ static int effective_opts(struct s2e_run *r, struct s2e_qemu_opts *o)
 	return s2e_vm_settings_apply(r->settings, r->vm, o, &r->extra);
 }
 
-/* The VM's settings; none for an image path or a VM without vm.config. */
+/* Running an experiment again: the disk it ran on, and its name in the
+ * record. */
+static int read_again(struct s2e_run *r)
+{
+	struct s2e_experiment e;
+	int rc = s2e_experiment_load(r->root, r->again, &e);
+
+	if (rc == 0)
+		rc = s2e_meta_set(&r->again_disk, e.disk_before) ||
+			     s2e_meta_set(&r->rec.again_of, r->again)
+			 ? -1
+			 : 0;
+	s2e_experiment_free(&e);
+	return rc;
+}
+
+/* The VM's settings; none for an image path or a VM without vm.config, and
+ * none read again for a run again, whose options hold them. */
 static int read_settings(struct s2e_run *r)
 {
+	if (r->again)
+		return read_again(r);
 	if (!r->vm)
 		return 0;
 	r->settings = calloc(1, sizeof(*r->settings));
@@ -232,6 +251,14 @@ static int check_disk(struct s2e_run *r)
 
 	if (digest(r, r->image, "disk image", sum) || s2e_meta_set(&r->rec.disk_before, sum))
 		return -1;
+	if (r->again_disk && strcmp(r->again_disk, sum)) {
+		if (!r->force)
+			return s2e_error("experiment %s ran on disk %s, but the disk is now %s: it "
+					 "would not run the same way (--force runs it anyway)",
+					 s2e_q(r->again), r->again_disk, sum);
+		warn(r, "experiment %s ran on another disk; running it again anyway (--force)",
+		     s2e_q(r->again));
+	}
 	if (!r->vm || !r->snap)
 		return 0;
 	file = s2e_vm_file(r->root, r->vm, r->snap);
@@ -301,6 +328,27 @@ static int check_snapshot_settings(struct s2e_run *r)
 	return 0;
 }
 
+/* The options the run used, settings included, as words that run it again
+ * (without its name and config file, which a run again gets anew). */
+static int record_invocation(struct s2e_run *r, const struct s2e_qemu_opts *used)
+{
+	struct s2e_qemu_opts o = *used;
+	struct s2e_strv *w = &r->rec.invocation;
+
+	o.expname = NULL;
+	o.config_file = NULL;
+	o.timeout = r->opts->timeout;
+	o.kill_after = r->opts->kill_after;
+	if (s2e_qemu_opts_words(&o, w))
+		return -1;
+	if (o.args.n && s2e_strv_add_dup(w, "--"))
+		return -1;
+	for (size_t i = 0; i < o.args.n; i++)
+		if (s2e_strv_add_dup(w, o.args.v[i]))
+			return -1;
+	return 0;
+}
+
 /* The record of the start, and the subject its commits share. */
 static int fill_record(struct s2e_run *r, const struct s2e_qemu_opts *o)
 {
@@ -323,6 +371,8 @@ static int fill_record(struct s2e_run *r, const struct s2e_qemu_opts *o)
 	for (size_t i = 0; i < r->cmd.argc; i++)
 		if (s2e_strv_add_dup(&e->argv, r->cmd.argv[i]))
 			goto out;
+	if (record_invocation(r, o))
+		goto out;
 	r->subject = s2e_asprintf("run %s %s %s", s2e_sq(ref), e->mode, s2e_sq(r->expname));
 	r->exp_dir = s2e_asprintf("%s/" S2E_EXPERIMENTS_DIR "/%s", r->root, r->expname);
 	r->record_path = r->exp_dir ? s2e_path_join(r->exp_dir, S2E_EXPERIMENT_RECORD) : NULL;
@@ -608,6 +658,8 @@ void s2e_run_free(struct s2e_run *r)
 		s2e_vm_settings_free(r->settings);
 	free(r->settings);
 	r->settings = NULL;
+	free(r->again_disk);
+	r->again_disk = NULL;
 	s2e_strv_clear(&r->extra);
 	release_marks(r);
 	r->vm = r->snap = r->image = r->expname = r->exp_dir = r->record_path = r->subject = NULL;

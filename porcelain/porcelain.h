@@ -66,5 +66,6 @@ int cmd_vm_run(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
 int cmd_vm_config(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_log_show(int argc, char **argv);
 
 #endif

@@ -93,7 +93,21 @@ struct s2e_experiment {
 	char *memory; /* [settings] the guest memory in MiB, or "default" */
 	char *nic;    /* [settings] the NIC model, "none" without network */
 	char *again_of; /* the experiment this one repeats (vm run --again) */
+	struct s2e_strv invocation; /* [invocation] word: the options the run used,
+				       settings included (s2e-qemu-cmdline words,
+				       then "--" and the QEMU arguments) */
 };
+
+/* Read experiment `name`'s record (S2E_ENOTFOUND: no such experiment). */
+int s2e_experiment_load(const char *root, const char *name, struct s2e_experiment *exp);
+
+/* The `s2e vm run` words (after the command word) that run experiment
+ * `name` again: its recorded options, then the caller's own words argv
+ * (which win), then the copy of its S2E config unless argv names one, then
+ * NAME[:SNAP]|IMAGE MODE and "--" with its QEMU arguments.  Appended to out
+ * as malloc'd strings. */
+int s2e_experiment_again_words(const char *root, const char *name, int argc,
+			       char *const *argv, struct s2e_strv *out);
 
 /* An empty record (the unknown values set as such). */
 void s2e_experiment_init(struct s2e_experiment *exp);
@@ -110,6 +124,8 @@ void s2e_experiment_free(struct s2e_experiment *exp);
 /* A commit body: the record's essentials before the run (after == 0) or its
  * outcome (after == 1), in readable lines.  malloc'd. */
 char *s2e_experiment_body(const struct s2e_experiment *e, int after);
+/* Both parts, for `s2e log show`.  malloc'd. */
+char *s2e_experiment_describe(const struct s2e_experiment *e);
 
 /* After a kvm/prep run of VM e->vm: snapshots that appeared, went away or
  * were taken again (comparing the files before and after) go into the
@@ -125,6 +141,9 @@ struct s2e_run {
 	/* Set by the caller: */
 	const char *root;	    /* S2EDIR, absolute */
 	const char *ref;	    /* NAME[:SNAP], or an image path (has a '/') */
+	const char *again;	    /* the experiment this run repeats: its options are all
+				       given, so the VM's settings are not read again, and
+				       the disk must be the one it ran on (unless force) */
 	struct s2e_qemu_opts *opts; /* the mode and options as given (root, image,
 				       snapshot and expname come from the run) */
 	int force;		    /* resume a snapshot whose disk changed since */
@@ -145,6 +164,7 @@ struct s2e_run {
 	int have_before;
 	struct s2e_vm_settings *settings;   /* the VM's stored settings (s2e/vmconfig.h) */
 	struct s2e_strv extra;		    /* stored qemuArg words, then the -q words */
+	char *again_disk;		    /* the disk digest the repeated run recorded */
 	struct s2e_inuse run_mark, vm_mark; /* held from start to the end of finish */
 	int marked;			    /* which: 1 run, 2 vm */
 };
