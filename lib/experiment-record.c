@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "s2e/config.h"
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
@@ -23,47 +24,92 @@ char *s2e_experiment_path(const char *name)
 	return s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s", name);
 }
 
-/* A git-config value, always in double quotes so that leading spaces, '#' and
- * ';' survive; backslash, quote, newline and tab escaped as git reads them. */
-static void put(FILE *f, const char *key, const char *value)
+/* Values go through the one git-config writer (lib/config.c). */
+static int put(FILE *f, const char *key, const char *value)
 {
-	if (!value)
-		return;
-	fprintf(f, "\t%s = \"", key);
-	for (const char *p = value; *p; p++) {
-		switch (*p) {
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			fputc(*p, f);
-		}
-	}
-	fputs("\"\n", f);
+	return value ? s2e_config_put(f, key, value) : 0;
 }
 
-static void put_int(FILE *f, const char *key, long v)
+static int put_int(FILE *f, const char *key, long v)
 {
-	fprintf(f, "\t%s = %ld\n", key, v);
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return s2e_config_put(f, key, buf);
 }
 
-static void put_bool(FILE *f, const char *key, int v)
+static int put_bool(FILE *f, const char *key, int v)
 {
-	fprintf(f, "\t%s = %s\n", key, v ? "true" : "false");
+	return s2e_config_put(f, key, v ? "true" : "false");
 }
 
-static void put_seconds(FILE *f, const char *key, double v)
+static int put_seconds(FILE *f, const char *key, double v)
 {
-	fprintf(f, "\t%s = %.3f\n", key, v);
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	return s2e_config_put(f, key, buf);
+}
+
+static int put_strv(FILE *f, const char *key, const struct s2e_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (s2e_config_put(f, key, sv->v[i]))
+			return -1;
+	return 0;
+}
+
+static int format_experiment(FILE *f, const struct s2e_experiment *e)
+{
+	int rc = s2e_config_put_section(f, "experiment", NULL) || put(f, "name", e->name) ||
+		 put(f, "vm", e->vm) || put(f, "snapshot", e->snapshot) ||
+		 put(f, "mode", e->mode) || put(f, "build", e->build) ||
+		 put(f, "image", e->image) || put(f, "state", e->state) ||
+		 put(f, "started", e->started) || put(f, "ended", e->ended);
+
+	if (!rc && e->duration >= 0)
+		rc = put_seconds(f, "duration", e->duration);
+	if (!rc && e->exit_status >= 0)
+		rc = put_int(f, "exitStatus", e->exit_status);
+	if (!rc && e->signal > 0)
+		rc = put_int(f, "signal", e->signal) ||
+		     put(f, "signalName", s2e_signame(e->signal));
+	if (!rc && e->timeout > 0)
+		rc = put_seconds(f, "timeout", e->timeout);
+	if (!rc && (e->timeout > 0 || e->timed_out))
+		rc = put_bool(f, "timedOut", e->timed_out);
+	return rc || put_bool(f, "forced", e->forced) || put(f, "outputDir", e->output_dir) ||
+	       put(f, "configFile", e->config_file) || put(f, "error", e->error) ||
+	       put(f, "againOf", e->again_of);
+}
+
+static int format_rest(FILE *f, const struct s2e_experiment *e)
+{
+	if (s2e_config_put_section(f, "qemu", NULL) || put(f, "binary", e->binary) ||
+	    put(f, "commandLine", e->cmdline) || put_strv(f, "arg", &e->argv))
+		return -1;
+	if ((e->disk_before || e->disk_after) &&
+	    (s2e_config_put_section(f, "disk", NULL) || put(f, "before", e->disk_before) ||
+	     put(f, "after", e->disk_after) ||
+	     (e->disk_changed >= 0 && put_bool(f, "changed", e->disk_changed))))
+		return -1;
+	if (e->invocation.n &&
+	    (s2e_config_put_section(f, "invocation", NULL) || put_strv(f, "word", &e->invocation)))
+		return -1;
+	if ((e->memory || e->nic) &&
+	    (s2e_config_put_section(f, "settings", NULL) || put(f, "memory", e->memory) ||
+	     put(f, "nic", e->nic)))
+		return -1;
+	if ((e->snapshot_digest || e->snapshot_disk) &&
+	    (s2e_config_put_section(f, "snapshot", NULL) ||
+	     put(f, "digest", e->snapshot_digest) || put(f, "recordedDisk", e->snapshot_disk)))
+		return -1;
+	if ((e->snaps_added.n || e->snaps_removed.n || e->snaps_retaken.n) &&
+	    (s2e_config_put_section(f, "snapshots", NULL) ||
+	     put_strv(f, "added", &e->snaps_added) || put_strv(f, "removed", &e->snaps_removed) ||
+	     put_strv(f, "retaken", &e->snaps_retaken)))
+		return -1;
+	return 0;
 }
 
 char *s2e_experiment_format(const struct s2e_experiment *e)
@@ -71,77 +117,17 @@ char *s2e_experiment_format(const struct s2e_experiment *e)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	int rc;
 
 	if (!f) {
 		s2e_error("out of memory");
 		return NULL;
 	}
-	fputs("[experiment]\n", f);
-	put(f, "name", e->name);
-	put(f, "vm", e->vm);
-	put(f, "snapshot", e->snapshot);
-	put(f, "mode", e->mode);
-	put(f, "build", e->build);
-	put(f, "image", e->image);
-	put(f, "state", e->state);
-	put(f, "started", e->started);
-	put(f, "ended", e->ended);
-	if (e->duration >= 0)
-		put_seconds(f, "duration", e->duration);
-	if (e->exit_status >= 0)
-		put_int(f, "exitStatus", e->exit_status);
-	if (e->signal > 0) {
-		put_int(f, "signal", e->signal);
-		put(f, "signalName", s2e_signame(e->signal));
-	}
-	if (e->timeout > 0)
-		put_seconds(f, "timeout", e->timeout);
-	if (e->timeout > 0 || e->timed_out)
-		put_bool(f, "timedOut", e->timed_out);
-	put_bool(f, "forced", e->forced);
-	put(f, "outputDir", e->output_dir);
-	put(f, "configFile", e->config_file);
-	put(f, "error", e->error);
-	put(f, "againOf", e->again_of);
-	fputs("[qemu]\n", f);
-	put(f, "binary", e->binary);
-	put(f, "commandLine", e->cmdline);
-	for (size_t i = 0; i < e->argv.n; i++)
-		put(f, "arg", e->argv.v[i]);
-	if (e->disk_before || e->disk_after) {
-		fputs("[disk]\n", f);
-		put(f, "before", e->disk_before);
-		put(f, "after", e->disk_after);
-		if (e->disk_changed >= 0)
-			put_bool(f, "changed", e->disk_changed);
-	}
-	if (e->invocation.n) {
-		fputs("[invocation]\n", f);
-		for (size_t i = 0; i < e->invocation.n; i++)
-			put(f, "word", e->invocation.v[i]);
-	}
-	if (e->memory || e->nic) {
-		fputs("[settings]\n", f);
-		put(f, "memory", e->memory);
-		put(f, "nic", e->nic);
-	}
-	if (e->snapshot_digest || e->snapshot_disk) {
-		fputs("[snapshot]\n", f);
-		put(f, "digest", e->snapshot_digest);
-		put(f, "recordedDisk", e->snapshot_disk);
-	}
-	if (e->snaps_added.n || e->snaps_removed.n || e->snaps_retaken.n) {
-		fputs("[snapshots]\n", f);
-		for (size_t i = 0; i < e->snaps_added.n; i++)
-			put(f, "added", e->snaps_added.v[i]);
-		for (size_t i = 0; i < e->snaps_removed.n; i++)
-			put(f, "removed", e->snaps_removed.v[i]);
-		for (size_t i = 0; i < e->snaps_retaken.n; i++)
-			put(f, "retaken", e->snaps_retaken.v[i]);
-	}
-	if (fclose(f)) {
+	rc = format_experiment(f, e) || format_rest(f, e);
+	if (fclose(f) || rc) {
+		if (!rc)
+			s2e_error("out of memory");
 		free(buf);
-		s2e_error("out of memory");
 		return NULL;
 	}
 	return buf;
@@ -157,33 +143,6 @@ int s2e_experiment_write(const char *path, const struct s2e_experiment *e)
 	rc = s2e_write_file_atomic(path, text, strlen(text), 0644);
 	free(text);
 	return rc;
-}
-
-/* Decode a git-config value (quotes, escapes, trailing comments). */
-static char *decode(const char *p)
-{
-	size_t len = strlen(p);
-	char *out = malloc(len + 1), *o = out;
-	int quoted = 0;
-
-	if (!out)
-		return NULL;
-	for (; *p; p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-		} else if (*p == '\\' && p[1]) {
-			p++;
-			*o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'b' ? '\b' : *p;
-		} else if (!quoted && (*p == '#' || *p == ';')) {
-			break;
-		} else {
-			*o++ = *p;
-		}
-	}
-	while (o > out && !quoted && (o[-1] == ' ' || o[-1] == '\t'))
-		o--;
-	*o = '\0';
-	return out;
 }
 
 static int set(char **field, const char *value)
@@ -274,50 +233,21 @@ static int assign(struct s2e_experiment *e, const char *section, const char *key
 
 int s2e_experiment_parse(const char *text, struct s2e_experiment *e)
 {
-	char section[64] = "";
-	const char *line = text;
+	struct s2e_config cfg;
+	int rc = 0;
 
 	s2e_experiment_init(e);
-	while (*line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *l = strndup(line, len), *p, *eq, *value;
-		int rc = 0;
-
-		if (!l)
-			goto oom;
-		for (p = l; *p == ' ' || *p == '\t'; p++)
-			;
-		if (*p == '[') {
-			char *close = strchr(p, ']');
-			if (close && (size_t)(close - p - 1) < sizeof(section)) {
-				memcpy(section, p + 1, (size_t)(close - p - 1));
-				section[close - p - 1] = '\0';
-			}
-		} else if (*p && *p != '#' && *p != ';' && (eq = strchr(p, '='))) {
-			char *k = eq;
-			while (k > p && (k[-1] == ' ' || k[-1] == '\t'))
-				k--;
-			*k = '\0';
-			for (eq++; *eq == ' ' || *eq == '\t'; eq++)
-				;
-			value = decode(eq);
-			rc = value ? assign(e, section, p, value) : s2e_error("out of memory");
-			free(value);
-		}
-		free(l);
-		if (rc) {
-			s2e_experiment_free(e);
-			return -1;
-		}
-		line += len;
-		if (*line)
-			line++;
+	if (s2e_config_parse(text, strlen(text), S2E_EXPERIMENT_RECORD, 0, &cfg))
+		return -1;
+	for (size_t i = 0; i < cfg.n && rc == 0; i++) {
+		const struct s2e_config_entry *en = &cfg.entries[i];
+		if (!en->subsection && en->key && en->value)
+			rc = assign(e, en->section, en->key, en->value);
 	}
-	return 0;
-oom:
-	s2e_experiment_free(e);
-	return s2e_error("out of memory");
+	s2e_config_free(&cfg);
+	if (rc)
+		s2e_experiment_free(e);
+	return rc;
 }
 
 int s2e_experiment_read(const char *path, struct s2e_experiment *e)

@@ -13,6 +13,9 @@ void s2e_shell_quote(FILE *out, const char *word);
 /* The same into one of a few rotating static buffers, for messages and
  * commit subjects: "vm create 'My Box' 1G". */
 const char *s2e_sq(const char *word);
+/* Shell-quoted words joined by spaces, one line that `sh` reads back as
+ * the same words (malloc'd; NULL with the error set). */
+char *s2e_shell_join(const char *const *argv, size_t argc);
 /* Untrusted text (from a package, a manifest, a file name found on disk)
  * made safe to show on a terminal and to put in a commit message or a
  * metadata value: one line of printable text that stands for the original
@@ -24,9 +27,6 @@ const char *s2e_sq(const char *word);
 char *s2e_escape_untrusted(const char *s);
 /* The same onto a stream. */
 void s2e_put_untrusted(FILE *out, const char *s);
-/* Shell-quoted words joined by spaces, one line that `sh` reads back as
- * the same words (malloc'd; NULL with the error set). */
-char *s2e_shell_join(const char *const *argv, size_t argc);
 /* A JSON string literal, quotes included. */
 void s2e_json_string(FILE *out, const char *s);
 
