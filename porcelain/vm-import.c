@@ -19,6 +19,7 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/image.h"
 #include "s2e/exec.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
@@ -376,6 +377,8 @@ int cmd_vm_import(int argc, char **argv)
 		return fail("vm import");
 	} else if (S_ISDIR(sb.st_mode)) {
 		s2e_error("%s is a directory, not a package", s2e_q(file));
+		return fail("vm import");
+	} else if (raw && s2e_image_check_raw(file)) {
 		return fail("vm import");
 	}
 	if (porcelain_lock(s2edir, &root, &lock))
