@@ -23,7 +23,7 @@ static const char *const usage[] = {
 	"Commands (each has --help and a page s2e-vm-COMMAND(1)):",
 	"",
 	"   create   s2e vm create [-f] NAME [SIZE]",
-	"   list     s2e vm list [--json] [NAME...]",
+	"   list     s2e vm list [--json | --short] [NAME...]",
 	"   clone    s2e vm clone [-f] SRC DST",
 	"   export   s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
 	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
