@@ -34,11 +34,14 @@
 
 static const char usage[] =
     "usage: s2e vm import [--raw] [-f] [--s2edir DIR] FILE|- NAME\n"
+    "   or: s2e vm import --s2e-env [-f] DIR [NAME]\n"
     "\n"
     "Create VM NAME from the package FILE ('-': standard input), made by 's2e vm\n"
     "export' or by tar (gzip, zstd, xz or uncompressed).\n"
     "\n"
     "  --raw           FILE is a raw disk image: it becomes NAME's disk.s2e\n"
+    "  --s2e-env       DIR is an s2e-env image directory (image.raw.s2e, its\n"
+    "                  snapshots and image.json); NAME defaults to its name\n"
     "  -f, --force     replace an existing VM NAME, once the new one is complete\n"
     "  --s2edir DIR    use DIR instead of $S2EDIR\n"
     "  -h, --help      show this help\n";
@@ -342,6 +345,9 @@ int cmd_vm_import(int argc, char **argv)
 	int c, force = 0, raw = 0, exists = 0, rc = 1, in_fd = -1;
 	struct stat sb;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--s2e-env"))
+			return cmd_vm_import_s2e_env(argc, argv);
 	while ((c = getopt_long(argc, argv, "+fh", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_RAW:

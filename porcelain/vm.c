@@ -27,6 +27,7 @@ static const char *const usage[] = {
 	"   clone    s2e vm clone [-f] SRC DST",
 	"   export   s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
 	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
+	"            s2e vm import --s2e-env [-f] DIR [NAME]",
 	"   delete   s2e vm delete [-y] NAME[:SNAP]",
 	"   run      s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
 	"   status   s2e vm status [--json] [--record] [NAME...]",

@@ -1,0 +1,45 @@
+/* s2e vm import --s2e-env [-f] DIR [NAME]: an s2e-env image directory
+ * (include/s2e/s2eenv.h) as a VM. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "porcelain.h"
+#include "s2e/s2eenv.h"
+#include "s2e/vmops.h"
+
+static const char *const usage[] = {
+	"s2e vm import --s2e-env [-f] DIR [NAME]",
+	NULL,
+	"Make VM NAME (default: image.json's name, else DIR's) of the s2e-env image",
+	"directory DIR: image.raw.s2e, its snapshots image.raw.s2e.SNAP and the",
+	"settings of image.json.",
+	NULL,
+};
+
+int cmd_vm_import_s2e_env(int argc, char **argv)
+{
+	int env = 0, force = 0, rc = -1;
+	const struct s2e_option options[] = {
+		OPT_BOOL(0, "s2e-env", &env, "DIR is an s2e-env image directory"),
+		OPT_BOOL('f', "force", &force, "replace an existing VM"),
+		OPT_S2EDIR(),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {"s2e vm import", usage, options};
+	struct s2e_vm_report report;
+	struct s2e_status st;
+	char *root;
+
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (argc < 1 || argc > 2)
+		return s2e_usage_fail(&cmd, stderr, "takes DIR and an optional NAME");
+	porcelain_report(&report, &st, stdout);
+	root = porcelain_root(NULL);
+	if (root)
+		rc = s2e_vm_import_s2e_env(root, argv[0], argc == 2 ? argv[1] : NULL,
+					   force ? S2E_VMOP_FORCE : 0, &report, NULL);
+	free(root);
+	return porcelain_done(&cmd, rc);
+}
