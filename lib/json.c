@@ -5,6 +5,7 @@
 
 #include "s2e/error.h"
 #include "s2e/json.h"
+#include "s2e/quote.h"
 
 struct parser {
 	const char *s, *what;
@@ -344,4 +345,101 @@ const char *s2e_json_text(const struct s2e_json *v, const char *key)
 	const struct s2e_json *m = s2e_json_member(v, key);
 
 	return m && (m->type == S2E_JSON_STRING || m->type == S2E_JSON_NUMBER) ? m->text : NULL;
+}
+
+/* A new member key (value null) at the end of object v. */
+static struct s2e_json *add_member(struct s2e_json *v, const char *key)
+{
+	struct s2e_json *items = realloc(v->items, (v->n + 1) * sizeof(*items));
+	char **keys;
+
+	if (!items)
+		return s2e_error("out of memory"), NULL;
+	v->items = items;
+	keys = realloc(v->keys, (v->n + 1) * sizeof(*keys));
+	if (!keys)
+		return s2e_error("out of memory"), NULL;
+	v->keys = keys;
+	if (!(v->keys[v->n] = strdup(key)))
+		return s2e_error("out of memory"), NULL;
+	memset(&v->items[v->n], 0, sizeof(v->items[0]));
+	return &v->items[v->n++];
+}
+
+static struct s2e_json *member_rw(struct s2e_json *v, const char *key)
+{
+	if (!v || v->type != S2E_JSON_OBJECT) {
+		s2e_error("not a JSON object");
+		return NULL;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->keys[i], key))
+			return &v->items[i];
+	return add_member(v, key);
+}
+
+int s2e_json_set_string(struct s2e_json *v, const char *key, const char *value)
+{
+	struct s2e_json *m = member_rw(v, key);
+	char *copy = value ? strdup(value) : NULL;
+
+	if (!m || !copy) {
+		free(copy);
+		return m ? s2e_error("out of memory") : -1;
+	}
+	s2e_json_free(m);
+	m->type = S2E_JSON_STRING;
+	m->text = copy;
+	return 0;
+}
+
+struct s2e_json *s2e_json_object_member(struct s2e_json *v, const char *key)
+{
+	struct s2e_json *m = member_rw(v, key);
+
+	if (m && m->type == S2E_JSON_NULL && !m->n)
+		m->type = S2E_JSON_OBJECT;
+	return m && m->type == S2E_JSON_OBJECT ? m : NULL;
+}
+
+static void indent(FILE *out, int level)
+{
+	fprintf(out, "\n%*s", level * 4, "");
+}
+
+int s2e_json_write(FILE *out, const struct s2e_json *v, int level)
+{
+	static const char *const words[] = {"null", "false", "true"};
+	int object = v->type == S2E_JSON_OBJECT;
+
+	switch (v->type) {
+	case S2E_JSON_NULL:
+	case S2E_JSON_FALSE:
+	case S2E_JSON_TRUE:
+		fputs(words[v->type], out);
+		break;
+	case S2E_JSON_NUMBER:
+		fputs(v->text, out);
+		break;
+	case S2E_JSON_STRING:
+		s2e_json_string(out, v->text);
+		break;
+	case S2E_JSON_ARRAY:
+	case S2E_JSON_OBJECT:
+		fputc(object ? '{' : '[', out);
+		for (size_t i = 0; i < v->n; i++) {
+			fputs(i ? "," : "", out);
+			indent(out, level + 1);
+			if (object) {
+				s2e_json_string(out, v->keys[i]);
+				fputs(": ", out);
+			}
+			s2e_json_write(out, &v->items[i], level + 1);
+		}
+		if (v->n)
+			indent(out, level);
+		fputc(object ? '}' : ']', out);
+		break;
+	}
+	return ferror(out) ? s2e_error_errno("cannot write JSON") : 0;
 }

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "s2e/copy.h"
 #include "s2e/digest-cache.h"
@@ -19,6 +22,7 @@
 #include "s2e/s2edir.h"
 #include "s2e/s2eenv.h"
 #include "s2e/strv.h"
+#include "s2e/vm.h"
 #include "s2e/vmops.h"
 #include "s2e/vmtx.h"
 
@@ -190,6 +194,27 @@ static int map_flags(const char *flags, struct s2e_config *c)
 	return rc;
 }
 
+/* The whole of image.json (normalised), for an export to give back the
+ * fields s2e does not map. */
+static int keep_json(const struct s2e_json *j, struct s2e_config *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return s2e_error("out of memory");
+	rc = s2e_json_write(f, j, 0);
+	if (fclose(f) || rc) {
+		free(text);
+		return rc ? rc : s2e_error("out of memory");
+	}
+	rc = len < S2E_CONFIG_LINE_MAX / 2 ? set(c, "s2e-env", "imageJson", text) : 0;
+	free(text);
+	return rc;
+}
+
 /* image.json into vm.config's settings (see the header). */
 static int map_settings(const struct env *e, struct s2e_config *c)
 {
@@ -200,6 +225,8 @@ static int map_settings(const struct env *e, struct s2e_config *c)
 	    set(c, "run", "nic", e->nic) || map_flags(e->nic ? flags : NULL, c))
 		return -1;
 	if (!e->nic && map_flags(flags, c))
+		return -1;
+	if (j->type == S2E_JSON_OBJECT && keep_json(j, c))
 		return -1;
 	return set(c, "image", "os", s2e_json_text(os, "name")) ||
 		       set(c, "image", "version", s2e_json_text(os, "version")) ||
@@ -340,5 +367,177 @@ int s2e_vm_import_s2e_env(const char *root, const char *dir, const char *name, i
 	free(subject);
 	free(disk);
 	env_free(&e);
+	return rc;
+}
+
+/* --- export ------------------------------------------------------------ */
+
+/* run.qemuArg words, as qemu_extra_flags (after the NIC), words that hold
+ * blanks refused: s2e-env's launch script splits the flags on blanks. */
+static char *extra_flags(const struct s2e_config *c)
+{
+	const char *nic = s2e_config_get(c, "run", NULL, "nic");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int bad = 0;
+
+	if (!f)
+		return NULL;
+	if (nic)
+		fprintf(f, "-net none -net nic,model=%s ", nic);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct s2e_config_entry *e = &c->entries[i];
+		if (!e->key || !e->value || !s2e_config_in(e, "run", NULL) ||
+		    strcasecmp(e->key, "qemuArg"))
+			continue;
+		if (!*e->value || e->value[strcspn(e->value, " \t\n")])
+			bad = 1;
+		fprintf(f, "%s ", e->value);
+	}
+	if (fclose(f) || bad) {
+		if (bad)
+			s2e_error("run.qemuArg has a word with blanks (or an empty one), which "
+				  "s2e-env's qemu_extra_flags cannot hold");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int json_from(struct s2e_json *j, const char *key, const struct s2e_config *c,
+		     const char *section, const char *ckey)
+{
+	const char *v = s2e_config_get(c, section, NULL, ckey);
+
+	return v ? s2e_json_set_string(j, key, v) : 0;
+}
+
+/* image.json: the one imported (if any) with the settings of now. */
+static int make_json(const char *vm, const struct s2e_config *c, const struct s2e_meta *meta,
+		     struct s2e_json *j)
+{
+	const char *kept = s2e_config_get(c, "s2e-env", NULL, "imageJson"),
+		   *snap = s2e_config_get(c, "s2e-env", NULL, "snapshot");
+	char *flags = extra_flags(c);
+	struct s2e_json *os;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (!flags)
+		return -1;
+	if (kept && s2e_json_parse(kept, strlen(kept), "s2e-env.imageJson", j) == 0 &&
+	    j->type != S2E_JSON_OBJECT)
+		s2e_json_free(j);
+	if (j->type != S2E_JSON_OBJECT)
+		j->type = S2E_JSON_OBJECT;
+	if (!snap || !s2e_meta_find_snap((struct s2e_meta *)meta, snap))
+		snap = meta->nsnaps ? meta->snaps[meta->nsnaps - 1].name : NULL;
+	rc = (s2e_json_text(j, "name") ? 0 : s2e_json_set_string(j, "name", vm)) ||
+	     json_from(j, "description", c, "image", "description") ||
+	     json_from(j, "memory", c, "run", "memory") ||
+	     (s2e_json_text(j, "qemu_build")
+		  ? 0
+		  : s2e_json_set_string(j, "qemu_build",
+					s2e_config_get(c, "image", NULL, "arch")
+					    ? s2e_config_get(c, "image", NULL, "arch")
+					    : "i386")) ||
+	     s2e_json_set_string(j, "qemu_extra_flags", flags) ||
+	     (snap && s2e_json_set_string(j, "snapshot", snap));
+	free(flags);
+	os = rc ? NULL : s2e_json_object_member(j, "os");
+	if (!os)
+		return -1;
+	return json_from(os, "name", c, "image", "os") ||
+			       json_from(os, "version", c, "image", "version") ||
+			       json_from(os, "arch", c, "image", "arch") ||
+			       json_from(os, "build", c, "image", "build")
+		   ? -1
+		   : 0;
+}
+
+static int write_json(const char *dir, const struct s2e_json *j)
+{
+	char *path = s2e_path_join(dir, S2E_ENV_JSON), *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = -1;
+
+	if (path && f && s2e_json_write(f, j, 0) == 0 && fputc('\n', f) != EOF && !fclose(f)) {
+		f = NULL;
+		rc = s2e_write_file_atomic(path, text, len, 0644);
+	}
+	if (f)
+		fclose(f);
+	free(path);
+	free(text);
+	return rc;
+}
+
+static int export_files(const char *root, const char *vm, const struct s2e_meta *meta,
+			const char *tmp, const struct s2e_vm_report *r)
+{
+	char *vmdir = s2e_vm_dir(root, vm);
+	int rc = vmdir ? copy(vmdir, S2E_VM_DISK, tmp, S2E_ENV_DISK) : -1;
+
+	if (rc == 0)
+		step(r, "copy disk image");
+	for (size_t i = 0; rc == 0 && i < meta->nsnaps; i++) {
+		char from[300], to[300];
+		snprintf(from, sizeof(from), S2E_VM_DISK ".%s", meta->snaps[i].name);
+		snprintf(to, sizeof(to), PREFIX "%s", meta->snaps[i].name);
+		rc = copy(vmdir, from, tmp, to);
+		if (rc == 0)
+			step(r, "copy snapshot: %s", meta->snaps[i].name);
+	}
+	free(vmdir);
+	return rc;
+}
+
+int s2e_vm_export_s2e_env(const char *root, const char *vm, const char *dir,
+			  const struct s2e_vm_report *r)
+{
+	struct s2e_meta meta = {0};
+	struct s2e_config cfg = {0};
+	struct s2e_json j = {0};
+	char *path = NULL, *tmp = NULL, *vmdir;
+	struct stat st;
+	int rc = -1, use = -1;
+
+	if (!lstat(dir, &st))
+		return s2e_error_set(S2E_EEXISTS, "%s already exists", s2e_q(dir));
+	tmp = s2e_asprintf("%s.tmp-%d", dir, (int)getpid());
+	vmdir = s2e_vm_dir(root, vm);
+	path = vmdir ? s2e_path_join(vmdir, S2E_VM_META) : NULL;
+	free(vmdir);
+	if (!tmp || !path)
+		goto out;
+	if (s2e_vm_exists(root, vm) != 1) {
+		rc = s2e_error_set(S2E_ENOTFOUND, "VM %s does not exist", s2e_q(vm));
+		goto out;
+	}
+	use = s2e_vm_use(root, vm); /* no run rewrites the disk meanwhile */
+	if (use < 0 || s2e_meta_read(path, &meta) < 0 || s2e_config_read_file(path, &cfg) < 0 ||
+	    make_json(vm, &cfg, &meta, &j))
+		goto out;
+	if (mkdir(tmp, 0777)) {
+		s2e_error_errno("cannot create %s", s2e_q(tmp));
+		goto out;
+	}
+	if (export_files(root, vm, &meta, tmp, r) || write_json(tmp, &j) ||
+	    (rename(tmp, dir) && s2e_error_errno("cannot rename %s to %s", s2e_q(tmp), s2e_q(dir)))) {
+		s2e_remove_tree(tmp);
+		goto out;
+	}
+	step(r, "write %s", S2E_ENV_JSON);
+	rc = 0;
+out:
+	if (use >= 0)
+		close(use);
+	s2e_json_free(&j);
+	s2e_config_free(&cfg);
+	s2e_meta_free(&meta);
+	free(path);
+	free(tmp);
 	return rc;
 }

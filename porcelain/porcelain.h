@@ -61,6 +61,7 @@ int cmd_vm_list(int argc, char **argv);
 int cmd_vm_delete(int argc, char **argv);
 int cmd_vm_clone(int argc, char **argv);
 int cmd_vm_export(int argc, char **argv);
+int cmd_vm_export_s2e_env(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
 int cmd_vm_import_s2e_env(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);

@@ -28,12 +28,15 @@
 
 static const char usage[] =
     "usage: s2e vm export [-f] [--s2edir DIR] [--format gzip|zstd|none] NAME [FILE|-]\n"
+    "   or: s2e vm export --s2e-env NAME DIR\n"
     "\n"
     "Package VM NAME into FILE (default ./NAME.tar.gz, or .tar.zst or .tar by format; a\n"
     "directory gets that name inside it; '-' writes to standard output).\n"
     "\n"
     "  -f, --force        replace an existing FILE\n"
     "  --format FORMAT    gzip (default), zstd or none\n"
+    "  --s2e-env          write the s2e-env image directory DIR (image.raw.s2e,\n"
+    "                     image.raw.s2e.SNAP, image.json)\n"
     "  --s2edir DIR       use DIR instead of $S2EDIR\n"
     "  -h, --help         show this help\n";
 
@@ -123,6 +126,9 @@ int cmd_vm_export(int argc, char **argv)
 	char progress_arg[32];
 	FILE *events = NULL;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--s2e-env"))
+			return cmd_vm_export_s2e_env(argc, argv);
 	while ((c = getopt_long(argc, argv, "+fh", options, NULL)) != -1) {
 		switch (c) {
 		case 'f':

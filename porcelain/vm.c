@@ -26,6 +26,7 @@ static const char *const usage[] = {
 	"   list     s2e vm list [--json | --short] [NAME...]",
 	"   clone    s2e vm clone [-f] SRC DST",
 	"   export   s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
+	"            s2e vm export --s2e-env NAME DIR",
 	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
 	"            s2e vm import --s2e-env [-f] DIR [NAME]",
 	"   delete   s2e vm delete [-y] NAME[:SNAP]",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # s2e vm import --s2e-env DIR [NAME] (SPEC §9 "s2e-env"): an image directory
 # as s2e-env lays it out (images/NAME/image.raw.s2e, image.raw.s2e.ready,
-# image.json) becomes a VM with its snapshot and settings.
+# image.json) becomes a VM with its snapshot and settings; s2e vm export
+# --s2e-env NAME DIR writes it back.
 . "$(dirname "$0")/lib.sh"
 
 FAKE=$T_DIR/helpers/fake-qemu
@@ -93,5 +94,34 @@ else
 	t_skip "a qcow2 image.raw.s2e" "qemu-img is not installed"
 fi
 t_ok "s2e vm import --s2e-env --help" bash -c "s2e vm import --s2e-env --help | grep -q '^usage: s2e vm import --s2e-env'"
+# --- export --s2e-env: the same files, an image.json with the same fields
+OUT=$T_TMP/out/images/debian-9.2.1-i386
+mkdir -p "$T_TMP/out/images"
+out=$(s2e vm export --s2e-env debian-9.2.1-i386 "$OUT")
+t_is "export --s2e-env writes the directory" "$?" 0
+t_is "... with the usual steps" "$out" "$(printf '[ OK ] copy disk image\n[ OK ] copy snapshot: ready\n[ OK ] copy snapshot: later\n[ OK ] write image.json')"
+t_ok "... image.raw.s2e equal to the original" cmp "$IMG/image.raw.s2e" "$OUT/image.raw.s2e"
+t_ok "... image.raw.s2e.ready too" cmp "$IMG/image.raw.s2e.ready" "$OUT/image.raw.s2e.ready"
+t_ok "... and image.raw.s2e.later" cmp "$IMG/image.raw.s2e.later" "$OUT/image.raw.s2e.later"
+t_ok "... still sparse" test "$(t_allocated "$OUT/image.raw.s2e")" -lt 1048576
+t_ok "... image.json holds the same fields and values (python's json agrees)" \
+	python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(a != b)' \
+	"$IMG/image.json" "$OUT/image.json"
+t_exit 1 "an existing DIR is refused" s2e vm export --s2e-env debian-9.2.1-i386 "$OUT"
+s2e vm config debian-9.2.1-i386 run.memory 1G
+s2e vm config --add debian-9.2.1-i386 run.qemuArg -- -nographic
+t_exit 0 "settings changed since are exported" s2e vm export --s2e-env debian-9.2.1-i386 "$T_TMP/out2"
+t_is "... memory and flags" \
+	"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["memory"] + "|" + j["qemu_extra_flags"])' "$T_TMP/out2/image.json")" \
+	"1G|-net none -net nic,model=e1000 -serial file:serial.txt -nographic "
+s2e vm create Plain 1M >/dev/null
+t_exit 0 "a VM never imported from s2e-env exports too" s2e vm export --s2e-env Plain "$T_TMP/plain"
+t_is "... with a minimal image.json" \
+	"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["name"], j["qemu_build"], repr(j["qemu_extra_flags"]))' "$T_TMP/plain/image.json")" \
+	"Plain i386 ''"
+t_exit 0 "... which imports again" s2e vm import --s2e-env "$T_TMP/plain" PlainAgain
+t_exit 1 "an unknown VM fails" s2e vm export --s2e-env Nope "$T_TMP/nope"
+t_ok "... leaving nothing" test ! -e "$T_TMP/nope"
+t_ok "s2e vm export --s2e-env --help" bash -c "s2e vm export --s2e-env --help | grep -q '^usage: s2e vm export --s2e-env NAME DIR'"
 t_ok "the history passes git fsck" git -C "$S2EDIR" fsck --strict --no-progress
 t_done

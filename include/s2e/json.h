@@ -9,6 +9,7 @@
 #define S2E_JSON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define S2E_JSON_MAX_BYTES (1024 * 1024)
 #define S2E_JSON_MAX_DEPTH 32
@@ -37,5 +38,13 @@ void s2e_json_free(struct s2e_json *v);
 const struct s2e_json *s2e_json_member(const struct s2e_json *v, const char *key);
 /* Its text when it is a string (or a number), else NULL. */
 const char *s2e_json_text(const struct s2e_json *v, const char *key);
+
+/* Set member key of object v to a string (replacing its value, or added
+ * last); the object member key, made when missing (NULL: v is no object,
+ * or the member is something else). */
+int s2e_json_set_string(struct s2e_json *v, const char *key, const char *value);
+struct s2e_json *s2e_json_object_member(struct s2e_json *v, const char *key);
+/* Write v as JSON, indented by 4 spaces per level, members in order. */
+int s2e_json_write(FILE *out, const struct s2e_json *v, int level);
 
 #endif

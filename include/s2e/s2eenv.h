@@ -38,4 +38,14 @@ struct s2e_vm_report;
 int s2e_vm_import_s2e_env(const char *root, const char *dir, const char *name, int flags,
 			  const struct s2e_vm_report *report, char **used);
 
+/* Write VM vm as the s2e-env image directory dir (which must not exist; it
+ * is made in a temporary directory next to it and renamed into place):
+ * disk and snapshots copied (reflink or sparse), image.json from the
+ * imported one (kept in s2e-env.imageJson) with the settings of now
+ * (run.memory, run.nic and run.qemuArg as qemu_extra_flags, image.*, the
+ * snapshot s2e-env named, else the last).  The VM is marked in use while
+ * it is copied. */
+int s2e_vm_export_s2e_env(const char *root, const char *vm, const char *dir,
+			  const struct s2e_vm_report *report);
+
 #endif

@@ -1,5 +1,5 @@
-/* s2e vm import --s2e-env [-f] DIR [NAME]: an s2e-env image directory
- * (include/s2e/s2eenv.h) as a VM. */
+/* s2e vm import --s2e-env [-f] DIR [NAME] and s2e vm export --s2e-env NAME
+ * DIR: s2e-env image directories (include/s2e/s2eenv.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -40,6 +40,41 @@ int cmd_vm_import_s2e_env(int argc, char **argv)
 	if (root)
 		rc = s2e_vm_import_s2e_env(root, argv[0], argc == 2 ? argv[1] : NULL,
 					   force ? S2E_VMOP_FORCE : 0, &report, NULL);
+	free(root);
+	return porcelain_done(&cmd, rc);
+}
+
+static const char *const export_usage[] = {
+	"s2e vm export --s2e-env NAME DIR",
+	NULL,
+	"Write VM NAME as the s2e-env image directory DIR (which must not exist):",
+	"image.raw.s2e, image.raw.s2e.SNAP and image.json, from the image.json it was",
+	"imported with and its settings of now.",
+	NULL,
+};
+
+int cmd_vm_export_s2e_env(int argc, char **argv)
+{
+	int env = 0, rc = -1;
+	const struct s2e_option options[] = {
+		OPT_BOOL(0, "s2e-env", &env, "write an s2e-env image directory"),
+		OPT_S2EDIR(),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {"s2e vm export", export_usage, options};
+	struct s2e_vm_report report;
+	struct s2e_status st;
+	char *root;
+
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (argc != 2)
+		return s2e_usage_fail(&cmd, stderr, "takes NAME and DIR");
+	porcelain_report(&report, &st, stdout);
+	root = porcelain_root(NULL);
+	if (root)
+		rc = s2e_vm_export_s2e_env(root, argv[0], argv[1], &report);
 	free(root);
 	return porcelain_done(&cmd, rc);
 }
