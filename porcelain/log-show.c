@@ -78,18 +78,11 @@ int cmd_log_show(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e log show", usage, options};
-	char *root;
-	int rc = -1;
+	const struct s2e_command cmd = {"s2e log show", usage, options,
+					"takes one experiment name", 1, 1};
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 1)
-		return s2e_usage_fail(&cmd, stderr, "takes one experiment name");
-	root = porcelain_root(NULL);
-	if (root)
-		rc = show(root, argv[0]);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	return porcelain_finish(&run, show(run.root, argv[0]));
 }

@@ -6,6 +6,7 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/exec.h"
 #include "s2e/history.h"
 #include "s2e/s2edir.h"
@@ -45,6 +46,32 @@ int porcelain_done(const struct s2e_command *cmd, int rc)
 		return s2e_usage_fail(cmd, stderr, "%s", s2e_error_last());
 	/* "s2e vm create" -> "vm create" */
 	return fail(strncmp(cmd->name, "s2e ", 4) ? cmd->name : cmd->name + 4);
+}
+
+int porcelain_start(struct porcelain_run *run, const struct s2e_command *cmd, int *argc,
+		    char **argv)
+{
+	memset(run, 0, sizeof(*run));
+	run->cmd = cmd;
+	*argc = s2e_parse_options(cmd, *argc, argv, 0);
+	if (*argc < 0) {
+		run->exit = s2e_parse_options_exit(cmd, *argc, stdout, stderr);
+		return -1;
+	}
+	porcelain_report(&run->report, &run->st, stdout);
+	run->root = porcelain_root(NULL);
+	if (!run->root) {
+		run->exit = porcelain_done(cmd, -1);
+		return -1;
+	}
+	return 0;
+}
+
+int porcelain_finish(struct porcelain_run *run, int rc)
+{
+	free(run->root);
+	run->root = NULL;
+	return porcelain_done(run->cmd, rc);
 }
 
 char *porcelain_root(const char *opt)
@@ -138,7 +165,7 @@ int porcelain_main(int argc, char **argv)
 		OPT_BOOL(0, "version", &version, "print the version"),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e", usage, options};
+	const struct s2e_command cmd = {.name = "s2e", .usage = usage, .options = options};
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)
@@ -156,5 +183,7 @@ int porcelain_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (s2e_std_fds_open())
+		return 1;
 	return porcelain_main(argc, argv);
 }

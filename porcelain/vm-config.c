@@ -80,7 +80,7 @@ int cmd_vm_config(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm config", usage, options};
+	const struct s2e_command cmd = {.name = "s2e vm config", .usage = usage, .options = options};
 	const char *why;
 	char *root;
 	int rc = -1;

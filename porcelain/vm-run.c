@@ -68,7 +68,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm run", usage, options};
+	const struct s2e_command cmd = {.name = "s2e vm run", .usage = usage, .options = options};
 	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
 	int n;
 

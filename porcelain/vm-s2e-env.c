@@ -18,30 +18,23 @@ static const char *const usage[] = {
 
 int cmd_vm_import_s2e_env(int argc, char **argv)
 {
-	int env = 0, force = 0, rc = -1;
+	int env = 0, force = 0, rc;
 	const struct s2e_option options[] = {
 		OPT_BOOL(0, "s2e-env", &env, "DIR is an s2e-env image directory"),
 		OPT_BOOL('f', "force", &force, "replace an existing VM"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm import", usage, options};
-	struct s2e_vm_report report;
-	struct s2e_status st;
-	char *root;
+	const struct s2e_command cmd = {"s2e vm import", usage, options,
+					"takes DIR and an optional NAME", 1, 2};
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc < 1 || argc > 2)
-		return s2e_usage_fail(&cmd, stderr, "takes DIR and an optional NAME");
-	porcelain_report(&report, &st, stdout);
-	root = porcelain_root(NULL);
-	if (root)
-		rc = s2e_vm_import_s2e_env(root, argv[0], argc == 2 ? argv[1] : NULL,
-					   force ? S2E_VMOP_FORCE : 0, &report, NULL);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	(void)env;
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	rc = s2e_vm_import_s2e_env(run.root, argv[0], argc == 2 ? argv[1] : NULL,
+				   force ? S2E_VMOP_FORCE : 0, &run.report, NULL);
+	return porcelain_finish(&run, rc);
 }
 
 static const char *const export_usage[] = {
@@ -55,26 +48,19 @@ static const char *const export_usage[] = {
 
 int cmd_vm_export_s2e_env(int argc, char **argv)
 {
-	int env = 0, rc = -1;
+	int env = 0, rc;
 	const struct s2e_option options[] = {
 		OPT_BOOL(0, "s2e-env", &env, "write an s2e-env image directory"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm export", export_usage, options};
-	struct s2e_vm_report report;
-	struct s2e_status st;
-	char *root;
+	const struct s2e_command cmd = {"s2e vm export", export_usage, options,
+					"takes NAME and DIR", 2, 2};
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 2)
-		return s2e_usage_fail(&cmd, stderr, "takes NAME and DIR");
-	porcelain_report(&report, &st, stdout);
-	root = porcelain_root(NULL);
-	if (root)
-		rc = s2e_vm_export_s2e_env(root, argv[0], argv[1], &report);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	(void)env;
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	rc = s2e_vm_export_s2e_env(run.root, argv[0], argv[1], &run.report);
+	return porcelain_finish(&run, rc);
 }
