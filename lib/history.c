@@ -66,24 +66,87 @@ static int open_repo(const char *root, git_repository **repo)
 	return git_fail("cannot open the history repository");
 }
 
+/* A repository is ours when s2e made it: s2e sets s2e.history in its config
+ * (and repositories made before that are known by s2e's own .gitignore).
+ * Any other repository is the user's, and s2e never writes into it. */
+static int is_ours(git_repository *repo, const char *root)
+{
+	git_config *cfg = NULL;
+	char *path = s2e_path_join(root, ".gitignore"), *old = NULL;
+	int ours = 0;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		free(path);
+		return git_fail("cannot read the history repository's configuration");
+	}
+	if (git_config_get_bool(&ours, cfg, "s2e.history") < 0) {
+		ours = path && s2e_read_file(path, &old, NULL) == 0 &&
+		       !strncmp(old, "# Written by s2e.", 17);
+		s2e_error_clear();
+	}
+	git_config_free(cfg);
+	free(old);
+	free(path);
+	return ours;
+}
+
+static int refuse(const char *root)
+{
+	return s2e_error_set(S2E_EINVALID,
+			     "S2EDIR %s is a git repository that s2e did not create; s2e keeps its "
+			     "history in a repository of its own and never writes into yours: use "
+			     "another directory (--s2edir or $S2EDIR)",
+			     s2e_q(root));
+}
+
+int s2e_history_check(const char *root)
+{
+	git_repository *repo = NULL;
+	int ours;
+
+	s2e_git_init();
+	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return 0; /* none yet: s2e will make its own */
+	ours = is_ours(repo, root);
+	git_repository_free(repo);
+	return ours < 0 ? -1 : ours ? 0 : refuse(root);
+}
+
+static int mark_ours(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	int rc;
+
+	if (git_repository_config(&cfg, repo) < 0)
+		return git_fail("cannot write the history repository's configuration");
+	rc = git_config_set_bool(cfg, "s2e.history", 1);
+	git_config_free(cfg);
+	return rc < 0 ? git_fail("cannot mark the history repository") : 0;
+}
+
 int s2e_history_init(const char *root)
 {
 	git_repository *repo = NULL;
 	char *path = s2e_path_join(root, ".gitignore"), *old = NULL;
-	int rc = -1;
+	int rc = -1, ours = 1;
 
 	if (!path)
 		return -1;
 	s2e_git_init();
-	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 &&
-	    git_repository_init(&repo, root, 0) < 0) {
-		git_fail("cannot create the history repository");
+	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
+		ours = is_ours(repo, root);
+	else if (git_repository_init(&repo, root, 0) < 0)
+		ours = git_fail("cannot create the history repository");
+	if (ours <= 0 || mark_ours(repo)) {
+		if (ours == 0)
+			refuse(root);
 		goto out;
 	}
 	if (s2e_read_file(path, &old, NULL) == 0 && !strcmp(old, gitignore)) {
 		rc = 0;
 		goto out;
 	}
+	s2e_error_clear();
 	rc = s2e_write_file_atomic(path, gitignore, strlen(gitignore), 0644);
 out:
 	free(old);

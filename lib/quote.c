@@ -63,9 +63,25 @@ const char *s2e_q(const char *s)
 	return escaped(s, "'");
 }
 
+/* 1 when s is valid UTF-8 with no control, C1 or formatting character. */
+static int plain(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		unsigned cp;
+		size_t n = s2e_utf8_char(p, &cp);
+		if (!n || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+		    s2e_unicode_spoofing(cp))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 const char *s2e_printable(const char *s)
 {
-	return escaped(s, "");
+	/* Plain text stays as it is, so that text escaped once (a manifest's
+	 * values) is not escaped twice. */
+	return plain(s) ? s : escaped(s, "");
 }
 
 /* Words made only of these (and of UTF-8 beyond ASCII, which no shell treats

@@ -12,6 +12,7 @@
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/history.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
 
@@ -45,7 +46,9 @@ int s2e_dir_prepare(const char *root)
 	char *trash = s2e_path_join(root, S2E_TRASH_DIR);
 	int rc = -1;
 
-	if (vm && state && trash && !s2e_mkdir_p(vm, 0777) && !s2e_mkdir_p(state, 0777))
+	/* A user's own git repository is refused before anything is made in it. */
+	if (vm && state && trash && !s2e_history_check(root) && !s2e_mkdir_p(vm, 0777) &&
+	    !s2e_mkdir_p(state, 0777))
 		rc = 0;
 	/* Made while there is room, so that a delete needs none; without it
 	 * (a full disk) a delete removes the VM in place. */

@@ -120,11 +120,15 @@ static int write_error(void)
 
 static int show_text(const struct s2e_log_entry *e, struct out *o, const char *date)
 {
-	printf("%.7s %s %s\n", e->oid, date, e->subject);
+	/* A history may hold commits s2e did not write: nothing of them
+	 * reaches the terminal raw. */
+	printf("%.7s %s %s\n", e->oid, date, s2e_printable(e->subject));
 	if (o->verbose && *e->body) {
 		for (const char *p = e->body; *p;) {
 			size_t len = strcspn(p, "\n");
-			printf("    %.*s\n", (int)len, p);
+			char *line = strndup(p, len);
+			printf("    %s\n", line ? s2e_printable(line) : "");
+			free(line);
 			p += len;
 			if (*p)
 				p++;

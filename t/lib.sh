@@ -135,7 +135,9 @@ t_s2e_procs()
 	bin=$(cd "$S2E_BIN" && pwd -P)
 	for p in /proc/[0-9]*; do
 		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+		# (a process may end between the two reads: the redirection's own
+		# error is silenced by the braces)
+		args=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
 		case "$exe $args" in
 		"$bin"/s2e\ * | "$bin"/s2e-* | *\ "$T_TMP"/slow-exec-*/s2e-*) ;;
 		*) continue ;;

@@ -39,4 +39,10 @@ out=$(s2e vm import "$T_TMP/esc.tgz" Esc 2>&1)
 t_is "a manifest with a raw ESC is refused" "$?" 1
 t_ok "... naming the line" grep -q "s2e-package.conf' line 4: control character" <<<"$out" || t_diag "$out"
 t_ok "... and no ESC reaches the terminal" test "$(tr -d -c '\033' <<<"$out" | wc -c)" -eq 0
+# A commit s2e did not write (made with git in S2EDIR) reaches s2e log escaped.
+git -C "$S2EDIR" -c user.name=u -c user.email=u@x commit -q --allow-empty \
+	-m "evil $(printf '\033')[2J subject" -m "body $(printf '\033')]0;title$(printf '\007')"
+out=$(s2e log -v 2>&1)
+t_ok "s2e log shows a foreign commit's subject and body without ESC or BEL" \
+	bash -c '! grep -q $'"'"'[\033\007]'"'"' <<<"$1" && grep -q "evil .x1b\[2J subject" <<<"$1"' _ "$out"
 t_done

@@ -13,6 +13,9 @@ void s2e_git_init(void);
 /* Make sure S2EDIR is a git repository with our .gitignore; creating it the
  * first time is the initial commit. */
 int s2e_history_init(const char *root);
+/* Refuse (S2E_EINVALID) an S2EDIR that is a git repository s2e did not
+ * create, before anything is written there; 0 when it is ours or none. */
+int s2e_history_check(const char *root);
 
 /* Commit the current state of `paths` (relative to S2EDIR; a path that no
  * longer exists, file or directory, is removed from the index) on top of

@@ -8,8 +8,10 @@
 /* 'name' with non-printable bytes as \xNN, for error messages.  Returns a
  * pointer into one of a few rotating static buffers (valid for a few calls). */
 const char *s2e_q(const char *s);
-/* The same without the quotes, for text that reads as a bare word in a
- * message ("misformatted file: README"). */
+/* For text that reads as a bare word in a message ("misformatted file:
+ * README") or a commit body: s itself when it is plain printable UTF-8
+ * (backslashes included, so text escaped once is not escaped again), else
+ * escaped as s2e_q() does, without the quotes. */
 const char *s2e_printable(const char *s);
 /* Shell-quote one word so that `sh` reads it back unchanged. */
 void s2e_shell_quote(FILE *out, const char *word);
