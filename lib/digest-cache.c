@@ -87,6 +87,31 @@ static void store(const char *root, const char *path, const struct stat *st,
 	free(text);
 }
 
+/* A file changed less than a tick ago: wait until the tick is over before
+ * hashing it, so that the entry is trusted next time (a run's disk is
+ * hashed right after QEMU's last write; the wait is at most one tick,
+ * nothing next to hashing it).  A change during the wait starts it over,
+ * a few times at most; a change time in the future is not waited for. */
+static void wait_out_tick(int fd, struct stat *st)
+{
+	for (int i = 0; i < 3; i++) {
+		struct timespec now, pause;
+		long long last = ns(&st->st_mtim) > ns(&st->st_ctim) ? ns(&st->st_mtim)
+								    : ns(&st->st_ctim);
+		long long wait;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		wait = last + S2E_DIGEST_CACHE_TICK_NS - ns(&now);
+		if (wait <= 0 || wait > S2E_DIGEST_CACHE_TICK_NS)
+			return;
+		pause.tv_sec = 0;
+		pause.tv_nsec = (long)wait + 1000000;
+		nanosleep(&pause, NULL);
+		if (fstat(fd, st))
+			return;
+	}
+}
+
 int s2e_digest_cached(const char *root, const char *path, unsigned threads,
 		      struct s2e_progress *progress, char out[S2E_DIGEST_LEN], int *hashed)
 {
@@ -113,6 +138,7 @@ int s2e_digest_cached(const char *root, const char *path, unsigned threads,
 	}
 	if (hashed)
 		*hashed = 1;
+	wait_out_tick(fd, &before);
 	clock_gettime(CLOCK_REALTIME, &started);
 	if (s2e_digest_fd(fd, threads, progress, out))
 		goto out;

@@ -79,7 +79,8 @@ static int format_experiment(FILE *f, const struct s2e_experiment *e)
 	if (!rc && (e->timeout > 0 || e->timed_out))
 		rc = put_bool(f, "timedOut", e->timed_out);
 	return rc || put_bool(f, "forced", e->forced) || put(f, "outputDir", e->output_dir) ||
-	       put(f, "configFile", e->config_file) || put(f, "error", e->error);
+	       put(f, "configFile", e->config_file) || put(f, "error", e->error) ||
+	       put(f, "againOf", e->again_of);
 }
 
 static int format_rest(FILE *f, const struct s2e_experiment *e)
@@ -91,6 +92,13 @@ static int format_rest(FILE *f, const struct s2e_experiment *e)
 	    (s2e_config_put_section(f, "disk", NULL) || put(f, "before", e->disk_before) ||
 	     put(f, "after", e->disk_after) ||
 	     (e->disk_changed >= 0 && put_bool(f, "changed", e->disk_changed))))
+		return -1;
+	if (e->invocation.n &&
+	    (s2e_config_put_section(f, "invocation", NULL) || put_strv(f, "word", &e->invocation)))
+		return -1;
+	if ((e->memory || e->nic) &&
+	    (s2e_config_put_section(f, "settings", NULL) || put(f, "memory", e->memory) ||
+	     put(f, "nic", e->nic)))
 		return -1;
 	if ((e->snapshot_digest || e->snapshot_disk) &&
 	    (s2e_config_put_section(f, "snapshot", NULL) ||
@@ -180,6 +188,10 @@ static const struct {
     {"experiment", "outputDir", STR, F(output_dir)},
     {"experiment", "configFile", STR, F(config_file)},
     {"experiment", "error", STR, F(error)},
+    {"experiment", "againOf", STR, F(again_of)},
+    {"invocation", "word", STRV, F(invocation)},
+    {"settings", "memory", STR, F(memory)},
+    {"settings", "nic", STR, F(nic)},
     {"qemu", "binary", STR, F(binary)},
     {"qemu", "commandLine", STR, F(cmdline)},
     {"qemu", "arg", STRV, F(argv)},
@@ -277,15 +289,8 @@ static char *join_names(const struct s2e_strv *names)
 	return buf;
 }
 
-/* The commit body: the record's essentials in a readable form. */
-char *s2e_experiment_body(const struct s2e_experiment *e, int after)
+static void text_header(FILE *f, const struct s2e_experiment *e)
 {
-	char *buf = NULL, *names;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
 	fprintf(f, "Experiment: %s\n", e->name);
 	if (e->vm)
 		fprintf(f, "VM: %s\n", e->vm);
@@ -293,52 +298,83 @@ char *s2e_experiment_body(const struct s2e_experiment *e, int after)
 		fprintf(f, "Image: %s\n", e->image);
 	if (e->snapshot)
 		fprintf(f, "Snapshot: %s\n", e->snapshot);
-	fprintf(f, "Mode: %s\nBuild: %s\n", e->mode, e->build);
-	if (!after) {
-		if (e->disk_before)
-			fprintf(f, "Disk: %s\n", e->disk_before);
-		if (e->snapshot_digest)
-			fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
-		if (e->snapshot_disk)
-			fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
-		if (e->forced)
-			fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
-		if (e->config_file)
-			fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file,
-				S2E_EXPERIMENT_CONFIG);
-		if (e->output_dir)
-			fprintf(f, "Output: %s\n", e->output_dir);
-		if (e->timeout > 0)
-			fprintf(f, "Timeout: %.3fs\n", e->timeout);
-		fprintf(f, "Command line: %s\n", e->cmdline);
-	} else {
-		fprintf(f, "State: %s\nStarted: %s\nEnded: %s\nDuration: %.3fs\n", e->state,
-			e->started, e->ended, e->duration);
-		if (e->exit_status >= 0)
-			fprintf(f, "Exit status: %d\n", e->exit_status);
-		if (e->signal)
-			fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
-		if (e->timeout > 0)
-			fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
-		if (e->error)
-			fprintf(f, "Error: %s\n", e->error);
-		if (e->disk_changed >= 0)
-			fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
-		if (e->disk_after && e->disk_changed > 0)
-			fprintf(f, "Disk now: %s\n", e->disk_after);
-		if (e->snaps_added.n && (names = join_names(&e->snaps_added))) {
-			fprintf(f, "Snapshots added: %s\n", names);
-			free(names);
-		}
-		if (e->snaps_removed.n && (names = join_names(&e->snaps_removed))) {
-			fprintf(f, "Snapshots removed: %s\n", names);
-			free(names);
-		}
-		if (e->snaps_retaken.n && (names = join_names(&e->snaps_retaken))) {
-			fprintf(f, "Snapshots taken again: %s\n", names);
-			free(names);
-		}
+	fprintf(f, "Mode: %s\n", e->mode);
+	if (e->build)
+		fprintf(f, "Build: %s\n", e->build);
+	else
+		fprintf(f, "Binary: %s\n", e->binary);
+	if (e->again_of)
+		fprintf(f, "Again: %s\n", e->again_of);
+}
+
+static void text_before(FILE *f, const struct s2e_experiment *e)
+{
+	if (e->disk_before)
+		fprintf(f, "Disk: %s\n", e->disk_before);
+	if (e->snapshot_digest)
+		fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
+	if (e->snapshot_disk)
+		fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
+	if (e->forced)
+		fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
+	if (e->memory)
+		fprintf(f, "Memory: %s%s\n", e->memory, strcmp(e->memory, "default") ? " MiB" : "");
+	if (e->nic)
+		fprintf(f, "NIC: %s\n", e->nic);
+	if (e->config_file)
+		fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file, S2E_EXPERIMENT_CONFIG);
+	if (e->output_dir)
+		fprintf(f, "Output: %s\n", e->output_dir);
+	if (e->timeout > 0)
+		fprintf(f, "Timeout: %.3fs\n", e->timeout);
+	fprintf(f, "Command line: %s\n", e->cmdline);
+}
+
+static void text_names(FILE *f, const char *label, const struct s2e_strv *names)
+{
+	char *joined;
+
+	if (names->n && (joined = join_names(names))) {
+		fprintf(f, "%s: %s\n", label, joined);
+		free(joined);
 	}
+}
+
+static void text_after(FILE *f, const struct s2e_experiment *e)
+{
+	fprintf(f, "State: %s\nStarted: %s\n", e->state, e->started ? e->started : "-");
+	if (e->ended)
+		fprintf(f, "Ended: %s\nDuration: %.3fs\n", e->ended, e->duration);
+	if (e->exit_status >= 0)
+		fprintf(f, "Exit status: %d\n", e->exit_status);
+	if (e->signal)
+		fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
+	if (e->timeout > 0 && e->ended)
+		fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
+	if (e->error)
+		fprintf(f, "Error: %s\n", e->error);
+	if (e->disk_changed >= 0)
+		fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
+	if (e->disk_after && e->disk_changed > 0)
+		fprintf(f, "Disk now: %s\n", e->disk_after);
+	text_names(f, "Snapshots added", &e->snaps_added);
+	text_names(f, "Snapshots removed", &e->snaps_removed);
+	text_names(f, "Snapshots taken again", &e->snaps_retaken);
+}
+
+static char *text(const struct s2e_experiment *e, int before, int after)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	text_header(f, e);
+	if (before)
+		text_before(f, e);
+	if (after)
+		text_after(f, e);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -346,3 +382,13 @@ char *s2e_experiment_body(const struct s2e_experiment *e, int after)
 	return buf;
 }
 
+/* The commit body: the record's essentials in a readable form. */
+char *s2e_experiment_body(const struct s2e_experiment *e, int after)
+{
+	return text(e, !after, after);
+}
+
+char *s2e_experiment_describe(const struct s2e_experiment *e)
+{
+	return text(e, 1, 1);
+}

@@ -3,6 +3,7 @@
  * into vm.config. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "s2e/error.h"
 #include "s2e/experiment.h"
@@ -13,6 +14,19 @@
 static int same_time(const struct s2e_snapfile *a, const struct s2e_snapfile *b)
 {
 	return a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* A setting the snapshot was taken with (snapshot.NAME.KEY in vm.config):
+ * QEMU resumes a snapshot only with the memory and devices it was saved
+ * with, which the next run checks. */
+static int remember(struct s2e_meta_snap *snap, const char *key, const char *value)
+{
+	if (!value)
+		return 0;
+	for (size_t i = 0; i < snap->extra.n; i++)
+		if (snap->extra.entries[i].key && !strcasecmp(snap->extra.entries[i].key, key))
+			return s2e_meta_set(&snap->extra.entries[i].value, value);
+	return s2e_config_add(&snap->extra, "snapshot", snap->name, key, value);
 }
 
 /* A snapshot that is new, or whose file was written again. */
@@ -26,11 +40,16 @@ static int note_taken(struct s2e_meta *meta, struct s2e_experiment *e,
 	if (s2e_strv_add_dup(old ? &e->snaps_retaken : &e->snaps_added, now->name))
 		return -1;
 	rec = s2e_meta_find_snap(meta, now->name);
-	if (!rec)
-		return s2e_meta_add_snap(meta, now->name, taken, e->disk_after);
-	if (s2e_meta_set(&rec->taken, taken) || s2e_meta_set(&rec->disk_digest, e->disk_after))
+	if (!rec) {
+		if (s2e_meta_add_snap(meta, now->name, taken, e->disk_after))
+			return -1;
+		rec = s2e_meta_find_snap(meta, now->name);
+	} else if (s2e_meta_set(&rec->taken, taken) ||
+		   s2e_meta_set(&rec->disk_digest, e->disk_after)) {
 		return -1;
-	return 0;
+	}
+	return !rec || remember(rec, "memory", e->memory) || remember(rec, "nic", e->nic) ? -1
+											   : 0;
 }
 
 static int by_name(const void *a, const void *b)

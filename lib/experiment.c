@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "s2e/digest-cache.h"
@@ -36,9 +37,11 @@ static void warn(struct s2e_run *r, const char *fmt, ...)
 	free(msg);
 }
 
-/* The options the command line is built from: the caller's, with what the
- * run resolved.  The timeout is enforced by the supervisor, not timeout(1). */
-static void effective_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
+/* The options the command line is built from: the caller's and what the
+ * run resolved (given_opts), and the VM's stored settings for what the
+ * caller left unset (effective_opts).  The timeout is enforced by
+ * the supervisor, not timeout(1). */
+static void given_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
 {
 	*o = *r->opts;
 	o->root = r->root;
@@ -48,6 +51,45 @@ static void effective_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
 	o->expname = r->expname;
 	o->timeout = 0;
 	o->kill_after = 0;
+}
+
+static int effective_opts(struct s2e_run *r, struct s2e_qemu_opts *o)
+{
+	given_opts(r, o);
+	if (!r->settings)
+		return 0;
+	s2e_strv_clear(&r->extra);
+	return s2e_vm_settings_apply(r->settings, r->vm, o, &r->extra);
+}
+
+/* Running an experiment again: the disk it ran on, and its name in the
+ * record. */
+static int read_again(struct s2e_run *r)
+{
+	struct s2e_experiment e;
+	int rc = s2e_experiment_load(r->root, r->again, &e);
+
+	if (rc == 0)
+		rc = s2e_meta_set(&r->again_disk, e.disk_before) ||
+			     s2e_meta_set(&r->rec.again_of, r->again)
+			 ? -1
+			 : 0;
+	s2e_experiment_free(&e);
+	return rc;
+}
+
+/* The VM's settings; none for an image path or a VM without vm.config, and
+ * none read again for a run again, whose options hold them. */
+static int read_settings(struct s2e_run *r)
+{
+	if (r->again)
+		return read_again(r);
+	if (!r->vm)
+		return 0;
+	r->settings = calloc(1, sizeof(*r->settings));
+	if (!r->settings)
+		return s2e_error("out of memory");
+	return s2e_vm_settings_read(r->root, r->vm, r->settings);
 }
 
 int s2e_run_prepare(struct s2e_run *r)
@@ -66,9 +108,8 @@ int s2e_run_prepare(struct s2e_run *r)
 	if (!r->opts->expname)
 		s2e_expname_auto(name, sizeof(name));
 	r->expname = s2e_strdup(r->opts->expname ? r->opts->expname : name);
-	if (!r->image || !r->expname)
+	if (!r->image || !r->expname || read_settings(r) || effective_opts(r, &o))
 		return -1;
-	effective_opts(r, &o);
 	return s2e_qemu_cmdline(&o, &r->cmd);
 }
 
@@ -76,7 +117,7 @@ int s2e_run_plumbing_words(const struct s2e_run *r, struct s2e_strv *words)
 {
 	struct s2e_qemu_opts o;
 
-	effective_opts(r, &o);
+	given_opts(r, &o); /* s2e-qemu-cmdline reads the VM's settings itself */
 	if (o.mode != S2E_QEMU_SYM)
 		o.expname = NULL; /* kvm/prep lines carry no experiment name */
 	if (s2e_strv_add_dup(words, "-z") || s2e_strv_add_dup(words, "--s2edir") ||
@@ -172,22 +213,58 @@ static int check_snapshot_disk(struct s2e_run *r)
 	return 0;
 }
 
-/* Digest the disk (and snapshot; through the digest cache, so an unchanged
- * disk is not read again) and refuse a snapshot whose disk changed. */
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Every digest a run computes goes through the digest cache, so an unchanged
+ * file is not read again; hashing that took longer than a second is told
+ * to the caller's note callback. */
+static int digest(struct s2e_run *r, const char *path, const char *what,
+		  char out[S2E_DIGEST_LEN])
+{
+	double t0 = now(), took;
+	int hashed = 0;
+	struct stat st;
+
+	if (s2e_digest_cached(r->root, path, 0, NULL, out, &hashed))
+		return -1;
+	took = now() - t0;
+	if (hashed && took > 1.0 && r->note && stat(path, &st) == 0) {
+		char *msg = s2e_asprintf("digest %s (%.1f MiB in %.1fs)", what,
+					 (double)st.st_size / 1048576.0, took);
+		r->note(r->warn_ctx, msg ? msg : what);
+		free(msg);
+	}
+	return 0;
+}
+
+/* Digest the disk (and snapshot) and refuse a snapshot whose disk changed. */
 static int check_disk(struct s2e_run *r)
 {
-	char digest[S2E_DIGEST_LEN], *file;
+	char sum[S2E_DIGEST_LEN], *file;
 	int rc;
 
-	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) ||
-	    s2e_meta_set(&r->rec.disk_before, digest))
+	if (digest(r, r->image, "disk image", sum) || s2e_meta_set(&r->rec.disk_before, sum))
 		return -1;
+	if (r->again_disk && strcmp(r->again_disk, sum)) {
+		if (!r->force)
+			return s2e_error("experiment %s ran on disk %s, but the disk is now %s: it "
+					 "would not run the same way (--force runs it anyway)",
+					 s2e_q(r->again), r->again_disk, sum);
+		warn(r, "experiment %s ran on another disk; running it again anyway (--force)",
+		     s2e_q(r->again));
+	}
 	if (!r->vm || !r->snap)
 		return 0;
 	file = s2e_vm_file(r->root, r->vm, r->snap);
-	rc = file ? s2e_digest_cached(r->root, file, 0, NULL, digest, NULL) : -1;
+	rc = file ? digest(r, file, "snapshot", sum) : -1;
 	free(file);
-	if (rc || s2e_meta_set(&r->rec.snapshot_digest, digest))
+	if (rc || s2e_meta_set(&r->rec.snapshot_digest, sum))
 		return -1;
 	return check_snapshot_disk(r);
 }
@@ -199,29 +276,103 @@ static char *ref_text(const struct s2e_run *r)
 	return r->snap ? s2e_asprintf("%s:%s", r->vm, r->snap) : s2e_strdup(r->vm);
 }
 
+/* The build the binary came from; none for --qemu (or run.qemu,
+ * $S2E_QEMU) and --stock, whose binary is not a build's. */
+static const char *build_used(const struct s2e_qemu_opts *o)
+{
+	if (o->qemu || o->stock)
+		return NULL;
+	return o->build ? o->build : S2E_QEMU_DEFAULT_BUILD;
+}
+
+/* The settings a snapshot depends on, as the run used them. */
+static int record_settings(struct s2e_experiment *e, const struct s2e_qemu_opts *o)
+{
+	unsigned long mib;
+	char buf[32];
+
+	if (o->memory && s2e_qemu_memory_parse(o->memory, &mib) == 0)
+		snprintf(buf, sizeof(buf), "%lu", mib);
+	else
+		snprintf(buf, sizeof(buf), "default");
+	return s2e_meta_set(&e->memory, buf) ||
+	       s2e_meta_set(&e->nic, o->net == S2E_QEMU_NET_NONE ? "none"
+				     : o->nic				? o->nic
+				     : o->mode == S2E_QEMU_KVM		? "virtio"
+									: "pcnet")
+		   ? -1
+		   : 0;
+}
+
+/* A snapshot resumes only with the memory and devices it was saved with
+ * (QEMU's loadvm fails cryptically otherwise): refuse first, naming what
+ * differs.  Snapshots taken before s2e remembered them are not checked. */
+static int check_snapshot_settings(struct s2e_run *r)
+{
+	static const char *const keys[] = {"memory", "nic"};
+	const char *now[] = {r->rec.memory, r->rec.nic};
+
+	if (!r->vm || !r->snap || !r->settings)
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		const char *then = s2e_config_get(&r->settings->cfg, "snapshot", r->snap, keys[i]);
+		if (then && now[i] && strcmp(then, now[i]))
+			return s2e_error("snapshot %s of VM %s was taken with %s %s%s, but this run "
+					 "has %s %s%s: QEMU cannot resume it (give -%s %s, or "
+					 "change the VM's run.%s)",
+					 s2e_q(r->snap), s2e_q(r->vm), keys[i], then,
+					 i == 0 && strcmp(then, "default") ? " MiB" : "", keys[i],
+					 now[i], i == 0 && strcmp(now[i], "default") ? " MiB" : "",
+					 i == 0 ? "m" : "-nic", then, keys[i]);
+	}
+	return 0;
+}
+
+/* The options the run used, settings included, as words that run it again
+ * (without its name and config file, which a run again gets anew). */
+static int record_invocation(struct s2e_run *r, const struct s2e_qemu_opts *used)
+{
+	struct s2e_qemu_opts o = *used;
+	struct s2e_strv *w = &r->rec.invocation;
+
+	o.expname = NULL;
+	o.config_file = NULL;
+	o.timeout = r->opts->timeout;
+	o.kill_after = r->opts->kill_after;
+	if (s2e_qemu_opts_words(&o, w))
+		return -1;
+	if (o.args.n && s2e_strv_add_dup(w, "--"))
+		return -1;
+	for (size_t i = 0; i < o.args.n; i++)
+		if (s2e_strv_add_dup(w, o.args.v[i]))
+			return -1;
+	return 0;
+}
+
 /* The record of the start, and the subject its commits share. */
-static int fill_record(struct s2e_run *r)
+static int fill_record(struct s2e_run *r, const struct s2e_qemu_opts *o)
 {
 	struct s2e_experiment *e = &r->rec;
-	const struct s2e_qemu_opts *o = r->opts;
 	char *ref = ref_text(r);
 	int rc = -1;
 
 	if (!ref || s2e_meta_set(&e->name, r->expname) || s2e_meta_set(&e->vm, r->vm) ||
 	    s2e_meta_set(&e->snapshot, r->snap) ||
 	    s2e_meta_set(&e->mode, s2e_qemu_mode_name(o->mode)) ||
-	    s2e_meta_set(&e->build, o->build ? o->build : S2E_QEMU_DEFAULT_BUILD) ||
+	    s2e_meta_set(&e->build, build_used(o)) ||
 	    s2e_meta_set(&e->image, r->image) || s2e_meta_set(&e->state, "running") ||
 	    s2e_meta_set(&e->binary, r->cmd.binary) ||
 	    s2e_meta_set(&e->output_dir, r->cmd.output_dir))
 		goto out;
-	e->timeout = o->timeout;
+	e->timeout = r->opts->timeout; /* o has it zeroed: the supervisor enforces it */
 	e->cmdline = s2e_shell_join((const char *const *)r->cmd.argv, r->cmd.argc);
 	if (!e->cmdline)
 		goto out;
 	for (size_t i = 0; i < r->cmd.argc; i++)
 		if (s2e_strv_add_dup(&e->argv, r->cmd.argv[i]))
 			goto out;
+	if (record_invocation(r, o))
+		goto out;
 	r->subject = s2e_asprintf("run %s %s %s", s2e_sq(ref), e->mode, s2e_sq(r->expname));
 	r->exp_dir = s2e_asprintf("%s/" S2E_EXPERIMENTS_DIR "/%s", r->root, r->expname);
 	r->record_path = r->exp_dir ? s2e_path_join(r->exp_dir, S2E_EXPERIMENT_RECORD) : NULL;
@@ -365,8 +516,8 @@ int s2e_run_start(struct s2e_run *r)
 	int rc;
 
 	/* Cheap checks first (VM, snapshot, binaries, config), then the digests. */
-	effective_opts(r, &o);
-	if ((r->vm && check_vm(r)) || s2e_qemu_check(&o, &r->cmd) ||
+	if (effective_opts(r, &o) || record_settings(&r->rec, &o) || (r->vm && check_vm(r)) ||
+	    check_snapshot_settings(r) || s2e_qemu_check(&o, &r->cmd) ||
 	    (r->cmd.config_file && check_config(r)) || check_disk(r))
 		return -1;
 	if (r->vm && o.mode != S2E_QEMU_SYM) {
@@ -377,7 +528,7 @@ int s2e_run_start(struct s2e_run *r)
 			return -1;
 		r->have_before = 1;
 	}
-	if (fill_record(r))
+	if (fill_record(r, &o))
 		return -1;
 	if (s2e_lock(r->root, &lock) || s2e_history_init(r->root)) {
 		s2e_unlock(&lock);
@@ -437,11 +588,11 @@ static char *outcome_subject(const struct s2e_run *r)
 static void digest_after(struct s2e_run *r)
 {
 	struct s2e_experiment *e = &r->rec;
-	char digest[S2E_DIGEST_LEN];
+	char sum[S2E_DIGEST_LEN];
 
-	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) == 0 &&
-	    s2e_meta_set(&e->disk_after, digest) == 0)
-		e->disk_changed = e->disk_before && strcmp(e->disk_before, digest) != 0;
+	if (digest(r, r->image, "disk image after the run", sum) == 0 &&
+	    s2e_meta_set(&e->disk_after, sum) == 0)
+		e->disk_changed = e->disk_before && strcmp(e->disk_before, sum) != 0;
 	else
 		warn(r, "cannot digest the disk after the run: %s", s2e_error_last());
 }
@@ -503,6 +654,13 @@ void s2e_run_free(struct s2e_run *r)
 	s2e_qemu_cmdline_free(&r->cmd);
 	s2e_experiment_free(&r->rec);
 	s2e_snapfiles_free(&r->before);
+	if (r->settings)
+		s2e_vm_settings_free(r->settings);
+	free(r->settings);
+	r->settings = NULL;
+	free(r->again_disk);
+	r->again_disk = NULL;
+	s2e_strv_clear(&r->extra);
 	release_marks(r);
 	r->vm = r->snap = r->image = r->expname = r->exp_dir = r->record_path = r->subject = NULL;
 }

@@ -68,3 +68,56 @@ fail:
 	s2e_tmp_discard(fd, tmp);
 	return -1;
 }
+
+/* Read len bytes at off into buf; 0 when the file is shorter. */
+static int read_at(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n = pread(fd, buf, len, off);
+
+	return n == (ssize_t)len;
+}
+
+/* The foreign format the first bytes (and the last 512) show, or NULL. */
+static const char *foreign_format(int fd, off_t size)
+{
+	static const struct {
+		const char *name, *magic;
+		size_t len;
+		off_t off;
+	} magics[] = {
+	    {"qcow2 (or qcow)", "QFI\xfb", 4, 0},
+	    {"VMDK", "KDMV", 4, 0},
+	    {"VMDK", "# Disk DescriptorFile", 21, 0},
+	    {"VDI", "\x7f\x10\xda\xbe", 4, 0x40},
+	    {"VHDX", "vhdxfile", 8, 0},
+	    {"VHD", "conectix", 8, 0},
+	    {"ISO 9660", "CD001", 5, 0x8001},
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (read_at(fd, buf, magics[i].len, magics[i].off) &&
+		    !memcmp(buf, magics[i].magic, magics[i].len))
+			return magics[i].name;
+	/* A fixed-size VHD is raw data followed by a 512-byte footer. */
+	if (size >= 512 && read_at(fd, buf, 8, size - 512) && !memcmp(buf, "conectix", 8))
+		return "VHD";
+	return NULL;
+}
+
+int s2e_image_check_raw(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	const char *format;
+
+	if (fd < 0)
+		return s2e_error_errno("cannot open %s", s2e_q(path));
+	format = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? foreign_format(fd, st.st_size) : NULL;
+	close(fd);
+	if (format)
+		return s2e_error("%s is a %s image, not a raw disk image: S2E runs raw images only; "
+				 "convert it first with 'qemu-img convert -O raw %s DISK.raw'",
+				 s2e_q(path), format, s2e_sq(path));
+	return 0;
+}

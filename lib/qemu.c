@@ -424,6 +424,24 @@ int s2e_qemu_opt_network(const struct s2e_option *opt, const char *value)
 	return s2e_qemu_net_parse(value, &OPTS(opt)->net);
 }
 
+int s2e_qemu_nic_check(const char *text)
+{
+	size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+	if (!*text || text[n] || n > 64)
+		return s2e_error("invalid NIC model %s (letters, digits, '_', '.', '-')",
+				 s2e_q(text));
+	return 0;
+}
+
+int s2e_qemu_opt_nic(const struct s2e_option *opt, const char *value)
+{
+	if (s2e_qemu_nic_check(value))
+		return -1;
+	OPTS(opt)->nic = value;
+	return 0;
+}
+
 int s2e_qemu_opt_vnc(const struct s2e_option *opt, const char *value)
 {
 	return s2e_qemu_display_parse(value, &OPTS(opt)->vnc_display);
@@ -620,7 +638,8 @@ static void add_devices(struct words *w, const struct s2e_qemu_opts *o)
 		add(w, "none");
 	} else {
 		add(w, "-net");
-		add(w, o->mode == S2E_QEMU_KVM ? "nic,model=virtio" : "nic,model=pcnet");
+		addf(w, "nic,model=%s",
+		     o->nic ? o->nic : o->mode == S2E_QEMU_KVM ? "virtio" : "pcnet");
 		add(w, "-net");
 		add(w, o->net == S2E_QEMU_NET_TAP ? "tap" : "user");
 	}
@@ -801,6 +820,7 @@ int s2e_qemu_opts_words(const struct s2e_qemu_opts *o, struct s2e_strv *words)
 	rc |= o->smp ? opt_wordf(words, "--smp", "%u", o->smp) : 0;
 	rc |= o->memory ? opt_word(words, "--memory", o->memory) : 0;
 	rc |= o->net ? opt_word(words, "--network", net_names[o->net]) : 0;
+	rc |= o->nic ? opt_word(words, "--nic", o->nic) : 0;
 	rc |= o->headless ? opt_word(words, "--headless", NULL) : 0;
 	rc |= o->vnc_display >= 0 ? opt_wordf(words, "--vnc-display", "%d", o->vnc_display) : 0;
 	rc |= o->monitor_port >= 0 ? opt_wordf(words, "--monitor-port", "%d", o->monitor_port)

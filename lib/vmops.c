@@ -292,8 +292,20 @@ static void clone_free(struct clone *cl)
 	free(cl->files);
 }
 
-/* The clone's vm.config: the source's metadata, snapshots in the order the
- * source lists them, a new creation time and the origin. */
+/* Keys s2e does not manage itself (settings, hand-written keys). */
+static int copy_extra(struct s2e_config *to, const struct s2e_config *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		const struct s2e_config_entry *e = &from->entries[i];
+		if (s2e_config_add(to, e->section, e->subsection, e->key, e->value))
+			return -1;
+	}
+	return 0;
+}
+
+/* The clone's vm.config: the source's metadata and settings, snapshots in
+ * the order the source lists them (with the settings they remember), a new
+ * creation time and the origin. */
 static int clone_meta(const char *staging, const struct s2e_vm_info *src, const char *origin)
 {
 	struct s2e_meta meta;
@@ -321,9 +333,12 @@ static int clone_meta(const char *staging, const struct s2e_vm_info *src, const 
 		if (!rec || !rec->taken)
 			s2e_time_utc_of(&snap->mtime, taken, sizeof(taken));
 		if (s2e_meta_add_snap(&meta, snap->name, rec && rec->taken ? rec->taken : taken,
-				      rec ? rec->disk_digest : NULL))
+				      rec ? rec->disk_digest : NULL) ||
+		    (rec && copy_extra(&s2e_meta_find_snap(&meta, snap->name)->extra, &rec->extra)))
 			goto out;
 	}
+	if (copy_extra(&meta.extra, &src->meta.extra))
+		goto out;
 	rc = write_meta(staging, &meta);
 out:
 	s2e_meta_free(&meta);

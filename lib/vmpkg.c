@@ -13,6 +13,7 @@
 #include "s2e/exec.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/image.h"
 #include "s2e/manifest.h"
 #include "s2e/meta.h"
 #include "s2e/names.h"
@@ -441,6 +442,8 @@ int s2e_vm_import(const char *root, const char *file, const char *name, int flag
 
 	if ((rc = check_input(file)))
 		return rc;
+	if (im.raw && strcmp(file, "-") && s2e_image_check_raw(file))
+		return -1; /* a qcow2, VMDK, ... image: S2E runs raw ones only */
 	rc = s2e_vmtx_begin(&tx, root, name, (flags & S2E_PKG_FORCE) ? S2E_VMTX_FORCE : 0);
 	if (rc)
 		return rc;

@@ -12,6 +12,7 @@
 #include "s2e/qemu.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/vmconfig.h"
 
 static const char *const usage[] = {
 	"s2e-qemu-cmdline [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
@@ -104,6 +105,26 @@ static int print(const struct cli *c, const struct s2e_qemu_cmdline *cmd)
 	return 0;
 }
 
+/* Build with the VM's settings as defaults (o is a copy of c->o: the
+ * settings' qemuArg words go into *extra), check if asked, print. */
+static int build_vm(struct cli *c, const char *vm, struct s2e_qemu_cmdline *cmd)
+{
+	struct s2e_vm_settings settings;
+	struct s2e_strv extra = S2E_STRV_INIT;
+	struct s2e_qemu_opts o = c->o;
+	int rc = 0;
+
+	if (vm)
+		rc = s2e_vm_settings_read(c->o.root, vm, &settings) ||
+		     s2e_vm_settings_apply(&settings, vm, &o, &extra);
+	rc = rc || s2e_qemu_cmdline(&o, cmd) || (c->check && s2e_qemu_check(&o, cmd)) ||
+	     print(c, cmd);
+	if (vm)
+		s2e_vm_settings_free(&settings);
+	s2e_strv_clear(&extra);
+	return rc;
+}
+
 /* Build, check if asked, print.  The exit code. */
 static int build(struct cli *c)
 {
@@ -114,8 +135,7 @@ static int build(struct cli *c)
 	if (rc == 0) {
 		c->o.root = root;
 		c->o.image = image;
-		rc = s2e_qemu_cmdline(&c->o, &cmd) || (c->check && s2e_qemu_check(&c->o, &cmd)) ||
-		     print(c, &cmd);
+		rc = build_vm(c, vm, &cmd);
 	}
 	if (rc)
 		fprintf(stderr, "%s: %s\n", prog, s2e_error_last());

@@ -15,6 +15,7 @@
 
 static const char *const usage[] = {
 	"s2e log [--vm NAME] [--experiments] [--json] [-n N] [-v]",
+	"s2e log show EXP",
 	NULL,
 	"Show the history of VMs and experiments, newest first: one line per",
 	"operation (commit id, date, what was done).",
@@ -222,6 +223,8 @@ int cmd_log(int argc, char **argv)
 	const struct s2e_command cmd = {"s2e log", usage, options,
 					"takes no operands (see --vm and --experiments)", 0, 0};
 
+	if (argc > 1 && !strcmp(argv[1], "show"))
+		return cmd_log_show(argc - 1, argv + 1);
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);

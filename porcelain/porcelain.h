@@ -77,9 +77,13 @@ int cmd_vm_list(int argc, char **argv);
 int cmd_vm_delete(int argc, char **argv);
 int cmd_vm_clone(int argc, char **argv);
 int cmd_vm_export(int argc, char **argv);
+int cmd_vm_export_s2e_env(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
+int cmd_vm_import_s2e_env(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
+int cmd_vm_config(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_log_show(int argc, char **argv);
 
 #endif

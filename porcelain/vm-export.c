@@ -35,6 +35,10 @@ int cmd_vm_export(int argc, char **argv)
 	struct s2e_pkg_report report = {.info = info};
 	struct porcelain_run run;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--s2e-env"))
+			return cmd_vm_export_s2e_env(argc, argv);
+
 	if (porcelain_start(&run, &cmd, &argc, argv))
 		return run.exit;
 	file = argc == 2 ? argv[1] : NULL;

@@ -2,6 +2,7 @@
  * (include/s2e/vmpkg.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "porcelain.h"
 #include "s2e/vmpkg.h"
@@ -32,6 +33,10 @@ int cmd_vm_import(int argc, char **argv)
 					"takes a FILE (or -) and a NAME", 2, 2};
 	struct s2e_pkg_report report = {.warn = warn};
 	struct porcelain_run run;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--s2e-env"))
+			return cmd_vm_import_s2e_env(argc, argv);
 
 	if (porcelain_start(&run, &cmd, &argc, argv))
 		return run.exit;

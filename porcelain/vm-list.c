@@ -1,4 +1,4 @@
-/* s2e vm list [--json] [NAME...] — never takes the lock, never writes. */
+/* s2e vm list [--json|--short] [NAME...] — never takes the lock, never writes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +13,29 @@
 #include "s2e/vm.h"
 
 static const char *const usage[] = {
-	"s2e vm list [--json] [NAME...]",
+	"s2e vm list [--json | --short] [NAME...]",
 	NULL,
 	"List VMs in the order they were created, with their snapshots in the order",
-	"they were taken.",
+	"they were taken.  --short: one line per VM, NAME, size and snapshots",
+	"separated by tabs (snapshots by ', ').",
 	NULL,
 };
+
+enum format { TEXT, JSON, SHORT };
+
+static void print_short(const struct s2e_vm_info *vm)
+{
+	char size[32];
+
+	if (vm->defunct)
+		snprintf(size, sizeof(size), "<defunct>");
+	else
+		s2e_size_mib(vm->size, size, sizeof(size));
+	printf("%s\t%s\t", vm->name, size);
+	for (size_t i = 0; i < vm->nsnaps; i++)
+		printf("%s%s", i ? ", " : "", vm->snaps[i].name);
+	putchar('\n');
+}
 
 static void print_text(const struct s2e_vm_info *vm)
 {
@@ -75,19 +92,21 @@ static void print_json(const struct s2e_vm_info *vm)
 	fputs("]}", stdout);
 }
 
-static void print_all(struct s2e_vm_info *vms, size_t n, int json)
+static void print_all(struct s2e_vm_info *vms, size_t n, int format)
 {
-	if (json)
+	if (format == JSON)
 		fputs("[", stdout);
 	for (size_t i = 0; i < n; i++) {
-		if (json) {
+		if (format == JSON) {
 			fputs(i ? ",\n " : "", stdout);
 			print_json(&vms[i]);
+		} else if (format == SHORT) {
+			print_short(&vms[i]);
 		} else {
 			print_text(&vms[i]);
 		}
 	}
-	if (json)
+	if (format == JSON)
 		fputs("]\n", stdout);
 }
 
@@ -116,9 +135,10 @@ static int list_named(const char *root, char **names, int count, int json)
 
 int cmd_vm_list(int argc, char **argv)
 {
-	int json = 0, rc = 0;
+	int json = TEXT, rc = 0;
 	const struct s2e_option options[] = {
-		OPT_BOOL(0, "json", &json, "print the list as JSON, for scripts"),
+		OPT_SET_INT(0, "json", &json, "print the list as JSON, for scripts", JSON),
+		OPT_SET_INT(0, "short", &json, "one line per VM: name, size, snapshots", SHORT),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};

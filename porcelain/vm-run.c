@@ -18,6 +18,7 @@
 
 static const char *const usage[] = {
 	"s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
+	"s2e vm run [OPTIONS] --again EXP",
 	NULL,
 	"Run VM NAME (resuming snapshot SNAP), or a disk image (an argument with a",
 	"'/'), in MODE: kvm, prep or sym.  Options may come before or after NAME and",
@@ -33,32 +34,77 @@ static const char *const usage[] = {
 struct cli {
 	struct s2e_qemu_opts o;
 	int force, dry_run;
-	const char *ref;
+	const char *ref, *again;
 	struct s2e_status st;
+	struct s2e_strv words; /* --again: the command line that runs it again */
+	char **again_argv;     /* a copy of its vector, for the parser to reorder */
 };
 
-/* -1: go on; otherwise the exit code. */
+/* --again EXP: the first pass found it; the words to parse instead. */
+static int again_words(struct cli *c, int argc, char **argv)
+{
+	char *root = porcelain_root(NULL);
+	int rc = root && s2e_strv_add_dup(&c->words, argv[0]) == 0
+			 ? s2e_experiment_again_words(root, c->again, argc - 1, argv + 1, &c->words)
+			 : -1;
+
+	free(root);
+	return rc;
+}
+
+/* -1: go on; otherwise the exit code.  A first pass (on a copy) looks for
+ * --again, whose experiment's record gives the operands and the options
+ * that the command line's own then override. */
 static int parse(struct cli *c, int argc, char **argv)
 {
 	const struct s2e_option options[] = {
 		S2E_QEMU_OPTIONS(&c->o),
-		OPT_BOOL('f', "force", &c->force, "resume a snapshot although its disk changed since"),
+		OPT_BOOL('f', "force", &c->force,
+			 "resume a snapshot although its disk changed since (or --again on "
+			 "another disk)"),
 		OPT_BOOL(0, "dry-run", &c->dry_run, "print the command line, run and record nothing"),
+		OPT_STRING(0, "again", &c->again, "EXP",
+			   "run experiment EXP again: its VM, mode, options and config"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {.name = "s2e vm run", .usage = usage, .options = options};
-	int rc = s2e_qemu_parse(&cmd, &c->o, getenv("S2E_QEMU"), argc, argv, &c->ref, stdout,
-				stderr);
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+	int n;
 
-	if (rc >= 0)
-		return rc;
-	return -1;
+	if (!copy)
+		return fail("vm run");
+	memcpy(copy, argv, (size_t)argc * sizeof(*copy));
+	n = s2e_parse_options(&cmd, argc, copy, S2E_PARSE_KEEP_DASHDASH);
+	free(copy);
+	if (n < 0)
+		return s2e_parse_options_exit(&cmd, n, stdout, stderr);
+	s2e_qemu_opts_release(&c->o);
+	s2e_qemu_opts_init(&c->o);
+	if (c->again) {
+		if (n)
+			return s2e_usage_fail(&cmd, stderr, "--again takes no NAME, MODE or --");
+		if (again_words(c, argc, argv))
+			return fail("vm run");
+		c->again_argv = calloc(c->words.n + 1, sizeof(char *));
+		if (!c->again_argv)
+			return fail("vm run");
+		memcpy(c->again_argv, c->words.v, c->words.n * sizeof(char *));
+		argc = (int)c->words.n;
+		argv = c->again_argv;
+	}
+	return s2e_qemu_parse(&cmd, &c->o, getenv("S2E_QEMU"), argc, argv, &c->ref, stdout,
+			      stderr);
 }
 
 static void warn(void *ctx, const char *message)
 {
 	s2e_status_warn(ctx, "%s", message);
+}
+
+static void note(void *ctx, const char *message)
+{
+	s2e_status_ok(ctx, "%s", message);
 }
 
 /* With S2E_TRACE=1: the s2e-qemu-cmdline line that prints the same words. */
@@ -136,7 +182,9 @@ int cmd_vm_run(int argc, char **argv)
 	r.ref = c.ref;
 	r.opts = &c.o;
 	r.force = c.force;
+	r.again = c.again;
 	r.warn = warn;
+	r.note = note;
 	r.warn_ctx = &c.st;
 	if (!r.root || s2e_run_prepare(&r)) {
 		rc = fail("vm run");
@@ -153,5 +201,7 @@ out:
 	free((char *)r.root);
 	s2e_run_free(&r);
 	s2e_qemu_opts_release(&c.o);
+	s2e_strv_clear_owned(&c.words);
+	free(c.again_argv);
 	return rc;
 }

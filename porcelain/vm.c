@@ -13,6 +13,7 @@ static const struct porcelain_cmd vm_commands[] = {
 	{"delete", cmd_vm_delete, "delete a VM or one snapshot"},
 	{"run", cmd_vm_run, "run QEMU/S2E on a VM"},
 	{"status", cmd_vm_status, "show VMs changed outside s2e, and record them"},
+	{"config", cmd_vm_config, "show or change a VM's settings"},
 	{NULL, NULL, NULL},
 };
 
@@ -22,13 +23,16 @@ static const char *const usage[] = {
 	"Commands (each has --help and a page s2e-vm-COMMAND(1)):",
 	"",
 	"   create   s2e vm create [-f] NAME [SIZE]",
-	"   list     s2e vm list [--json] [NAME...]",
+	"   list     s2e vm list [--json | --short] [NAME...]",
 	"   clone    s2e vm clone [-f] SRC DST",
 	"   export   s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
+	"            s2e vm export --s2e-env NAME DIR",
 	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
+	"            s2e vm import --s2e-env [-f] DIR [NAME]",
 	"   delete   s2e vm delete [-y] NAME[:SNAP]",
 	"   run      s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
 	"   status   s2e vm status [--json] [--record] [NAME...]",
+	"   config   s2e vm config NAME [KEY [VALUE]]",
 	NULL,
 };
 

@@ -82,4 +82,15 @@ t_is "... with a message saying why" \
 	"$(S2E_LOCK_TIMEOUT=0.2 s2e vm create Locked 1M 2>&1 | grep -c 'is busy')" 1
 exec 9>&-
 
+# --short: one line per VM, tab-separated, snapshots in order.
+S=$T_TMP/short
+s2e --s2edir "$S" vm create 'Short Box' 1M >/dev/null
+s2e --s2edir "$S" vm create Other 2G >/dev/null
+: >"$S/vm/Short Box/disk.s2e.first"
+touch -d '@1000000000' "$S/vm/Short Box/disk.s2e.first"
+: >"$S/vm/Short Box/disk.s2e.b"
+mkdir "$S/vm/Gone"
+t_is "vm list --short: one line per VM" "$(s2e --s2edir "$S" vm list --short)" \
+	"$(printf 'Short Box\t1.0MiB\tfirst, b\nOther\t2048.0MiB\t\nGone\t<defunct>\t')"
+t_is "... of the VMs named" "$(s2e --s2edir "$S" vm list --short Other)" "$(printf 'Other\t2048.0MiB\t')"
 t_done

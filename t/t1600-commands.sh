@@ -35,7 +35,7 @@ else
 	t_skip "TERM=dumb" "script(1) is not installed"
 fi
 
-for cmd in create list delete clone export import run; do
+for cmd in create list delete clone export import run status config; do
 	t_ok "s2e vm $cmd --help" bash -c "s2e vm $cmd --help | grep -q '^usage: s2e vm $cmd'"
 done
 for bin in "$S2E_BIN"/s2e-*; do

@@ -4,7 +4,10 @@
  * match.  An entry is trusted only when the hashing started at least one
  * timestamp tick after the file's last change (git's "racy index" rule): a
  * write in the same tick as the hashing could leave the times as they were
- * with other content, so such an entry is hashed again next time.
+ * with other content, so such an entry is hashed again next time.  A file
+ * changed less than a tick before it is to be hashed is therefore hashed
+ * only once the tick is over (a wait of at most one tick), so that a disk
+ * hashed right after QEMU's last write is still a hit next time.
  *
  *   .s2e/digests/DEV-INO:
  *       s2e-digest-cache 1 SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS STARTED_S STARTED_NS DIGEST

@@ -17,6 +17,9 @@
  *           arg = ...                   (one per word)
  *   [disk]
  *           before = sha256-1m:...
+ *   [settings]
+ *           memory = 1024               (MiB; "default": QEMU's)
+ *           nic = pcnet                 ("none" without network)
  *
  * Two parts:
  *   - the record: struct s2e_experiment and its text form
@@ -38,9 +41,10 @@
  *                   dies, which is how `s2e vm status` tells an
  *                   interrupted run)
  *   Nothing here prints: warnings go to the caller's callback.
- *   The options are taken from r->opts as the command line set them; the
- *   place for a VM's stored settings (defaults for the fields left unset)
- *   is effective_opts() in lib/experiment.c, used by every step. */
+ *   The options are taken from r->opts as the command line set them, and
+ *   a VM's stored settings (s2e/vmconfig.h, read by prepare) fill in the
+ *   fields left unset: effective_opts() in lib/experiment.c, used by every
+ *   step. */
 #ifndef S2E_EXPERIMENT_H
 #define S2E_EXPERIMENT_H
 
@@ -51,6 +55,7 @@
 #include "s2e/snapshot.h"
 #include "s2e/strv.h"
 #include "s2e/supervise.h"
+#include "s2e/vmconfig.h"
 
 #define S2E_EXPERIMENTS_DIR   "experiments"
 #define S2E_EXPDATA_DIR	      "expdata"
@@ -85,7 +90,24 @@ struct s2e_experiment {
 	char *snapshot_disk;   /* the disk digest the snapshot was recorded against */
 	struct s2e_strv snaps_added, snaps_removed, snaps_retaken;
 	char *error; /* why QEMU could not start */
+	char *memory; /* [settings] the guest memory in MiB, or "default" */
+	char *nic;    /* [settings] the NIC model, "none" without network */
+	char *again_of; /* the experiment this one repeats (vm run --again) */
+	struct s2e_strv invocation; /* [invocation] word: the options the run used,
+				       settings included (s2e-qemu-cmdline words,
+				       then "--" and the QEMU arguments) */
 };
+
+/* Read experiment `name`'s record (S2E_ENOTFOUND: no such experiment). */
+int s2e_experiment_load(const char *root, const char *name, struct s2e_experiment *exp);
+
+/* The `s2e vm run` words (after the command word) that run experiment
+ * `name` again: its recorded options, then the caller's own words argv
+ * (which win), then the copy of its S2E config unless argv names one, then
+ * NAME[:SNAP]|IMAGE MODE and "--" with its QEMU arguments.  Appended to out
+ * as malloc'd strings. */
+int s2e_experiment_again_words(const char *root, const char *name, int argc,
+			       char *const *argv, struct s2e_strv *out);
 
 /* An empty record (the unknown values set as such). */
 void s2e_experiment_init(struct s2e_experiment *exp);
@@ -102,6 +124,8 @@ void s2e_experiment_free(struct s2e_experiment *exp);
 /* A commit body: the record's essentials before the run (after == 0) or its
  * outcome (after == 1), in readable lines.  malloc'd. */
 char *s2e_experiment_body(const struct s2e_experiment *e, int after);
+/* Both parts, for `s2e log show`.  malloc'd. */
+char *s2e_experiment_describe(const struct s2e_experiment *e);
 
 /* After a kvm/prep run of VM e->vm: snapshots that appeared, went away or
  * were taken again (comparing the files before and after) go into the
@@ -117,11 +141,15 @@ struct s2e_run {
 	/* Set by the caller: */
 	const char *root;	    /* S2EDIR, absolute */
 	const char *ref;	    /* NAME[:SNAP], or an image path (has a '/') */
+	const char *again;	    /* the experiment this run repeats: its options are all
+				       given, so the VM's settings are not read again, and
+				       the disk must be the one it ran on (unless force) */
 	struct s2e_qemu_opts *opts; /* the mode and options as given (root, image,
 				       snapshot and expname come from the run) */
 	int force;		    /* resume a snapshot whose disk changed since */
 	s2e_run_warn_fn warn;	    /* warnings, may be NULL */
-	void *warn_ctx;
+	s2e_run_warn_fn note;	    /* progress notes ("digest disk image (…)"), may be NULL */
+	void *warn_ctx;		    /* given to both */
 
 	/* Filled in by the steps: */
 	char *vm, *snap, *image, *expname;
@@ -134,6 +162,9 @@ struct s2e_run {
 	char *exp_dir, *record_path, *subject;
 	struct s2e_snapfiles before;
 	int have_before;
+	struct s2e_vm_settings *settings;   /* the VM's stored settings (s2e/vmconfig.h) */
+	struct s2e_strv extra;		    /* stored qemuArg words, then the -q words */
+	char *again_disk;		    /* the disk digest the repeated run recorded */
 	struct s2e_inuse run_mark, vm_mark; /* held from start to the end of finish */
 	int marked;			    /* which: 1 run, 2 vm */
 };

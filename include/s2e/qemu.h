@@ -66,6 +66,7 @@ struct s2e_qemu_opts {
 	const char *qemu;     /* the binary, NULL: see s2e_qemu_cmdline() */
 	const char *memory;   /* as typed ("512", "512M", "2G"), NULL: QEMU's default */
 	enum s2e_qemu_net net;
+	const char *nic;      /* the NIC model, NULL: virtio (kvm) or pcnet */
 	enum s2e_qemu_accel accel;
 	int stock;		 /* a stock QEMU: format=raw instead of format=s2e */
 	unsigned smp;		 /* kvm: 0 means the number of online CPUs */
@@ -101,6 +102,8 @@ struct s2e_qemu_cmdline {
 int s2e_qemu_mode_parse(const char *text, enum s2e_qemu_mode *mode);
 const char *s2e_qemu_mode_name(enum s2e_qemu_mode mode);
 int s2e_qemu_net_parse(const char *text, enum s2e_qemu_net *net);
+/* A NIC model for -net nic,model=M: [A-Za-z0-9_.-]+, at most 64 bytes. */
+int s2e_qemu_nic_check(const char *text);
 int s2e_qemu_accel_parse(const char *text, enum s2e_qemu_accel *accel);
 /* ARCH:TARGET:MODE, each part [A-Za-z0-9_]+; the parts are malloc'd (may be NULL). */
 int s2e_qemu_build_parse(const char *text, char **arch, char **target, char **mode);
@@ -130,6 +133,7 @@ int s2e_qemu_opt_accel(const struct s2e_option *opt, const char *value);
 int s2e_qemu_opt_smp(const struct s2e_option *opt, const char *value);
 int s2e_qemu_opt_memory(const struct s2e_option *opt, const char *value);
 int s2e_qemu_opt_network(const struct s2e_option *opt, const char *value);
+int s2e_qemu_opt_nic(const struct s2e_option *opt, const char *value);
 int s2e_qemu_opt_vnc(const struct s2e_option *opt, const char *value);
 int s2e_qemu_opt_monitor(const struct s2e_option *opt, const char *value);
 int s2e_qemu_opt_extra(const struct s2e_option *opt, const char *value);
@@ -159,6 +163,9 @@ int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value);
 			 s2e_qemu_opt_memory),                                                     \
 	    OPT_CALLBACK('n', "network", (o), "none|user|tap", "guest network (default user)",    \
 			 s2e_qemu_opt_network),                                                    \
+	    OPT_CALLBACK(0, "nic", (o), "MODEL",                                                  \
+			 "guest network card (default virtio for kvm, else pcnet)",               \
+			 s2e_qemu_opt_nic),                                                        \
 	    OPT_BOOL(0, "headless", &(o)->headless, "VNC display and monitor on TCP, no window"), \
 	    OPT_CALLBACK(0, "vnc-display", (o), "N", "VNC display number (default 0)",            \
 			 s2e_qemu_opt_vnc),                                                        \

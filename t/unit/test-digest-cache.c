@@ -94,6 +94,17 @@ static void racy_entries_are_not_trusted(void **state)
 	assert_string_equal(a, b);
 }
 
+static void a_file_changed_just_now_is_hashed_after_the_tick(void **state)
+{
+	char a[S2E_DIGEST_LEN], b[S2E_DIGEST_LEN];
+	(void)state;
+
+	put("fresh");
+	assert_int_equal(digest(a), 1); /* at once: it waits out the tick first */
+	assert_int_equal(digest(b), 0); /* so its entry is trusted */
+	assert_string_equal(a, b);
+}
+
 static void a_bad_entry_is_a_miss(void **state)
 {
 	char a[S2E_DIGEST_LEN], *dir = s2e_path_join(root, ".s2e/digests"), *cmd;
@@ -130,6 +141,7 @@ int main(void)
 		cmocka_unit_test(hit_after_first_hash),
 		cmocka_unit_test(same_size_same_mtime_new_content_is_seen),
 		cmocka_unit_test(racy_entries_are_not_trusted),
+		cmocka_unit_test(a_file_changed_just_now_is_hashed_after_the_tick),
 		cmocka_unit_test(a_bad_entry_is_a_miss),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
