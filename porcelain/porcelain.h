@@ -57,5 +57,7 @@ int cmd_vm_import(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_remote(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif
