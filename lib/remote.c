@@ -234,7 +234,8 @@ static int credentials(git_credential **out, const char *url, const char *url_us
 			free(key);
 			return rc;
 		}
-		s2e_error("ssh authentication to %s as %s failed (tried %s)", url, user,
+		(void)url;
+		s2e_error("ssh authentication as %s failed (tried %s)", user,
 			  c->tried[0] ? c->tried : "no ssh-agent and no key in ~/.ssh");
 	} else {
 		s2e_error("%s asks for a user name and password, which s2e does not handle; "
@@ -247,8 +248,14 @@ static int credentials(git_credential **out, const char *url, const char *url_us
 /* The error of a failed transfer: ours (credentials) or libgit2's. */
 static int transfer_fail(const struct creds *c, const char *what, git_remote *remote)
 {
-	if (!c->failed)
-		git_fail("libgit2");
+	const git_error *e = git_error_last();
+	const char *msg = e && e->message ? e->message : "unknown libgit2 error";
+
+	if (!c->failed && e && e->klass == GIT_ERROR_SSH && strstr(msg, "hostkey"))
+		s2e_error("%s (the server's key must be in ~/.ssh/known_hosts: check it, then "
+			  "add it, e.g. with ssh-keyscan)", msg);
+	else if (!c->failed)
+		s2e_error("%s", msg);
 	return s2e_error_prefix("cannot %s %s (%s)", what, git_remote_name(remote),
 				git_remote_url(remote));
 }

@@ -40,10 +40,12 @@ t_is "git fetch uses the s2e refspec" "$(git -C "$T_TMP/h1" config remote.lab.fe
 	"refs/s2e/hosts/*:refs/s2e/remotes/lab/hosts/*"
 
 # --- eight hosts push at once
+pids=
 for i in $(seq $N); do
 	(h $i history push >"$T_TMP/push$i.out" 2>&1; echo $? >"$T_TMP/push$i.rc") &
+	pids="$pids $!"
 done
-wait
+wait $pids
 ok=0
 for i in $(seq $N); do
 	[ "$(cat "$T_TMP/push$i.rc")" = 0 ] && ok=$((ok + 1)) || t_diag "$(cat "$T_TMP/push$i.out")"
