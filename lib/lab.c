@@ -1,0 +1,210 @@
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2e/error.h"
+#include "s2e/experiment.h"
+#include "s2e/fs.h"
+#include "s2e/history.h"
+#include "s2e/lab.h"
+#include "s2e/names.h"
+#include "s2e/quote.h"
+#include "s2e/remote.h"
+
+static int git_fail(const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return s2e_error("%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int s2e_lab_key_parse(const char *key, char hostid[S2E_HOSTID_MAX + 1], const char **exp)
+{
+	const char *slash = strchr(key, '/');
+	size_t len = slash ? (size_t)(slash - key) : 0;
+
+	if (!slash || !len || len > S2E_HOSTID_MAX)
+		return s2e_error("%s is not HOSTID/EXPNAME", s2e_q(key));
+	memcpy(hostid, key, len);
+	hostid[len] = '\0';
+	*exp = slash + 1;
+	if (s2e_hostid_check(hostid))
+		return -1;
+	if (s2e_snap_name_check(*exp) || **exp == '.')
+		return s2e_error("%s is not a valid experiment name", s2e_q(*exp));
+	return 0;
+}
+
+/* Keep in *best the newer of *best and `id`: the one containing the other,
+ * else the one with the newer commit. */
+static int newer(git_repository *repo, git_oid *best, int *have, const git_oid *id)
+{
+	git_commit *a = NULL, *b = NULL;
+	int rc = 0;
+
+	if (!*have || git_graph_descendant_of(repo, id, best) == 1) {
+		git_oid_cpy(best, id);
+		*have = 1;
+		return 0;
+	}
+	if (git_oid_equal(best, id) || git_graph_descendant_of(repo, best, id) == 1)
+		return 0;
+	if (git_commit_lookup(&a, repo, best) < 0 || git_commit_lookup(&b, repo, id) < 0)
+		rc = git_fail("cannot read a host's history");
+	else if (git_commit_time(b) > git_commit_time(a))
+		git_oid_cpy(best, id);
+	git_commit_free(a);
+	git_commit_free(b);
+	return rc;
+}
+
+/* HOSTID of "refs/s2e/remotes/REMOTE/hosts/HOSTID" (REMOTE without '/'), else NULL. */
+static const char *ref_host(const char *name)
+{
+	size_t plen = strlen(S2E_REMOTES_REFS);
+	const char *slash;
+
+	if (strncmp(name, S2E_REMOTES_REFS, plen) || !(slash = strchr(name + plen, '/')) ||
+	    strncmp(slash, "/hosts/", 7) || strchr(slash + 7, '/'))
+		return NULL;
+	return slash + 7;
+}
+
+/* The tip of hostid in repo: HEAD for our own id, else the remotes' refs. */
+static int host_tip(git_repository *repo, const char *root, const char *hostid, git_oid *tip)
+{
+	char own[S2E_HOSTID_MAX + 1];
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int have = 0, err, rc = 0;
+
+	if (s2e_hostid_get(root, 0, own) < 0)
+		return -1;
+	if (!strcmp(own, hostid) && git_reference_name_to_id(tip, repo, "HEAD") == 0)
+		return 0;
+	if (git_reference_iterator_glob_new(&it, repo, S2E_LAB_HOSTS_GLOB) < 0)
+		return git_fail("cannot list the hosts' histories");
+	while (rc == 0 && (err = git_reference_next(&ref, it)) == 0) {
+		const char *id = ref_host(git_reference_name(ref));
+		if (id && !strcmp(id, hostid) && git_reference_target(ref))
+			rc = newer(repo, tip, &have, git_reference_target(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (rc == 0 && err != GIT_ITEROVER)
+		rc = git_fail("cannot list the hosts' histories");
+	return rc ? rc : have ? 0 : 1;
+}
+
+int s2e_lab_host_tip(const char *root, const char *hostid, char oid[41])
+{
+	git_repository *repo = NULL;
+	git_oid tip;
+	int rc;
+
+	oid[0] = '\0';
+	if (s2e_hostid_check(hostid))
+		return -1;
+	s2e_git_init();
+	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return git_fail("cannot open the history repository");
+	rc = host_tip(repo, root, hostid, &tip);
+	if (rc == 0)
+		git_oid_tostr(oid, 41, &tip);
+	git_repository_free(repo);
+	return rc;
+}
+
+/* The blob at path in commit tip; 1 when absent. */
+static int read_at(git_repository *repo, const git_oid *tip, const char *path, char **text,
+		   size_t *len)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int rc = 1;
+
+	if (git_commit_lookup(&commit, repo, tip) < 0 || git_commit_tree(&tree, commit) < 0) {
+		rc = git_fail("cannot read a host's history");
+		goto out;
+	}
+	if (git_tree_entry_bypath(&entry, tree, path) < 0 ||
+	    git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+		goto out;
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(entry)) < 0) {
+		rc = git_fail("cannot read a host's history");
+		goto out;
+	}
+	*text = malloc((size_t)git_blob_rawsize(blob) + 1);
+	if (!*text) {
+		rc = s2e_error("out of memory");
+		goto out;
+	}
+	memcpy(*text, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	(*text)[git_blob_rawsize(blob)] = '\0';
+	if (len)
+		*len = (size_t)git_blob_rawsize(blob);
+	rc = 0;
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
+int s2e_lab_read(const char *root, const char *hostid, const char *path, char **text,
+		 size_t *len)
+{
+	git_repository *repo = NULL;
+	git_oid tip;
+	int rc;
+
+	*text = NULL;
+	if (s2e_hostid_check(hostid))
+		return -1;
+	s2e_git_init();
+	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return git_fail("cannot open the history repository");
+	rc = host_tip(repo, root, hostid, &tip);
+	if (rc == 0)
+		rc = read_at(repo, &tip, path, text, len);
+	git_repository_free(repo);
+	return rc;
+}
+
+int s2e_lab_record(const char *root, const char *key, char **record, char **config)
+{
+	char hostid[S2E_HOSTID_MAX + 1], tip[41], *path;
+	const char *exp;
+	int rc;
+
+	*record = NULL;
+	if (config)
+		*config = NULL;
+	if (s2e_lab_key_parse(key, hostid, &exp))
+		return -1;
+	rc = s2e_lab_host_tip(root, hostid, tip);
+	if (rc == 1)
+		s2e_error("no host %s is known here (see 's2e history pull')", s2e_q(hostid));
+	if (rc)
+		return rc;
+	path = s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s/" S2E_EXPERIMENT_RECORD, exp);
+	rc = path ? s2e_lab_read(root, hostid, path, record, NULL) : -1;
+	free(path);
+	if (rc == 1)
+		s2e_error("host %s has no experiment %s", s2e_q(hostid), s2e_q(exp));
+	if (rc || !config)
+		return rc;
+	path = s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s/" S2E_EXPERIMENT_CONFIG, exp);
+	rc = path ? s2e_lab_read(root, hostid, path, config, NULL) : -1;
+	free(path);
+	if (rc < 0) {
+		free(*record);
+		*record = NULL;
+		return -1;
+	}
+	return 0;
+}
