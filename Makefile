@@ -24,7 +24,7 @@ O ?= build/default
 SANITIZE_FLAGS =
 endif
 
-PACKAGES = libarchive libgit2 libcrypto zlib libzstd libdeflate
+PACKAGES = libarchive libgit2 libcrypto zlib libzstd libdeflate yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PACKAGES) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PACKAGES) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

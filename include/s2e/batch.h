@@ -1,0 +1,81 @@
+/* Batch files (`s2e vm run --batch FILE`): many experiments described by one
+ * YAML file, the cross-product Chef's `ctl run --batch-file` used, read once
+ * by one hardened parser (libyaml events; no anchors, aliases or tags; one
+ * document; bounded size, depth and job count) into a list of jobs.
+ *
+ *   batch: sweep                   # the batch's name (default: FILE's base
+ *                                  # name without .yaml/.yml)
+ *   vm: Debian:ready               # defaults for every command: vm, mode,
+ *   mode: sym                      #   build, config, timeout, memory,
+ *   timeout: 600                   #   qemu-opts, line, expname
+ *   store: https://store/lab       # where a host lacking the VM gets it
+ *   monitor-port: 4444             # job N gets monitor port 4444+N and
+ *   vnc-display: 0                 #   VNC display 0+N (defaults 4444, 0)
+ *   variables:                     # NAME: [VALUE, ...] (or one VALUE)
+ *     prog: [ls, cat]
+ *     n: [1, 2, 3]
+ *   commands:                      # each expanded over the cross-product
+ *     - line: /bin/{prog} -n {n}   #   of the variables its fields use
+ *       config: cfg/{prog}.lua
+ *
+ * `{NAME}` in any field of a command is replaced by each value of variable
+ * NAME; the first variable declared varies slowest (Chef's order).  A `{`
+ * not followed by NAME and `}` is kept as is; `{NAME}` for an undeclared
+ * NAME is an error.  Jobs are numbered from 1 in file order.  A job's
+ * experiment name is `expname` if given, else BATCH-NNNN, plus "-" and the
+ * base name of the first word of `line` when there is one (as Chef named
+ * them).  `line` is the guest command a job stands for (Chef's); s2e records
+ * it.  Fields a command leaves unset come from the top level, then from
+ * the caller's defaults (the VM and mode on the command line).
+ *
+ * Unknown keys, duplicate keys, a used variable without values, an empty
+ * cross-product, no commands, an invalid VM, mode, timeout or experiment
+ * name, and two jobs with one experiment name are errors that name the
+ * file, the line and the reason. */
+#ifndef S2E_BATCH_H
+#define S2E_BATCH_H
+
+#include <stddef.h>
+
+#include "s2e/strv.h"
+
+#define S2E_BATCH_MAX_BYTES (1024 * 1024)
+#define S2E_BATCH_MAX_JOBS  4096
+
+struct s2e_batch_job {
+	size_t index; /* 1-based */
+	char *vm, *mode, *build, *config, *timeout, *memory, *line, *expname;
+	char **qemu_opts;
+	size_t nqemu_opts;
+	char monitor_port[8], vnc_display[8];
+};
+
+struct s2e_batch {
+	char *name;
+	char *store; /* NULL: none */
+	struct s2e_batch_job *jobs;
+	size_t njobs;
+};
+
+/* Used where the file sets nothing (may be NULL, as may their fields). */
+struct s2e_batch_defaults {
+	const char *vm, *mode;
+};
+
+/* Parse `len` bytes of YAML; `origin` names them in errors (the file name),
+ * and gives the default batch name. */
+int s2e_batch_parse(const char *text, size_t len, const char *origin,
+		    const struct s2e_batch_defaults *defaults, struct s2e_batch *batch);
+int s2e_batch_load(const char *path, const struct s2e_batch_defaults *defaults,
+		   struct s2e_batch *batch);
+void s2e_batch_free(struct s2e_batch *batch);
+
+/* The `s2e vm run` operands and options of one job (NAME[:SNAP] MODE
+ * --expname X ...), borrowing the job's strings. */
+int s2e_batch_job_argv(const struct s2e_batch_job *job, struct s2e_strv *argv);
+
+/* How the job was started, for its record: "slurm JOBID_TASK" (Slurm array
+ * task), "parallel SEQ" (GNU parallel), else "local"; from the environment. */
+void s2e_batch_engine_id(char *buf, size_t len);
+
+#endif
