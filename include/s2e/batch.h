@@ -78,4 +78,42 @@ int s2e_batch_job_argv(const struct s2e_batch_job *job, struct s2e_strv *argv);
  * task), "parallel SEQ" (GNU parallel), else "local"; from the environment. */
 void s2e_batch_engine_id(char *buf, size_t len);
 
+/* ---- engines (lib/batch-run.c) ----
+ * Each runs every job of a batch as `prefix... N` (N the job's number, for
+ * `s2e vm run --batch FILE --job N`), and reports how each ended as a
+ * shell status (exit status, or 128 + the signal).  None prints. */
+
+typedef void (*s2e_batch_done_fn)(const struct s2e_batch_job *job, int status, void *ctx);
+
+/* Local: at most `jobs` (>= 1) at a time, as our own children.  Returns the
+ * number of jobs that failed, or -1 when one could not be started (the ones
+ * running are waited for first). */
+int s2e_batch_run_local(const struct s2e_batch *b, const char *const *prefix, unsigned jobs,
+			s2e_batch_done_fn done, void *ctx);
+
+/* GNU parallel: the words of `parallel` running every job, with its
+ * --sshlogin hosts (each host must see the batch file at the same path and
+ * have `s2e` in its PATH), --joblog FILE and -j N when given (0: parallel's
+ * default).  The strings are borrowed; numbers are kept in `numbers`
+ * (njobs + 1 words) which the caller frees after use with free(). */
+struct s2e_batch_parallel {
+	const char *const *sshlogins;
+	size_t nsshlogins;
+	const char *joblog; /* NULL: none */
+	unsigned jobs;	    /* 0: parallel's default */
+};
+int s2e_batch_parallel_argv(const struct s2e_batch *b, const char *const *prefix,
+			    const struct s2e_batch_parallel *opts, struct s2e_strv *argv,
+			    char **numbers);
+
+/* Run argv (a command such as the above) and wait: its shell status, or -1
+ * when it could not be started. */
+int s2e_batch_spawn_wait(const char *const *argv);
+
+/* Slurm: an sbatch script for an array of b->njobs tasks (at most `jobs` at
+ * once, 0: no limit), each running `prefix... $SLURM_ARRAY_TASK_ID`, with
+ * its output in OUTDIR/slurm-%A_%a.out.  malloc'd. */
+char *s2e_batch_sbatch_script(const struct s2e_batch *b, const char *const *prefix, unsigned jobs,
+			      const char *outdir);
+
 #endif

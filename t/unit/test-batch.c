@@ -183,6 +183,78 @@ static void engine_ids(void **state)
 	assert_string_equal(buf, "slurm 41_2?");
 }
 
+static const char six[] = "vm: A\nvariables: {x: [a, b], y: [1, 2, 3]}\n"
+			  "commands: [{line: '{x}{y}'}]\n";
+
+static void note_done(const struct s2e_batch_job *job, int status, void *ctx)
+{
+	int *seen = ctx;
+
+	seen[job->index] = 100 + status;
+}
+
+static void local_engine(void **state)
+{
+	struct s2e_batch b;
+	const char *const prefix[] = {"sh", "-c", "exit $(($1 % 2))", "job", NULL};
+	const char *const missing[] = {"/nonexistent/s2e", NULL};
+	int seen[8] = {0};
+
+	(void)state;
+	assert_int_equal(parse(six, &b), 0);
+	assert_int_equal(b.njobs, 6);
+	assert_int_equal(s2e_batch_run_local(&b, prefix, 2, note_done, seen), 3);
+	for (int i = 1; i <= 6; i++)
+		assert_int_equal(seen[i], 100 + i % 2);
+	assert_int_equal(s2e_batch_run_local(&b, missing, 2, NULL, NULL), -1);
+	assert_int_equal(s2e_batch_spawn_wait(missing), -1);
+	s2e_batch_free(&b);
+}
+
+static void parallel_words(void **state)
+{
+	struct s2e_batch b;
+	struct s2e_strv argv = S2E_STRV_INIT;
+	const char *const prefix[] = {"s2e", "vm", "run", "--batch", "/lab/b.yaml", "--job", NULL};
+	const char *const logins[] = {"2/alpha", "beta"};
+	const struct s2e_batch_parallel o = {logins, 2, "/tmp/log", 3};
+	const char *want = "parallel --will-cite --halt never --sshlogin 2/alpha --sshlogin beta "
+			   "--joblog /tmp/log -j 3 s2e vm run --batch /lab/b.yaml --job {} ::: "
+			   "1 2 3 4 5 6";
+	char *numbers, line[512] = "";
+
+	(void)state;
+	assert_int_equal(parse(six, &b), 0);
+	assert_int_equal(s2e_batch_parallel_argv(&b, prefix, &o, &argv, &numbers), 0);
+	for (size_t i = 0; i < argv.n; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i ? " " : "",
+			 argv.v[i]);
+	assert_string_equal(line, want);
+	free(numbers);
+	s2e_strv_clear(&argv);
+	s2e_batch_free(&b);
+}
+
+static void sbatch_script(void **state)
+{
+	struct s2e_batch b;
+	const char *const prefix[] = {"/usr/bin/s2e", "vm", "run", "--batch", "/lab/my b.yaml",
+				      "--job", NULL};
+	char *script;
+
+	(void)state;
+	assert_int_equal(parse(six, &b), 0);
+	script = s2e_batch_sbatch_script(&b, prefix, 2, "/lab/out");
+	assert_non_null(script);
+	assert_non_null(strstr(script, "\n#SBATCH --array=1-6%2\n"));
+	assert_non_null(strstr(script, "\n#SBATCH --output=/lab/out/slurm-%A_%a.out\n"));
+	assert_non_null(strstr(script, "\nexec /usr/bin/s2e vm run --batch '/lab/my b.yaml' --job "
+				       "\"$SLURM_ARRAY_TASK_ID\"\n"));
+	free(script);
+	assert_null(s2e_batch_sbatch_script(&b, prefix, 0, "/lab/with space"));
+	s2e_batch_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +264,9 @@ int main(void)
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(literal_braces),
 		cmocka_unit_test(engine_ids),
+		cmocka_unit_test(local_engine),
+		cmocka_unit_test(parallel_words),
+		cmocka_unit_test(sbatch_script),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
