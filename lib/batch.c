@@ -723,3 +723,45 @@ void s2e_batch_engine_id(char *buf, size_t len)
 		if (*p < ' ' || *p == 0x7f)
 			*p = '?';
 }
+
+#define S2E_BATCH_ENV_LINE "S2E_BATCH_GUEST"
+
+int s2e_batch_job_setenv(const struct s2e_batch *b, const struct s2e_batch_job *j,
+			 const char *file)
+{
+	char nm[48];
+
+	snprintf(nm, sizeof(nm), "%zu/%zu", j->index, b->njobs);
+	if (setenv(S2E_BATCH_ENV, b->name, 1) || setenv(S2E_BATCH_ENV_FILE, file, 1) ||
+	    setenv(S2E_BATCH_ENV_JOB, nm, 1) ||
+	    (j->line ? setenv(S2E_BATCH_ENV_LINE, j->line, 1) : unsetenv(S2E_BATCH_ENV_LINE)))
+		return s2e_error_errno("cannot set the batch's environment");
+	return 0;
+}
+
+/* An environment value as one printable line (at most 512 bytes). */
+static const char *env_line(const char *name, char *buf, size_t len)
+{
+	const char *v = getenv(name);
+	size_t i = 0;
+
+	for (; v && v[i] && i + 1 < len && i < 512; i++)
+		buf[i] = (unsigned char)v[i] < ' ' || v[i] == 0x7f ? '?' : v[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+char *s2e_batch_job_body(void)
+{
+	char name[520], job[520], file[520], line[520], engine[128];
+
+	if (!getenv(S2E_BATCH_ENV) || !getenv(S2E_BATCH_ENV_JOB))
+		return s2e_strdup("");
+	s2e_batch_engine_id(engine, sizeof(engine));
+	env_line(S2E_BATCH_ENV_LINE, line, sizeof(line));
+	return s2e_asprintf("Batch: %s\nBatch-Job: %s\nBatch-Engine: %s\nBatch-File: %s\n%s%s%s",
+			    env_line(S2E_BATCH_ENV, name, sizeof(name)),
+			    env_line(S2E_BATCH_ENV_JOB, job, sizeof(job)), engine,
+			    env_line(S2E_BATCH_ENV_FILE, file, sizeof(file)),
+			    line[0] ? "Guest: " : "", line, line[0] ? "\n" : "");
+}

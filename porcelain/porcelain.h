@@ -55,6 +55,8 @@ int cmd_vm_clone(int argc, char **argv);
 int cmd_vm_export(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
+int cmd_vm_run_batch(int argc, char **argv);
+int cmd_vm_run_entry(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_remote(int argc, char **argv);

@@ -74,6 +74,19 @@ void s2e_batch_free(struct s2e_batch *batch);
  * --expname X ...), borrowing the job's strings. */
 int s2e_batch_job_argv(const struct s2e_batch_job *job, struct s2e_strv *argv);
 
+/* `s2e vm run --batch FILE --job N` tells the run it makes which job it is
+ * through these environment variables (set with s2e_batch_job_setenv()),
+ * and the run puts them into its record with s2e_batch_job_body(). */
+#define S2E_BATCH_ENV	   "S2E_BATCH"	    /* the batch's name */
+#define S2E_BATCH_ENV_FILE "S2E_BATCH_FILE" /* the batch file, absolute */
+#define S2E_BATCH_ENV_JOB  "S2E_BATCH_JOB"  /* "N/M": job N of M */
+int s2e_batch_job_setenv(const struct s2e_batch *b, const struct s2e_batch_job *job,
+			 const char *file);
+/* "Batch: NAME\nBatch-Job: N/M\nBatch-Engine: ENGINE-ID\nBatch-File: F\n[Guest: LINE\n]"
+ * lines for a commit body, from the environment (printable bytes only);
+ * "" outside a batch job.  malloc'd. */
+char *s2e_batch_job_body(void);
+
 /* How the job was started, for its record: "slurm JOBID_TASK" (Slurm array
  * task), "parallel SEQ" (GNU parallel), else "local"; from the environment. */
 void s2e_batch_engine_id(char *buf, size_t len);
