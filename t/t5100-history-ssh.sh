@@ -4,45 +4,9 @@
 # own CI does): eight hosts at once, a wrong key, an unknown host key.
 . "$(dirname "$0")/lib.sh"
 
-SSHD=/usr/sbin/sshd
-[ -x "$SSHD" ] || t_skip_all "sshd is not installed (Debian openssh-server)"
-command -v ssh-keygen >/dev/null || t_skip_all "ssh-keygen is not installed"
-unset SSH_AUTH_SOCK SSH_AGENT_PID
-
-D=$T_TMP/sshd
-mkdir -p "$D" "$HOME/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$D/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh/id_ed25519"
-cp "$HOME/.ssh/id_ed25519.pub" "$D/authorized_keys"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$D/sshd_config" <<EOC
-ListenAddress 127.0.0.1
-Port $PORT
-HostKey $D/host_key
-PidFile $D/sshd.pid
-AuthorizedKeysFile $D/authorized_keys
-StrictModes no
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-MaxStartups 64
-LogLevel VERBOSE
-EOC
-# sshd refuses to start as root without its privilege separation directory.
-[ "$(id -u)" != 0 ] || mkdir -p /run/sshd
-"$SSHD" -D -e -f "$D/sshd_config" 2>"$D/sshd.log" &
-SSHD_PID=$!
-trap 'kill $SSHD_PID 2>/dev/null; wait $SSHD_PID 2>/dev/null; t_cleanup' EXIT
-up=
-for _ in $(seq 50); do
-	kill -0 $SSHD_PID 2>/dev/null || break
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && { up=1; break; }
-	sleep 0.1
-done
-[ -n "$up" ] || t_skip_all "sshd did not start: $(head -c 300 "$D/sshd.log" | tr '\n' ' ')"
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$D/host_key.pub")" >"$HOME/.ssh/known_hosts"
+. "$T_DIR/lib-sshd.sh"
+t_sshd lab
+PORT=$T_SSHD_PORT
 
 N=8
 BARE=$T_TMP/lab.git
