@@ -51,6 +51,7 @@ UNIT_SRC := $(wildcard t/unit/test-*.c)
 UNIT := $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
 
 MAN := $(wildcard Documentation/*.1)
+MAN5 := $(wildcard Documentation/*.5)
 
 all: $(PORCELAIN) $(PLUMBING)
 
@@ -97,9 +98,10 @@ demo: deps
 	S2E_BIN=$(abspath $(O)/bin) tools/demo
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(PORCELAIN) $(PLUMBING) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 
 format:
 	clang-format -i $(wildcard lib/*.c include/s2e/*.h plumbing/*.c porcelain/*.c t/unit/*.c)
