@@ -1,4 +1,5 @@
 #include <git2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +208,106 @@ int s2e_lab_record(const char *root, const char *key, char **record, char **conf
 		return -1;
 	}
 	return 0;
+}
+
+struct dated {
+	int64_t time;
+	s2e_oid_hex oid;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct dated *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? 1 : -1;
+	return strcmp(x->oid, y->oid);
+}
+
+/* Every commit reachable from the walk, with its author time. */
+static int collect(git_repository *repo, git_revwalk *walk, struct dated **v, size_t *n)
+{
+	size_t cap = 0;
+	git_oid id;
+	int err;
+
+	while ((err = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c;
+		if (*n == cap) {
+			struct dated *grown = realloc(*v, (cap = cap ? cap * 2 : 256) * sizeof(**v));
+			if (!grown)
+				return s2e_error("out of memory");
+			*v = grown;
+		}
+		if (git_commit_lookup(&c, repo, &id) < 0)
+			return git_fail("cannot read the hosts' histories");
+		(*v)[*n].time = git_commit_author(c)->when.time;
+		git_oid_tostr((*v)[*n].oid, sizeof((*v)[*n].oid), &id);
+		(*n)++;
+		git_commit_free(c);
+	}
+	return err == GIT_ITEROVER ? 0 : git_fail("cannot walk the hosts' histories");
+}
+
+/* Push every refs/s2e/remotes/REMOTE/hosts/HOSTID (well-formed ones only). */
+static int push_hosts(git_repository *repo, git_revwalk *walk)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int err, rc = 0;
+
+	if (git_reference_iterator_glob_new(&it, repo, S2E_LAB_HOSTS_GLOB) < 0)
+		return git_fail("cannot list the hosts' histories");
+	while (rc == 0 && (err = git_reference_next(&ref, it)) == 0) {
+		const char *id = ref_host(git_reference_name(ref));
+		if (!id || s2e_hostid_check(id)) /* not a host's: skipped */
+			s2e_error_clear();
+		else if (git_reference_target(ref) &&
+			 git_revwalk_push(walk, git_reference_target(ref)) < 0)
+			rc = git_fail("cannot walk the hosts' histories");
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (rc == 0 && err != GIT_ITEROVER)
+		rc = git_fail("cannot list the hosts' histories");
+	return rc;
+}
+
+int s2e_lab_commits(const char *root, s2e_oid_hex **oids, size_t *n)
+{
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	struct dated *v = NULL;
+	size_t count = 0;
+	int rc = -1, err;
+
+	*oids = NULL;
+	*n = 0;
+	s2e_git_init();
+	err = git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (err == GIT_ENOTFOUND)
+		return 1;
+	if (err < 0)
+		return git_fail("cannot open the history repository");
+	if (git_revwalk_new(&walk, repo) < 0 ||
+	    (git_repository_head_unborn(repo) == 0 && git_revwalk_push_head(walk) < 0)) {
+		git_fail("cannot walk the hosts' histories");
+		goto out;
+	}
+	if (push_hosts(repo, walk) || collect(repo, walk, &v, &count))
+		goto out;
+	qsort(v, count, sizeof(*v), newest_first);
+	if (count && !(*oids = malloc(count * sizeof(**oids)))) {
+		s2e_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++)
+		memcpy((*oids)[i], v[i].oid, sizeof(v[i].oid));
+	*n = count;
+	rc = count ? 0 : 1;
+out:
+	free(v);
+	git_revwalk_free(walk);
+	git_repository_free(repo);
+	return rc;
 }

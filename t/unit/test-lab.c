@@ -72,6 +72,20 @@ static void records(void **state)
 	sh("git -C %s update-ref refs/s2e/remotes/a/x/hosts/third HEAD && true %s", root);
 	assert_int_equal(s2e_lab_host_tip(root, "third", tip), 1);
 	assert_int_equal(s2e_lab_record(root, "bad/id/e1", &rec, NULL), -1);
+	/* Every commit once, newest first, ties by id; the odd ref left out. */
+	{
+		s2e_oid_hex *oids;
+		size_t n;
+		sh("git -C %s update-ref refs/s2e/remotes/b/hosts/other refs/s2e/remotes/a/hosts/other && "
+		   "git -C %s -c user.name=t -c user.email=t@t commit -q --allow-empty -m solo", root);
+		sh("git -C %s update-ref refs/s2e/remotes/a/x/hosts/third \"$(git -C %s commit-tree -m odd HEAD^{tree})\"",
+		   root);
+		assert_int_equal(s2e_lab_commits(root, &oids, &n), 0);
+		assert_int_equal(n, 2);
+		for (size_t i = 1; i < n; i++)
+			assert_true(strcmp(oids[i - 1], oids[i]) != 0);
+		free(oids);
+	}
 	assert_int_equal(s2e_remove_tree(root), 0);
 }
 
