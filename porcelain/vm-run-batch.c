@@ -229,6 +229,35 @@ static int check_engine(const struct batch_opts *o)
 	return 0;
 }
 
+/* After parsing: check, load, run. */
+static int batch(const struct s2e_command *cmd, struct batch_opts *o, int argc, char **argv)
+{
+	struct s2e_batch b;
+	int rc;
+
+	if (argc > 2)
+		return s2e_usage_fail(cmd, stderr, "a batch takes at most NAME[:SNAP] and MODE");
+	o->vm = argc > 0 ? argv[0] : NULL;
+	o->mode = argc > 1 ? argv[1] : NULL;
+	if (!o->file)
+		return s2e_usage_fail(cmd, stderr, "needs --batch FILE");
+	if (check_engine(o))
+		return s2e_usage_fail(cmd, stderr, "%s", s2e_error_last());
+	if (!realpath(o->file, o->path)) {
+		s2e_error_errno("batch file %s", s2e_q(o->file));
+		return fail("vm run");
+	}
+	if (s2e_batch_load(o->path, &(struct s2e_batch_defaults){o->vm, o->mode}, &b))
+		return fail("vm run");
+	rc = o->job ? run_one(o, &b) : run_all(o, &b);
+	if (!o->job && rc > 0)
+		s2e_error("batch %s: %d of %zu jobs failed", b.name, rc, b.njobs);
+	if (!o->job && rc)
+		rc = fail("vm run");
+	s2e_batch_free(&b);
+	return rc;
+}
+
 int cmd_vm_run_batch(int argc, char **argv)
 {
 	struct batch_opts o = {.engine = "local", .sshlogins = S2E_STRV_INIT};
@@ -246,30 +275,11 @@ int cmd_vm_run_batch(int argc, char **argv)
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {"s2e vm run", usage, options};
-	struct s2e_batch b;
 	int rc;
 
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc > 2)
-		return s2e_usage_fail(&cmd, stderr, "a batch takes at most NAME[:SNAP] and MODE");
-	o.vm = argc > 0 ? argv[0] : NULL;
-	o.mode = argc > 1 ? argv[1] : NULL;
-	if (!o.file || check_engine(&o))
-		return s2e_usage_fail(&cmd, stderr, "%s", o.file ? s2e_error_last() : "needs --batch FILE");
-	if (!realpath(o.file, o.path)) {
-		s2e_error_errno("batch file %s", s2e_q(o.file));
-		return fail("vm run");
-	}
-	if (s2e_batch_load(o.path, &(struct s2e_batch_defaults){o.vm, o.mode}, &b))
-		return fail("vm run");
-	rc = o.job ? run_one(&o, &b) : run_all(&o, &b);
-	if (!o.job && rc > 0)
-		s2e_error("batch %s: %d of %zu jobs failed", b.name, rc, b.njobs);
-	if (!o.job && rc)
-		rc = fail("vm run");
-	s2e_batch_free(&b);
+	rc = argc < 0 ? s2e_parse_options_exit(&cmd, argc, stdout, stderr)
+		      : batch(&cmd, &o, argc, argv);
 	s2e_strv_clear(&o.sshlogins);
 	return rc;
 }
