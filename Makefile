@@ -3,6 +3,10 @@
 #   make                 build everything into $(O)
 #   make check           install missing build dependencies, build, run all tests
 #   make SANITIZE=1 check   the same under ASan+UBSan (separate build directory)
+#   make SANITIZE=thread check   ThreadSanitizer: the unit tests of the threaded
+#                        modules and the package/clone/digest scripts
+#   make fuzz FUZZ_SECONDS=N   build the libFuzzer targets (clang) into build/fuzz
+#                        and run each for N seconds on its seed corpus t/fuzz/NAME/
 #   make demo            a visible create/list/delete round-trip on a scratch S2EDIR
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -19,6 +23,9 @@ CFLAGS ?= -O2 -g
 ifeq ($(SANITIZE),1)
 O ?= build/sanitize
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+O ?= build/tsan
+SANITIZE_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
 else
 O ?= build/default
 SANITIZE_FLAGS =
@@ -34,7 +41,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-Iinclude $(PKG_CFLAGS) $(SANITIZE_FLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lpthread
+LIBS = $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
@@ -49,6 +56,21 @@ PORCELAIN := $(O)/bin/s2e
 
 UNIT_SRC := $(wildcard t/unit/test-*.c)
 UNIT := $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
+INTEGRATION := $(wildcard t/t*.sh)
+
+# Under ThreadSanitizer: the threaded modules (compression ring, writer and
+# source; copy; digest; progress) and the scripts that drive them.
+# Reports go to files (not into the output the scripts compare), and any
+# report fails the run.
+ifeq ($(SANITIZE),thread)
+UNIT := $(filter $(addprefix $(O)/t/test-,zstream digest digest-alloc copy progress package),$(UNIT))
+INTEGRATION := $(wildcard t/t2000-*.sh t/t2100-*.sh t/t3000-*.sh t/t3100-*.sh)
+TSAN_LOG = $(abspath $(O))/tsan-report
+export TSAN_OPTIONS = log_path=$(TSAN_LOG) second_deadlock_stack=1
+CLEAR_REPORTS = @rm -f $(TSAN_LOG).*
+CHECK_REPORTS = @if ls $(TSAN_LOG).* >/dev/null 2>&1; then \
+	cat $(TSAN_LOG).*; echo "ThreadSanitizer reports: $(TSAN_LOG).*"; exit 1; fi
+endif
 
 MAN := $(wildcard Documentation/*.1)
 MAN5 := $(wildcard Documentation/*.5)
@@ -59,7 +81,15 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# version.o depends on a file that is rewritten only when `git describe`
+# changes, so a new commit or tag rebuilds it and nothing else.
+VERSION_FILE := $(O)/version
+$(VERSION_FILE): FORCE
+	@mkdir -p $(dir $@)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(VERSION)' ]; then echo '$(VERSION)' >$@; fi
+
 $(O)/lib/version.o: ALL_CFLAGS += -DS2E_VERSION='"$(VERSION)"'
+$(O)/lib/version.o: $(VERSION_FILE)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -77,6 +107,9 @@ $(O)/t/test-%: $(O)/t/unit/test-%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
+# The allocation-failure test of the digest wraps calloc in libs2e's objects.
+$(O)/t/test-digest-alloc: ALL_LDFLAGS += -Wl,--wrap=calloc
+
 deps:
 	@tools/install-deps
 
@@ -88,10 +121,14 @@ check: deps
 unit: $(UNIT)
 
 test-unit: unit
+	$(CLEAR_REPORTS)
 	@set -e; for t in $(UNIT); do echo "# $$t"; $$t; done
+	$(CHECK_REPORTS)
 
 test-integration: all
-	S2E_BIN=$(abspath $(O)/bin) prove -j2 --timer $(wildcard t/t*.sh)
+	$(CLEAR_REPORTS)
+	S2E_BIN=$(abspath $(O)/bin) prove -j2 --timer $(INTEGRATION)
+	$(CHECK_REPORTS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -109,7 +146,41 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all deps check unit test-unit test-integration demo install format clean
+FORCE:
+
+# Fuzzing: every t/fuzz/fuzz-NAME.c is a libFuzzer target linked with the
+# library built by clang with ASan+UBSan; t/fuzz/NAME/ holds its seed inputs,
+# build/fuzz/corpus/NAME/ what the runs found.  A crash stops `make fuzz`
+# with the input saved as build/fuzz/crash-NAME-*: add it to t/fuzz/NAME/.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_SRC := $(wildcard t/fuzz/fuzz-*.c)
+FUZZ_NAMES := $(FUZZ_SRC:t/fuzz/fuzz-%.c=%)
+
+fuzz:
+	@tools/install-deps fuzz
+	@$(MAKE) --no-print-directory O=build/fuzz CC=$(FUZZ_CC) SANITIZE_FLAGS='$(FUZZ_FLAGS)' \
+		fuzz-build
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "# fuzz-$$t for $(FUZZ_SECONDS)s (log: build/fuzz/fuzz-$$t.log)"; \
+		build/fuzz/bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+			-max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/crash-$$t- \
+			build/fuzz/corpus/$$t t/fuzz/$$t >build/fuzz/fuzz-$$t.log 2>&1; \
+		rc=$$?; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' build/fuzz/fuzz-$$t.log; \
+		if [ $$rc != 0 ]; then tail -n 30 build/fuzz/fuzz-$$t.log; exit 1; fi; \
+	done
+
+fuzz-build: $(FUZZ_NAMES:%=$(O)/bin/fuzz-%)
+
+$(O)/bin/fuzz-%: $(O)/t/fuzz/fuzz-%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+.PHONY: FORCE all deps check unit test-unit test-integration demo install format clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -18,38 +18,57 @@
 #include "s2e/digest.h"
 #include "s2e/error.h"
 #include "s2e/progress.h"
+#include "s2e/sys.h"
 
 #define SHA_LEN 32
 #define BATCH 4096 /* chunks per batch: 4 GiB of image, 128 KiB of digests */
 
+/* The digest of a chunk of zeros, computed on first use (and again after a
+ * failure, which is reported rather than leaving a wrong digest behind). */
 static unsigned char zero_chunk_digest[SHA_LEN];
-static pthread_once_t zero_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t zero_lock = PTHREAD_MUTEX_INITIALIZER;
+static int zero_ready;
 
 static int sha256(const void *data, size_t len, unsigned char out[SHA_LEN])
 {
 	return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-static void compute_zero_digest(void)
+/* 0 once zero_chunk_digest is set, or -1 with the error set. */
+static int zero_digest_init(void)
 {
-	void *zeros = calloc(1, S2E_DIGEST_CHUNK);
+	int rc = 0;
 
-	if (zeros)
-		sha256(zeros, S2E_DIGEST_CHUNK, zero_chunk_digest);
-	free(zeros);
+	pthread_mutex_lock(&zero_lock);
+	if (!zero_ready) {
+		void *zeros = calloc(1, S2E_DIGEST_CHUNK);
+		if (!zeros)
+			rc = s2e_error("out of memory");
+		else if (sha256(zeros, S2E_DIGEST_CHUNK, zero_chunk_digest))
+			rc = s2e_error("cannot compute SHA-256");
+		else
+			zero_ready = 1;
+		free(zeros);
+	}
+	pthread_mutex_unlock(&zero_lock);
+	return rc;
+}
+
+void s2e_sha256_hex(const unsigned char md[32], char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		*out++ = digits[md[i] >> 4];
+		*out++ = digits[md[i] & 15];
+	}
+	*out = '\0';
 }
 
 static void hex(const unsigned char md[SHA_LEN], char out[S2E_DIGEST_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
-	char *p = out + strlen(S2E_DIGEST_PREFIX);
-
 	memcpy(out, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX));
-	for (int i = 0; i < SHA_LEN; i++) {
-		*p++ = digits[md[i] >> 4];
-		*p++ = digits[md[i] & 15];
-	}
-	*p = '\0';
+	s2e_sha256_hex(md, out + strlen(S2E_DIGEST_PREFIX));
 }
 
 struct job {
@@ -61,7 +80,7 @@ struct job {
 	unsigned char *digests;
 	struct s2e_progress *progress;
 	atomic_int failed;
-	int error_errno;
+	int error_errno; /* written by the first worker that fails, only */
 };
 
 /* 1 when [off, off+len) holds no data extent. */
@@ -100,14 +119,20 @@ static int hash_chunk(struct job *job, unsigned char *buf, uint64_t index)
 	return sha256(buf, len, md);
 }
 
+/* Record a worker's failure: the first one keeps its errno. */
+static void job_fail(struct job *job, int err)
+{
+	if (!atomic_exchange(&job->failed, 1))
+		job->error_errno = err;
+}
+
 static void *worker(void *arg)
 {
 	struct job *job = arg;
 	unsigned char *buf = malloc(S2E_DIGEST_CHUNK);
 
 	if (!buf) {
-		job->error_errno = ENOMEM;
-		atomic_store(&job->failed, 1);
+		job_fail(job, ENOMEM);
 		return NULL;
 	}
 	while (!atomic_load(&job->failed)) {
@@ -115,21 +140,13 @@ static void *worker(void *arg)
 		if (i >= job->count)
 			break;
 		if (hash_chunk(job, buf, job->first + i)) {
-			job->error_errno = errno;
-			atomic_store(&job->failed, 1);
+			job_fail(job, errno);
 			break;
 		}
 		s2e_progress_add(job->progress, S2E_DIGEST_CHUNK);
 	}
 	free(buf);
 	return NULL;
-}
-
-static unsigned default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 0 ? (unsigned)n : 1;
 }
 
 static int run_batch(struct job *job, unsigned threads)
@@ -162,14 +179,15 @@ int s2e_digest_fd(int fd, unsigned threads, struct s2e_progress *progress, char 
 	uint64_t chunks;
 	int rc = 0;
 
-	pthread_once(&zero_once, compute_zero_digest);
+	if (zero_digest_init())
+		return -1;
 	if (fstat(fd, &st))
 		return s2e_error_errno("cannot stat file to digest");
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return s2e_error("cannot digest: not a regular file");
 	job.size = (uint64_t)st.st_size;
 	if (threads == 0)
-		threads = default_threads();
+		threads = s2e_cores();
 	chunks = (job.size + S2E_DIGEST_CHUNK - 1) / S2E_DIGEST_CHUNK;
 	job.digests = malloc((size_t)(chunks < BATCH ? (chunks ? chunks : 1) : BATCH) * SHA_LEN);
 	outer = EVP_MD_CTX_new();
@@ -213,9 +231,11 @@ struct s2e_digest_stream {
 
 struct s2e_digest_stream *s2e_digest_stream_new(void)
 {
-	struct s2e_digest_stream *d = calloc(1, sizeof(*d));
+	struct s2e_digest_stream *d;
 
-	pthread_once(&zero_once, compute_zero_digest);
+	if (zero_digest_init())
+		return NULL;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		goto fail;
 	d->outer = EVP_MD_CTX_new();

@@ -1,8 +1,7 @@
-/* The package manifest: writing it, and parsing it from an untrusted package.
- * The parser reads the subset of git-config syntax we need (sections with an
- * optional quoted subsection, key = value with optional quoting) and skips
- * sections it does not know, such as the VM's vm.config appended to it. */
-#include <errno.h>
+/* The package manifest: writing it, and parsing it from an untrusted package,
+ * both through the one git-config module (s2e/config.h).  Sections the
+ * manifest does not define, such as the VM's vm.config carried in it, are
+ * kept in the parsed config and otherwise ignored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +10,56 @@
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/manifest.h"
+#include "s2e/names.h"
+#include "s2e/package.h"
 #include "s2e/quote.h"
+#include "s2e/s2edir.h"
 
-static int isalnum_ascii(char c)
+/* The VM's vm.config, re-written through the one writer so that the manifest
+ * is always what the reader accepts; [package] and [member] sections in it
+ * would change the manifest's meaning and are left out. */
+static int put_vmconfig(FILE *f, const char *vmconfig)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	struct s2e_config cfg, view = {0};
+	int rc;
+
+	if (s2e_config_parse(vmconfig, strlen(vmconfig), "vm.config", 0, &cfg))
+		return -1;
+	view.entries = malloc((cfg.n + 1) * sizeof(*view.entries));
+	if (!view.entries) {
+		s2e_config_free(&cfg);
+		return s2e_error("out of memory");
+	}
+	for (size_t i = 0; i < cfg.n; i++)
+		if (strcasecmp(cfg.entries[i].section, "package") &&
+		    strcasecmp(cfg.entries[i].section, "member"))
+			view.entries[view.n++] = cfg.entries[i];
+	fputs("# the VM's vm.config\n", f);
+	rc = s2e_config_write(f, &view);
+	free(view.entries);
+	s2e_config_free(&cfg);
+	return rc;
 }
 
-static void put_quoted(FILE *f, const char *s)
+static int put_manifest(FILE *f, const struct s2e_manifest *m, const char *vmconfig)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
+	char num[32];
+
+	fputs("# s2e package manifest (git-config syntax); see s2e-pack(1)\n", f);
+	snprintf(num, sizeof(num), "%d", m->version ? m->version : 1);
+	if (s2e_config_put_section(f, "package", NULL) || s2e_config_put(f, "version", num) ||
+	    (m->name && s2e_config_put(f, "name", m->name)) ||
+	    (m->created && s2e_config_put(f, "created", m->created)) ||
+	    (m->exported_from && s2e_config_put(f, "exportedFrom", m->exported_from)))
+		return -1;
+	for (size_t i = 0; i < m->nmembers; i++) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)m->members[i].size);
+		if (s2e_config_put_section(f, "member", m->members[i].file) ||
+		    s2e_config_put(f, "size", num) ||
+		    (m->members[i].digest && s2e_config_put(f, "digest", m->members[i].digest)))
+			return -1;
 	}
-	fputc('"', f);
+	return vmconfig && *vmconfig ? put_vmconfig(f, vmconfig) : 0;
 }
 
 char *s2e_manifest_format(const struct s2e_manifest *m, const char *vmconfig, size_t *len)
@@ -34,41 +67,18 @@ char *s2e_manifest_format(const struct s2e_manifest *m, const char *vmconfig, si
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
+	int rc;
 
 	if (!f) {
 		s2e_error("out of memory");
 		return NULL;
 	}
-	fputs("# s2e package manifest (git-config syntax); see s2e-pack(1)\n", f);
-	fprintf(f, "[package]\n\tversion = %d\n", m->version ? m->version : 1);
-	if (m->name) {
-		fputs("\tname = ", f);
-		put_quoted(f, m->name);
-		fputc('\n', f);
-	}
-	if (m->created)
-		fprintf(f, "\tcreated = %s\n", m->created);
-	if (m->exported_from) {
-		fputs("\texportedFrom = ", f);
-		put_quoted(f, m->exported_from);
-		fputc('\n', f);
-	}
-	for (size_t i = 0; i < m->nmembers; i++) {
-		fputs("[member ", f);
-		put_quoted(f, m->members[i].file);
-		fprintf(f, "]\n\tsize = %llu\n", (unsigned long long)m->members[i].size);
-		if (m->members[i].digest)
-			fprintf(f, "\tdigest = %s\n", m->members[i].digest);
-	}
-	if (vmconfig && *vmconfig) {
-		fputs("# the VM's vm.config\n", f);
-		fputs(vmconfig, f);
-		if (vmconfig[strlen(vmconfig) - 1] != '\n')
-			fputc('\n', f);
-	}
-	if (fclose(f)) {
+	rc = put_manifest(f, m, vmconfig);
+	if (fclose(f) && !rc)
+		rc = s2e_error("out of memory");
+	if (rc) {
 		free(buf);
-		s2e_error("out of memory");
+		s2e_error_prefix("cannot write the manifest");
 		return NULL;
 	}
 	*len = size;
@@ -112,81 +122,13 @@ void s2e_manifest_free(struct s2e_manifest *m)
 	free(m->name);
 	free(m->created);
 	free(m->exported_from);
+	s2e_config_free(&m->config);
 	memset(m, 0, sizeof(*m));
-}
-
-/* Parse a (possibly quoted) value or subsection from p up to end; the result
- * is malloc'd in *out.  Returns the position after it, NULL if malformed. */
-static const char *parse_value(const char *p, const char *end, char **out, int quoted_only)
-{
-	char *v = malloc((size_t)(end - p) + 1);
-	size_t n = 0;
-	int in_quote = 0;
-
-	if (!v)
-		return NULL;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (quoted_only && (p == end || *p != '"')) {
-		free(v);
-		return NULL;
-	}
-	for (; p < end; p++) {
-		char c = *p;
-		if (c == '"') {
-			in_quote = !in_quote;
-			if (quoted_only && !in_quote) {
-				p++;
-				break;
-			}
-			continue;
-		}
-		if (c == '\\') {
-			if (++p == end)
-				goto bad;
-			c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
-			if (c != '"' && c != '\\' && c != '\n' && c != '\t')
-				goto bad;
-			v[n++] = c;
-			continue;
-		}
-		if (!in_quote && (c == '#' || c == ';'))
-			break;
-		if (c == '\0')
-			goto bad;
-		v[n++] = c;
-	}
-	if (in_quote)
-		goto bad;
-	if (!quoted_only)
-		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-			n--;
-	v[n] = '\0';
-	*out = v;
-	return p;
-bad:
-	free(v);
-	return NULL;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > INT64_MAX)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int digest_valid(const char *d)
 {
-	if (strncmp(d, "sha256-1m:", 10) || strlen(d) != 74)
+	if (!d || strncmp(d, "sha256-1m:", 10) || strlen(d) != 74)
 		return 0;
 	for (d += 10; *d; d++)
 		if (!((*d >= '0' && *d <= '9') || (*d >= 'a' && *d <= 'f')))
@@ -194,191 +136,153 @@ static int digest_valid(const char *d)
 	return 1;
 }
 
-int s2e_manifest_parse(const char *text, size_t len, struct s2e_manifest *m)
+static int set_text(char **field, const char *value)
 {
-	const char *p = text, *end = text + len;
-	enum { OTHER, PACKAGE, MEMBER } section = OTHER;
-	struct s2e_manifest_member *cur = NULL;
-	int lineno = 0, saw_package = 0;
+	free(*field);
+	*field = NULL;
+	return value && !(*field = s2e_strdup(value)) ? -1 : 0;
+}
 
-	memset(m, 0, sizeof(*m));
-	if (memchr(text, '\0', len))
-		return s2e_error("manifest %s is not text", s2e_q(S2E_MANIFEST_NAME));
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *q;
-		char *key = NULL, *val = NULL;
+/* Text for people (name, exportedFrom) goes into commit messages, metadata
+ * and terminals: it is kept escaped (s2e_escape_untrusted). */
+static int set_escaped(char **field, const char *value)
+{
+	free(*field);
+	*field = NULL;
+	return value && !(*field = s2e_escape_untrusted(value)) ? -1 : 0;
+}
 
-		if (!eol)
-			eol = end;
-		lineno++;
-		q = p;
-		p = eol + 1;
-		while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
-			q++;
-		if (q == eol || *q == '#' || *q == ';')
-			continue;
-		if (*q == '[') {
-			const char *name = ++q;
-			char *sub = NULL;
-			while (q < eol && (isalnum_ascii(*q) || *q == '-' || *q == '.'))
-				q++;
-			size_t nlen = (size_t)(q - name);
-			if (q < eol && *q == ' ') {
-				q = parse_value(q, eol, &sub, 1);
-				if (!q)
-					goto bad;
-			}
-			if (q >= eol || *q != ']') {
-				free(sub);
-				goto bad;
-			}
-			section = OTHER;
-			cur = NULL;
-			if ((nlen == 7 && !strncasecmp(name, "include", 7)) ||
-			    (nlen == 9 && !strncasecmp(name, "includeif", 9))) {
-				free(sub);
-				s2e_error("manifest line %d: includes are not allowed", lineno);
-				goto fail;
-			}
-			if (nlen == 7 && !strncmp(name, "package", 7) && !sub) {
-				section = PACKAGE;
-				saw_package = 1;
-			} else if (nlen == 6 && !strncmp(name, "member", 6) && sub) {
-				if (s2e_manifest_find(m, sub)) {
-					s2e_error("manifest line %d: member %s listed twice",
-						  lineno, s2e_q(sub));
-					free(sub);
-					goto fail;
-				}
-				if (s2e_manifest_add(m, sub, 0, NULL)) {
-					free(sub);
-					goto fail;
-				}
-				cur = &m->members[m->nmembers - 1];
-				cur->size = UINT64_MAX;
-				section = MEMBER;
-			}
-			free(sub);
-			continue;
+static int package_entry(struct s2e_manifest *m, const struct s2e_config_entry *e)
+{
+	uint64_t v;
+
+	if (!e->key)
+		return 0;
+	if (!strcasecmp(e->key, "version")) {
+		if (s2e_config_u64(e->value, &v) || v != 1)
+			return s2e_error("%s line %d: unsupported version %s", S2E_MANIFEST_NAME,
+					 e->line, s2e_q(e->value ? e->value : ""));
+		m->version = 1;
+		return 0;
+	}
+	if (!strcasecmp(e->key, "name"))
+		return set_escaped(&m->name, e->value);
+	if (!strcasecmp(e->key, "created"))
+		return set_escaped(&m->created, e->value);
+	if (!strcasecmp(e->key, "exportedFrom"))
+		return set_escaped(&m->exported_from, e->value);
+	return 0;
+}
+
+static int member_entry(struct s2e_manifest *m, const struct s2e_config_entry *e)
+{
+	struct s2e_manifest_member *cur = &m->members[m->nmembers - 1];
+
+	if (!e->key)
+		return 0;
+	if (!strcasecmp(e->key, "size") && s2e_config_u64(e->value, &cur->size))
+		return s2e_error("%s line %d: bad size %s", S2E_MANIFEST_NAME, e->line,
+				 s2e_q(e->value ? e->value : ""));
+	if (!strcasecmp(e->key, "digest")) {
+		if (!digest_valid(e->value))
+			return s2e_error("%s line %d: bad digest %s", S2E_MANIFEST_NAME, e->line,
+					 s2e_q(e->value ? e->value : ""));
+		return set_text(&cur->digest, e->value);
+	}
+	return 0;
+}
+
+/* A [member "FILE"] header: FILE is a VM file name, listed once. */
+static int member_header(struct s2e_manifest *m, const struct s2e_config_entry *e,
+			 const struct s2e_name_pos *pos, size_t npos, size_t i)
+{
+	const char *file = e->subsection, *snap = s2e_package_snap(file);
+
+	if (s2e_name_pos_find(pos, npos, file) != i)
+		return s2e_error("%s line %d: member %s listed twice", S2E_MANIFEST_NAME, e->line,
+				 s2e_q(file));
+	if (strcmp(file, S2E_VM_DISK) && !snap)
+		return s2e_error("%s line %d: member %s is not a VM file", S2E_MANIFEST_NAME,
+				 e->line, s2e_q(file));
+	if (snap && s2e_snap_name_check(snap))
+		return s2e_error_prefix("%s line %d: member %s", S2E_MANIFEST_NAME, e->line,
+					s2e_q(file));
+	if (s2e_manifest_add(m, file, UINT64_MAX, NULL))
+		return -1;
+	return 0;
+}
+
+static int is_member(const struct s2e_config_entry *e)
+{
+	return e->subsection && !strcasecmp(e->section, "member");
+}
+
+/* Interpret the parsed config; member headers are found in O(log n). */
+static int manifest_from_config(struct s2e_manifest *m)
+{
+	const struct s2e_config *cfg = &m->config;
+	struct s2e_name_pos *pos = calloc(cfg->n + 1, sizeof(*pos));
+	size_t npos = 0;
+	int saw_package = 0, rc = -1;
+
+	if (!pos)
+		return s2e_error("out of memory");
+	for (size_t i = 0; i < cfg->n; i++)
+		if (is_member(&cfg->entries[i]) && !cfg->entries[i].key) {
+			pos[npos].name = cfg->entries[i].subsection;
+			pos[npos++].pos = i;
 		}
-		{
-			const char *k = q;
-			while (q < eol && (isalnum_ascii(*q) || *q == '-'))
-				q++;
-			if (q == k)
-				goto bad;
-			key = strndup(k, (size_t)(q - k));
-			while (q < eol && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q < eol && *q == '=') {
-				const char *ve = eol;
-				if (ve > q + 1 && ve[-1] == '\r')
-					ve--;
-				if (!parse_value(q + 1, ve, &val, 0)) {
-					free(key);
-					goto bad;
-				}
-			} else {
-				val = strdup("true");
-			}
-			if (!key || !val) {
-				free(key);
-				free(val);
-				s2e_error("out of memory");
-				goto fail;
-			}
+	s2e_name_pos_sort(pos, npos);
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct s2e_config_entry *e = &cfg->entries[i];
+		int r = 0;
+		if (s2e_config_in(e, "package", NULL)) {
+			saw_package = 1;
+			r = package_entry(m, e);
+		} else if (is_member(e)) {
+			r = e->key ? member_entry(m, e) : member_header(m, e, pos, npos, i);
 		}
-		int rc = 0;
-		if (section == PACKAGE) {
-			if (!strcasecmp(key, "version")) {
-				uint64_t v;
-				if (parse_u64(val, &v) || v != 1)
-					rc = s2e_error("manifest line %d: unsupported version %s",
-						       lineno, s2e_q(val));
-				m->version = 1;
-			} else if (!strcasecmp(key, "name")) {
-				free(m->name);
-				m->name = val;
-				val = NULL;
-			} else if (!strcasecmp(key, "created")) {
-				free(m->created);
-				m->created = val;
-				val = NULL;
-			} else if (!strcasecmp(key, "exportedFrom")) {
-				free(m->exported_from);
-				m->exported_from = val;
-				val = NULL;
-			}
-		} else if (section == MEMBER) {
-			if (!strcasecmp(key, "size")) {
-				if (parse_u64(val, &cur->size))
-					rc = s2e_error("manifest line %d: bad size %s", lineno,
-						       s2e_q(val));
-			} else if (!strcasecmp(key, "digest")) {
-				if (!digest_valid(val))
-					rc = s2e_error("manifest line %d: bad digest %s", lineno,
-						       s2e_q(val));
-				free(cur->digest);
-				cur->digest = val;
-				val = NULL;
-			}
-		}
-		free(key);
-		free(val);
-		if (rc)
-			goto fail;
+		if (r)
+			goto out;
 	}
 	if (!saw_package || !m->version) {
 		s2e_error("manifest %s has no [package] version", s2e_q(S2E_MANIFEST_NAME));
-		goto fail;
+		goto out;
 	}
 	for (size_t i = 0; i < m->nmembers; i++)
 		if (m->members[i].size == UINT64_MAX) {
 			s2e_error("manifest: member %s has no size", s2e_q(m->members[i].file));
-			goto fail;
+			goto out;
 		}
+	rc = 0;
+out:
+	free(pos);
+	return rc;
+}
+
+int s2e_manifest_parse(const char *text, size_t len, struct s2e_manifest *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (s2e_config_parse(text, len, S2E_MANIFEST_NAME, S2E_MANIFEST_MAX, &m->config))
+		return -1;
+	if (manifest_from_config(m)) {
+		s2e_manifest_free(m);
+		return -1;
+	}
 	return 0;
-bad:
-	s2e_error("manifest line %d is malformed", lineno);
-fail:
-	s2e_manifest_free(m);
-	return -1;
 }
 
 int s2e_config_subsections(const char *text, size_t len, const char *section, char ***subs,
 			   size_t *n)
 {
-	const char *p = text, *end = text + len;
-	size_t slen = strlen(section);
+	struct s2e_config cfg;
+	int rc;
 
 	*subs = NULL;
 	*n = 0;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *q = p;
-		char *sub = NULL, **grown;
-
-		if (!eol)
-			eol = end;
-		p = eol + 1;
-		while (q < eol && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == eol || *q != '[' || (size_t)(eol - q) < slen + 2 ||
-		    strncasecmp(q + 1, section, slen) || q[slen + 1] != ' ')
-			continue;
-		q = parse_value(q + slen + 1, eol, &sub, 1);
-		if (!q || *q != ']') {
-			free(sub);
-			continue;
-		}
-		grown = realloc(*subs, (*n + 1) * sizeof(*grown));
-		if (!grown) {
-			free(sub);
-			return s2e_error("out of memory");
-		}
-		*subs = grown;
-		(*subs)[(*n)++] = sub;
-	}
-	return 0;
+	if (s2e_config_parse(text, len, "config", 0, &cfg))
+		return -1;
+	rc = s2e_config_subsections_of(&cfg, section, subs, n);
+	s2e_config_free(&cfg);
+	return rc;
 }

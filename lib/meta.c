@@ -1,14 +1,15 @@
-#include <git2.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
-#include "s2e/history.h"
 #include "s2e/meta.h"
+#include "s2e/names.h"
 #include "s2e/quote.h"
 
 int s2e_meta_set(char **field, const char *value)
@@ -30,21 +31,34 @@ struct s2e_meta_snap *s2e_meta_find_snap(struct s2e_meta *meta, const char *name
 	return NULL;
 }
 
+static struct s2e_meta_snap *append_snap(struct s2e_meta *meta, const char *name)
+{
+	struct s2e_meta_snap *grown, *snap;
+
+	if (meta->nsnaps >= meta->snaps_cap) {
+		size_t cap = meta->nsnaps < 8 ? 8 : 2 * meta->nsnaps;
+		grown = realloc(meta->snaps, cap * sizeof(*grown));
+		if (!grown) {
+			s2e_error("out of memory");
+			return NULL;
+		}
+		meta->snaps = grown;
+		meta->snaps_cap = cap;
+	}
+	snap = &meta->snaps[meta->nsnaps];
+	memset(snap, 0, sizeof(*snap));
+	if (!(snap->name = s2e_strdup(name)))
+		return NULL;
+	meta->nsnaps++;
+	return snap;
+}
+
 int s2e_meta_add_snap(struct s2e_meta *meta, const char *name, const char *taken, const char *digest)
 {
-	struct s2e_meta_snap *snap = s2e_meta_find_snap(meta, name), *grown;
+	struct s2e_meta_snap *snap = s2e_meta_find_snap(meta, name);
 
-	if (!snap) {
-		grown = realloc(meta->snaps, (meta->nsnaps + 1) * sizeof(*grown));
-		if (!grown)
-			return s2e_error("out of memory");
-		meta->snaps = grown;
-		snap = &meta->snaps[meta->nsnaps];
-		memset(snap, 0, sizeof(*snap));
-		if (!(snap->name = s2e_strdup(name)))
-			return -1;
-		meta->nsnaps++;
-	}
+	if (!snap && !(snap = append_snap(meta, name)))
+		return -1;
 	if ((taken && s2e_meta_set(&snap->taken, taken)) ||
 	    (digest && s2e_meta_set(&snap->disk_digest, digest)))
 		return -1;
@@ -56,6 +70,7 @@ static void free_snap(struct s2e_meta_snap *snap)
 	free(snap->name);
 	free(snap->taken);
 	free(snap->disk_digest);
+	s2e_config_free(&snap->extra);
 }
 
 int s2e_meta_remove_snap(struct s2e_meta *meta, const char *name)
@@ -82,160 +97,196 @@ void s2e_meta_free(struct s2e_meta *meta)
 	free(meta->updated);
 	free(meta->origin);
 	free(meta->digest);
+	s2e_config_free(&meta->extra);
 	memset(meta, 0, sizeof(*meta));
 }
 
-/* libgit2 gives names as "section.subsection.key" with section and key in
- * lower case; the subsection (a snapshot name) may itself hold dots. */
-static int read_entry(const git_config_entry *entry, void *payload)
+static int is_snap_entry(const struct s2e_config_entry *e)
 {
-	struct s2e_meta *meta = payload;
-	const char *name = entry->name, *value = entry->value ? entry->value : "";
-	const char *key;
+	return e->subsection && !strcasecmp(e->section, "snapshot");
+}
 
-	if (!strncmp(name, "vm.", 3)) {
-		key = name + 3;
-		if (!strcmp(key, "size"))
-			meta->size = strtoull(value, NULL, 10);
-		else if (!strcmp(key, "sizelabel"))
-			return s2e_meta_set(&meta->size_label, value);
-		else if (!strcmp(key, "created"))
-			return s2e_meta_set(&meta->created, value);
-		else if (!strcmp(key, "updated"))
-			return s2e_meta_set(&meta->updated, value);
-		else if (!strcmp(key, "origin"))
-			return s2e_meta_set(&meta->origin, value);
-		else if (!strcmp(key, "digest"))
-			return s2e_meta_set(&meta->digest, value);
+static int vm_entry(struct s2e_meta *meta, const struct s2e_config_entry *e, const char *what)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} fields[] = {
+		{"sizeLabel", offsetof(struct s2e_meta, size_label)},
+		{"created", offsetof(struct s2e_meta, created)},
+		{"updated", offsetof(struct s2e_meta, updated)},
+		{"origin", offsetof(struct s2e_meta, origin)},
+		{"digest", offsetof(struct s2e_meta, digest)},
+	};
+
+	if (!e->key)
+		return 0;
+	if (!strcasecmp(e->key, "size")) {
+		if (s2e_config_u64(e->value, &meta->size))
+			return s2e_error("%s line %d: bad size %s", s2e_q(what), e->line,
+					 s2e_q(e->value ? e->value : ""));
 		return 0;
 	}
-	if (!strncmp(name, "snapshot.", 9)) {
-		const char *sub = name + 9, *dot = strrchr(sub, '.');
-		char *snap;
-		int rc;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcasecmp(e->key, fields[i].key))
+			return s2e_meta_set((char **)((char *)meta + fields[i].off), e->value);
+	return s2e_config_add(&meta->extra, e->section, NULL, e->key, e->value);
+}
 
-		if (!dot || dot == sub)
-			return 0;
-		snap = strndup(sub, (size_t)(dot - sub));
-		if (!snap)
-			return s2e_error("out of memory");
-		key = dot + 1;
-		if (!strcmp(key, "taken"))
-			rc = s2e_meta_add_snap(meta, snap, value, NULL);
-		else if (!strcmp(key, "disk"))
-			rc = s2e_meta_add_snap(meta, snap, NULL, value);
-		else
-			rc = s2e_meta_add_snap(meta, snap, NULL, NULL);
-		free(snap);
-		return rc;
+static int snap_entry(struct s2e_meta_snap *snap, const struct s2e_config_entry *e)
+{
+	if (!e->key)
+		return 0;
+	if (!strcasecmp(e->key, "taken"))
+		return s2e_meta_set(&snap->taken, e->value);
+	if (!strcasecmp(e->key, "disk"))
+		return s2e_meta_set(&snap->disk_digest, e->value);
+	return s2e_config_add(&snap->extra, e->section, e->subsection, e->key, e->value);
+}
+
+/* Snapshot sections may repeat; each snapshot is found by name in O(log n)
+ * (pos), and made when its name first appears (snap_of: entry -> snapshot). */
+int s2e_meta_from_config(const struct s2e_config *cfg, const char *what, struct s2e_meta *meta)
+{
+	struct s2e_name_pos *pos = calloc(cfg->n + 1, sizeof(*pos));
+	size_t *snap_of = calloc(cfg->n + 1, sizeof(*snap_of)), k = 0;
+	int rc = -1;
+
+	memset(meta, 0, sizeof(*meta));
+	if (!pos || !snap_of) {
+		s2e_error("out of memory");
+		goto out;
 	}
-	return 0;
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct s2e_config_entry *e = &cfg->entries[i];
+		if (!is_snap_entry(e))
+			continue;
+		if (s2e_snap_name_check(e->subsection)) {
+			s2e_error_prefix("%s line %d", s2e_q(what), e->line);
+			goto out;
+		}
+		pos[k].name = e->subsection;
+		pos[k++].pos = i;
+	}
+	s2e_name_pos_sort(pos, k);
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct s2e_config_entry *e = &cfg->entries[i];
+		int r;
+		if (is_snap_entry(e)) {
+			size_t first = s2e_name_pos_find(pos, k, e->subsection);
+			if (first == i) {
+				if (!append_snap(meta, e->subsection))
+					goto out;
+				snap_of[i] = meta->nsnaps - 1;
+			}
+			r = snap_entry(&meta->snaps[snap_of[first]], e);
+		} else if (!e->subsection && !strcasecmp(e->section, "vm")) {
+			r = vm_entry(meta, e, what);
+		} else {
+			r = s2e_config_add(&meta->extra, e->section, e->subsection, e->key, e->value);
+		}
+		if (r)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(pos);
+	free(snap_of);
+	if (rc)
+		s2e_meta_free(meta);
+	return rc;
 }
 
 int s2e_meta_read(const char *path, struct s2e_meta *meta)
 {
-	git_config *cfg = NULL;
-	struct stat st;
+	struct s2e_config cfg;
 	int rc;
 
 	memset(meta, 0, sizeof(*meta));
-	if (stat(path, &st))
-		return 1;
-	s2e_git_init();
-	if (git_config_open_ondisk(&cfg, path) < 0) {
-		const git_error *e = git_error_last();
-		rc = s2e_error("cannot read metadata %s: %s", s2e_q(path), e ? e->message : "?");
-		goto out;
-	}
-	rc = git_config_foreach(cfg, read_entry, meta);
-	if (rc) {
-		const git_error *e = git_error_last();
-		if (rc != -1 || e)
-			s2e_error("cannot read metadata %s: %s", s2e_q(path),
-				  e ? e->message : s2e_error_last());
-		rc = -1;
-		s2e_meta_free(meta);
-	}
-out:
-	git_config_free(cfg);
+	rc = s2e_config_read_file(path, &cfg);
+	if (rc < 0)
+		return s2e_error_prefix("cannot read metadata");
+	if (rc == 0)
+		rc = s2e_meta_from_config(&cfg, path, meta);
+	s2e_config_free(&cfg);
 	return rc;
 }
 
-/* A value as git-config writes it: quoted when it has leading or trailing
- * space or a comment character, with \ " and control characters escaped. */
-static void put_value(FILE *out, const char *value)
+static int put_known(FILE *out, const char *key, const char *value)
 {
-	size_t len = strlen(value);
-	int quote = len && (value[0] == ' ' || value[len - 1] == ' ' || strpbrk(value, "#;"));
-
-	if (quote)
-		fputc('"', out);
-	for (const char *p = value; *p; p++) {
-		switch (*p) {
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			fputc(*p, out);
-		}
-	}
-	if (quote)
-		fputc('"', out);
+	return value ? s2e_config_put(out, key, value) : 0;
 }
 
-static void put(FILE *out, const char *key, const char *value)
+/* The extra entries of cfg in (in) or not in (!in) section [vm]. */
+static int put_extra(FILE *out, const struct s2e_config *cfg, int in_vm)
 {
-	if (!value)
-		return;
-	fprintf(out, "\t%s = ", key);
-	put_value(out, value);
-	fputc('\n', out);
+	struct s2e_config view = {0};
+	int rc;
+
+	if (!in_vm) {
+		view.entries = malloc((cfg->n + 1) * sizeof(*view.entries));
+		if (!view.entries)
+			return s2e_error("out of memory");
+	}
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct s2e_config_entry *e = &cfg->entries[i];
+		if (s2e_config_in(e, "vm", NULL) != in_vm)
+			continue;
+		if (!in_vm)
+			view.entries[view.n++] = *e;
+		else if (e->key && s2e_config_put(out, e->key, e->value))
+			return -1;
+	}
+	rc = in_vm ? 0 : s2e_config_write(out, &view);
+	free(view.entries);
+	return rc;
+}
+
+static int put_meta(FILE *out, const struct s2e_meta *meta)
+{
+	char size[32];
+
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)meta->size);
+	fputs("# s2e VM metadata (git-config syntax), tracked by the S2EDIR history.\n", out);
+	if (s2e_config_put_section(out, "vm", NULL) || s2e_config_put(out, "size", size) ||
+	    put_known(out, "sizeLabel", meta->size_label) ||
+	    put_known(out, "created", meta->created) || put_known(out, "origin", meta->origin) ||
+	    put_known(out, "updated", meta->updated) || put_known(out, "digest", meta->digest) ||
+	    put_extra(out, &meta->extra, 1))
+		return -1;
+	for (size_t i = 0; i < meta->nsnaps; i++) {
+		const struct s2e_meta_snap *snap = &meta->snaps[i];
+		if (s2e_snap_name_check(snap->name))
+			return s2e_error_prefix("cannot record snapshot");
+		if (s2e_config_put_section(out, "snapshot", snap->name) ||
+		    s2e_config_put(out, "taken", snap->taken ? snap->taken : "unknown") ||
+		    put_known(out, "disk", snap->disk_digest))
+			return -1;
+		for (size_t j = 0; j < snap->extra.n; j++)
+			if (snap->extra.entries[j].key &&
+			    s2e_config_put(out, snap->extra.entries[j].key,
+					   snap->extra.entries[j].value))
+				return -1;
+	}
+	return put_extra(out, &meta->extra, 0);
 }
 
 int s2e_meta_write(const char *path, const struct s2e_meta *meta)
 {
-	char *text = NULL, size[32];
+	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	int rc;
 
 	if (!out)
 		return s2e_error("out of memory");
-	fputs("# s2e VM metadata (git-config syntax), tracked by the S2EDIR history.\n", out);
-	fputs("[vm]\n", out);
-	snprintf(size, sizeof(size), "%llu", (unsigned long long)meta->size);
-	put(out, "size", size);
-	put(out, "sizeLabel", meta->size_label);
-	put(out, "created", meta->created);
-	put(out, "origin", meta->origin);
-	put(out, "updated", meta->updated);
-	put(out, "digest", meta->digest);
-	for (size_t i = 0; i < meta->nsnaps; i++) {
-		const struct s2e_meta_snap *snap = &meta->snaps[i];
-		fputs("[snapshot \"", out);
-		for (const char *p = snap->name; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				fputc('\\', out);
-			fputc(*p, out);
-		}
-		fputs("\"]\n", out);
-		put(out, "taken", snap->taken ? snap->taken : "unknown");
-		put(out, "disk", snap->disk_digest);
-	}
-	if (fclose(out)) {
-		free(text);
-		return s2e_error("out of memory");
-	}
-	rc = s2e_write_file_atomic(path, text, len, 0644);
+	rc = put_meta(out, meta);
+	if (fclose(out) && !rc)
+		rc = s2e_error("out of memory");
+	if (rc)
+		s2e_error_prefix("cannot write %s", s2e_q(path));
+	else
+		rc = s2e_write_file_atomic(path, text, len, 0644);
 	free(text);
 	return rc;
 }

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@
 /* Length of the UTF-8 sequence at p (1–4), or 0 when it is not valid UTF-8
  * (overlong forms, surrogates and code points past U+10FFFF are refused).
  * *cp receives the code point. */
-static size_t utf8_char(const unsigned char *p, unsigned *cp)
+size_t s2e_utf8_char(const unsigned char *p, unsigned *cp)
 {
 	unsigned c = p[0], min, len;
 
@@ -36,6 +37,18 @@ static size_t utf8_char(const unsigned char *p, unsigned *cp)
 	return len;
 }
 
+/* Characters that change how the rest of a line is shown or that show
+ * nothing at all, so that a name can look like another one: bidirectional
+ * embeddings, overrides, isolates and marks, zero-width characters, line and
+ * paragraph separators, invisible operators, the BOM, interlinear
+ * annotations and tag characters. */
+int s2e_unicode_spoofing(unsigned cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
 static int check_name(const char *what, const char *name, const char *forbidden)
 {
 	size_t len = strlen(name);
@@ -47,12 +60,16 @@ static int check_name(const char *what, const char *name, const char *forbidden)
 				 S2E_NAME_MAX, len);
 	for (const unsigned char *p = (const unsigned char *)name; *p;) {
 		unsigned cp;
-		size_t n = utf8_char(p, &cp);
+		size_t n = s2e_utf8_char(p, &cp);
 		if (!n)
 			return s2e_error("invalid %s name %s: not valid UTF-8", what, s2e_q(name));
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			return s2e_error("invalid %s name %s: control characters are not allowed",
 					 what, s2e_q(name));
+		if (s2e_unicode_spoofing(cp))
+			return s2e_error("invalid %s name %s: invisible or bidirectional "
+					 "formatting character U+%04X is not allowed",
+					 what, s2e_q(name), cp);
 		if (cp < 0x80 && strchr(forbidden, (int)cp))
 			return s2e_error("invalid %s name %s: '%c' is not allowed", what,
 					 s2e_q(name), (char)cp);
@@ -67,6 +84,10 @@ int s2e_vm_name_check(const char *name)
 		return -1;
 	if (name[0] == '.')
 		return s2e_error("invalid VM name %s: a name cannot start with '.'", s2e_q(name));
+	if (name[0] == '-')
+		return s2e_error("invalid VM name %s: a name cannot start with '-' (it would read "
+				 "as an option)",
+				 s2e_q(name));
 	return 0;
 }
 
@@ -96,4 +117,34 @@ fail:
 	free(*snap);
 	*vm = *snap = NULL;
 	return -1;
+}
+
+static int name_pos_cmp(const void *pa, const void *pb)
+{
+	const struct s2e_name_pos *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+void s2e_name_pos_sort(struct s2e_name_pos *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), name_pos_cmp);
+}
+
+size_t s2e_name_pos_find(const struct s2e_name_pos *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(v[lo].name, name) ? v[lo].pos : SIZE_MAX;
 }

@@ -29,22 +29,69 @@
 #define BLK	       4096
 #define WRITEBACK_KICK (32 << 20)
 
+/* The decompressed stream as libarchive reads it.  While a member's headers
+ * are parsed (pax attributes and GNU sparse maps included), the bytes are
+ * handed out in small slices and counted: libarchive keeps every sparse-map
+ * entry in memory (about 50 bytes for 4 bytes of input), so the bound on
+ * header bytes is what bounds its memory on any input. */
+#define HEADER_SLICE (64 * 1024)
+
 struct reader {
 	struct s2e_zsource *src;
 	struct s2e_progress *progress;
+	const unsigned char *pending; /* the rest of the current block */
+	size_t pending_len;
+	int in_header;
+	uint64_t header_bytes;
 };
 
 static la_ssize_t ar_read(struct archive *a, void *ctx, const void **buf)
 {
 	struct reader *r = ctx;
-	ssize_t n = s2e_zsource_read(r->src, buf);
+	size_t give;
 
-	if (n < 0) {
-		archive_set_error(a, EIO, "%s", s2e_error_last());
-		return -1;
+	if (!r->pending_len) {
+		const void *block;
+		ssize_t n = s2e_zsource_read(r->src, &block);
+		if (n < 0) {
+			archive_set_error(a, EIO, "%s", s2e_error_last());
+			return -1;
+		}
+		s2e_progress_update(r->progress, s2e_zsource_bytes(r->src));
+		if (n == 0) /* the end: block may be NULL */
+			return 0;
+		r->pending = block;
+		r->pending_len = (size_t)n;
 	}
-	s2e_progress_update(r->progress, s2e_zsource_bytes(r->src));
-	return n;
+	give = r->pending_len;
+	if (r->in_header) {
+		if (give > HEADER_SLICE)
+			give = HEADER_SLICE;
+		r->header_bytes += give;
+		if (r->header_bytes > S2E_UNPACK_HEADER_MAX + HEADER_SLICE) {
+			archive_set_error(a, EFBIG,
+					  "a member's headers (sparse map included) take more "
+					  "than %d bytes",
+					  S2E_UNPACK_HEADER_MAX);
+			return -1;
+		}
+	}
+	*buf = r->pending;
+	r->pending += give;
+	r->pending_len -= give;
+	return (la_ssize_t)give;
+}
+
+/* The next member's header, read under the header bound. */
+static int next_header(struct archive *a, struct reader *r, struct archive_entry **e)
+{
+	int rc;
+
+	r->in_header = 1;
+	r->header_bytes = 0;
+	rc = archive_read_next_header(a, e);
+	r->in_header = 0;
+	return rc;
 }
 
 static int all_zero(const unsigned char *p, size_t n)
@@ -185,6 +232,8 @@ struct unpack {
 	char **created;
 	size_t ncreated;
 	int top_level_seen; /* a member without a leading directory */
+	unsigned nsnaps;    /* snapshot files accepted so far */
+	uint64_t total;	    /* their apparent sizes and the disk's */
 };
 
 static int add_created(struct unpack *u, const char *name)
@@ -372,6 +421,50 @@ static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t 
 	return 0;
 }
 
+/* A VM file that passed the checks: record it, compare its size with the
+ * manifest's, extract (or check) it. */
+static int take_file(struct unpack *u, struct archive_entry *e, const char *base)
+{
+	struct s2e_unpack_file *g = realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
+
+	if (!g)
+		return s2e_error("out of memory");
+	u->res->files = g;
+	g += u->res->nfiles;
+	memset(g, 0, sizeof(*g));
+	if (!(g->file = s2e_strdup(base)))
+		return -1;
+	u->res->nfiles++;
+	if (u->res->has_manifest) {
+		struct s2e_manifest_member *mm = s2e_manifest_find(&u->res->manifest, base);
+		if (mm && mm->size != (uint64_t)archive_entry_size(e))
+			return s2e_error("refusing package: %s is %lld bytes, the manifest says %llu",
+					 s2e_q(base), (long long)archive_entry_size(e),
+					 (unsigned long long)mm->size);
+	}
+	if (extract_vm_file(u, e, base, g))
+		return -1;
+	if (u->o->event)
+		u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size,
+			    u->o->mode == S2E_UNPACK_LIST ? NULL : g->digest);
+	return 0;
+}
+
+/* The package-wide bounds, checked as each VM file is accepted. */
+static int check_bounds(struct unpack *u, const char *raw, const char *base, uint64_t size)
+{
+	if (s2e_package_snap(base) && ++u->nsnaps > u->o->max_snapshots)
+		return s2e_error("refusing member %s: the package holds more than %u snapshots "
+				 "(--max-snapshots)",
+				 s2e_q(raw), u->o->max_snapshots);
+	u->total += size;
+	if (u->total > u->o->max_total)
+		return s2e_error("refusing member %s: the package's files would take more than "
+				 "%llu bytes of apparent size in all (--max-total)",
+				 s2e_q(raw), (unsigned long long)u->o->max_total);
+	return 0;
+}
+
 /* Check one member and extract, skip or refuse it. */
 static int member(struct unpack *u, struct archive_entry *e)
 {
@@ -464,35 +557,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		s2e_error("refusing package: %s appears twice", s2e_q(base));
 		goto out;
 	}
-	{
-		struct s2e_unpack_file *g =
-		    realloc(u->res->files, (u->res->nfiles + 1) * sizeof(*g));
-		if (!g) {
-			s2e_error("out of memory");
-			goto out;
-		}
-		u->res->files = g;
-		g += u->res->nfiles;
-		memset(g, 0, sizeof(*g));
-		if (!(g->file = s2e_strdup(base)))
-			goto out;
-		u->res->nfiles++;
-		if (u->res->has_manifest) {
-			struct s2e_manifest_member *mm = s2e_manifest_find(&u->res->manifest, base);
-			if (mm && mm->size != (uint64_t)archive_entry_size(e)) {
-				s2e_error("refusing package: %s is %lld bytes, the manifest says "
-					  "%llu",
-					  s2e_q(base), (long long)archive_entry_size(e),
-					  (unsigned long long)mm->size);
-				goto out;
-			}
-		}
-		if (extract_vm_file(u, e, base, g))
-			goto out;
-		if (u->o->event)
-			u->o->event(u->o->ctx, S2E_UNPACK_EXTRACTED, base, g->size,
-				    u->o->mode == S2E_UNPACK_LIST ? NULL : g->digest);
-	}
+	if (check_bounds(u, raw, base, (uint64_t)archive_entry_size(e)) || take_file(u, e, base))
+		goto out;
 	rc = 0;
 out:
 	return rc;
@@ -552,6 +618,29 @@ static int verify(struct unpack *u)
 	return 0;
 }
 
+/* Only in-process decompressors: with every filter enabled, an input that
+ * starts "LRZI", "\x89LZO" or "GRZipII" makes libarchive run lrzip, lzop or
+ * grzip from PATH.  gzip and zstd are normally undone by pgzip.c already;
+ * libarchive answers ARCHIVE_WARN when it would use an external program. */
+static int enable_filters(struct archive *a)
+{
+	static const struct {
+		const char *name;
+		int (*enable)(struct archive *);
+	} filters[] = {
+		{"gzip", archive_read_support_filter_gzip},
+		{"zstd", archive_read_support_filter_zstd},
+		{"xz", archive_read_support_filter_xz},
+		{"bzip2", archive_read_support_filter_bzip2},
+	};
+
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+		if (filters[i].enable(a) != ARCHIVE_OK)
+			return s2e_error("this libarchive cannot decompress %s in-process",
+					 filters[i].name);
+	return 0;
+}
+
 int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	       struct s2e_unpack_result *res)
 {
@@ -564,6 +653,10 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	memset(res, 0, sizeof(*res));
 	if (!o.max_size)
 		o.max_size = S2E_UNPACK_MAX_SIZE;
+	if (!o.max_total)
+		o.max_total = S2E_UNPACK_MAX_TOTAL;
+	if (!o.max_snapshots)
+		o.max_snapshots = S2E_UNPACK_MAX_SNAPSHOTS;
 	if (o.mode == S2E_UNPACK_EXTRACT) {
 		struct statvfs vfs;
 		if (fstatvfs(dir_fd, &vfs))
@@ -580,7 +673,8 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 		goto out;
 	}
 	archive_read_support_format_tar(u.a);
-	archive_read_support_filter_all(u.a);
+	if (enable_filters(u.a))
+		goto out;
 	if (archive_read_open2(u.a, &rd, NULL, ar_read, NULL, NULL) != ARCHIVE_OK) {
 		ar_error(&u, NULL);
 		goto out;
@@ -588,7 +682,7 @@ int s2e_unpack(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	opened = 1;
 	if (!strcmp(res->compression, "none") && archive_filter_count(u.a) > 1)
 		res->compression = archive_filter_name(u.a, 0);
-	while ((r = archive_read_next_header(u.a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+	while ((r = next_header(u.a, &rd, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
 		if (member(&u, e))
 			goto out;
 	if (r != ARCHIVE_EOF) {
@@ -641,7 +735,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	}
 	w.budget = u.budget;
 	res->files = f = calloc(1, sizeof(*f));
-	buf = malloc(S2E_PGZ_BLOCK);
+	buf = malloc(S2E_ZBLOCK);
 	sha = EVP_MD_CTX_new();
 	w.ds = s2e_digest_stream_new();
 	if (!f || !buf || !sha || !w.ds || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
@@ -653,7 +747,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	if (opts->mode == S2E_UNPACK_EXTRACT && (w.fd = create_file(&u, S2E_VM_DISK)) < 0)
 		goto out;
 	for (;;) {
-		ssize_t n = read(in_fd, buf, S2E_PGZ_BLOCK);
+		ssize_t n = read(in_fd, buf, S2E_ZBLOCK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -686,8 +780,7 @@ int s2e_unpack_raw(int in_fd, int dir_fd, const struct s2e_unpack_opts *opts,
 	res->bytes = f->size;
 	s2e_digest_stream_finish(w.ds, f->digest);
 	EVP_DigestFinal_ex(sha, md, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(res->sha256 + 2 * i, 3, "%02x", md[i]);
+	s2e_sha256_hex(md, res->sha256);
 	if (w.fd >= 0) {
 		int fd = w.fd;
 		w.fd = -1;

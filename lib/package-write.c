@@ -33,122 +33,6 @@
 
 static const unsigned char zeros[IO_CHUNK];
 
-const char *s2e_package_snap(const char *file)
-{
-	size_t n = strlen(S2E_VM_DISK);
-
-	if (strncmp(file, S2E_VM_DISK, n))
-		return NULL;
-	if (file[n] == '.')
-		return file + n + 1;
-	return NULL;
-}
-
-void s2e_package_members_free(char **files, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(files[i]);
-	free(files);
-}
-
-struct cand {
-	char *file;
-	int rank; /* position in vm.config, or INT_MAX */
-	struct timespec mtime;
-};
-
-static int cand_cmp(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-	return strcmp(x->file, y->file);
-}
-
-int s2e_package_members(const char *dir, char ***files, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	struct cand *c = NULL;
-	size_t nc = 0, nsubs = 0, disk = (size_t)-1;
-	char **subs = NULL, *cfg_path = NULL, *cfg = NULL;
-	size_t cfg_len = 0;
-	int rc = -1;
-
-	*files = NULL;
-	*n = 0;
-	if (!d)
-		return s2e_error_errno("cannot open %s", s2e_q(dir));
-	cfg_path = s2e_path_join(dir, "vm.config");
-	if (cfg_path && !access(cfg_path, F_OK) && !s2e_read_file(cfg_path, &cfg, &cfg_len))
-		s2e_config_subsections(cfg, cfg_len, "snapshot", &subs, &nsubs);
-	while ((e = readdir(d))) {
-		const char *snap = s2e_package_snap(e->d_name);
-		struct stat st;
-		struct cand *grown;
-
-		if (strcmp(e->d_name, S2E_VM_DISK) && (!snap || s2e_snap_name_check(snap)))
-			continue;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
-			s2e_error_errno("cannot stat %s", s2e_q(e->d_name));
-			goto out;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			s2e_error("%s in %s is not a regular file", s2e_q(e->d_name), s2e_q(dir));
-			goto out;
-		}
-		grown = realloc(c, (nc + 1) * sizeof(*c));
-		if (!grown) {
-			s2e_error("out of memory");
-			goto out;
-		}
-		c = grown;
-		c[nc].file = s2e_strdup(e->d_name);
-		if (!c[nc].file)
-			goto out;
-		c[nc].mtime = st.st_mtim;
-		c[nc].rank = snap ? 0x7fffffff : -1;
-		for (size_t i = 0; snap && i < nsubs; i++)
-			if (!strcmp(subs[i], snap)) {
-				c[nc].rank = (int)i;
-				break;
-			}
-		if (!snap)
-			disk = nc;
-		nc++;
-	}
-	if (disk == (size_t)-1) {
-		s2e_error("%s has no %s", s2e_q(dir), S2E_VM_DISK);
-		goto out;
-	}
-	qsort(c, nc, sizeof(*c), cand_cmp);
-	*files = calloc(nc, sizeof(char *));
-	if (!*files) {
-		s2e_error("out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nc; i++) {
-		(*files)[i] = c[i].file;
-		c[i].file = NULL;
-	}
-	*n = nc;
-	rc = 0;
-out:
-	for (size_t i = 0; i < nc; i++)
-		free(c[i].file);
-	free(c);
-	s2e_package_members_free(subs, nsubs);
-	free(cfg);
-	free(cfg_path);
-	closedir(d);
-	return rc;
-}
-
 struct sink {
 	int fd;
 	int regular; /* a file: start its writeback as we go (the caller fsyncs) */
@@ -371,13 +255,18 @@ static int write_manifest(struct archive *a, const char *dir, struct s2e_manifes
 	}
 	if (!access(cfg_path, F_OK) && s2e_read_file(cfg_path, &cfg, &cfg_len))
 		goto out;
-	if (cfg && (cfg_len > S2E_MANIFEST_MAX / 2 || memchr(cfg, '\0', cfg_len))) {
+	if (cfg && cfg_len > S2E_MANIFEST_MAX / 2) {
 		free(cfg);
 		cfg = NULL; /* not something to carry along */
 	}
 	text = s2e_manifest_format(m, cfg, &len);
 	if (!text)
 		goto out;
+	if (len > S2E_MANIFEST_MAX) {
+		s2e_error("the manifest would be %zu bytes, more than the %d a package may hold",
+			  len, S2E_MANIFEST_MAX);
+		goto out;
+	}
 	archive_entry_set_pathname(e, S2E_MANIFEST_NAME);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
@@ -482,8 +371,7 @@ int s2e_pack(const char *dir, int out_fd, const struct s2e_pack_opts *o,
 		goto out;
 	EVP_DigestFinal_ex(sink.sha, md, NULL);
 	if (result) {
-		for (int i = 0; i < 32; i++)
-			snprintf(result->sha256 + 2 * i, 3, "%02x", md[i]);
+		s2e_sha256_hex(md, result->sha256);
 		result->bytes = sink.bytes;
 	}
 	rc = 0;

@@ -1,3 +1,5 @@
+/* A progress bar on a terminal; see include/s2e/progress.h.  One mutex guards
+ * the count and the drawing, so any thread may report progress. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,28 +1,60 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "s2e/error.h"
+#include "s2e/names.h"
 #include "s2e/quote.h"
 
+/* One character of untrusted text, escaped when it is not plain printable
+ * text: the rule of s2e_escape_untrusted(); also_x: ASCII characters written
+ * as \xNN too (s2e_q's quote). */
+static size_t put_char(FILE *out, const unsigned char *p, const char *also_x)
+{
+	unsigned cp;
+	size_t n = s2e_utf8_char(p, &cp);
+
+	if (n == 0) {
+		fprintf(out, "\\x%02x", *p);
+		return 1;
+	}
+	if (cp < 0x80 && *also_x && strchr(also_x, (int)cp))
+		fprintf(out, "\\x%02x", cp);
+	else if (cp == '\\')
+		fputs("\\\\", out);
+	else if (cp == '\n')
+		fputs("\\n", out);
+	else if (cp == '\t')
+		fputs("\\t", out);
+	else if (cp < 0x20 || cp == 0x7f)
+		fprintf(out, "\\x%02x", cp);
+	else if ((cp >= 0x80 && cp < 0xa0) || s2e_unicode_spoofing(cp))
+		fprintf(out, cp > 0xffff ? "\\U%08X" : "\\u%04X", cp);
+	else
+		fwrite(p, 1, n, out);
+	return n;
+}
+
+/* Controls, backslash and quote as \xNN (as this always did), invalid UTF-8
+ * as \xNN, C1 controls and formatting characters as \uNNNN. */
 const char *s2e_q(const char *s)
 {
 	static _Thread_local char ring[4][1024];
 	static _Thread_local unsigned next;
 	char *buf = ring[next++ % 4];
-	size_t used = 0, room = sizeof(ring[0]) - 8;
+	FILE *out = fmemopen(buf, sizeof(ring[0]), "w");
+	const unsigned char *p = (const unsigned char *)s;
 
-	buf[used++] = '\'';
-	for (const unsigned char *p = (const unsigned char *)s; *p && used < room; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\'')
-			used += (size_t)snprintf(buf + used, 5, "\\x%02x", *p);
-		else
-			buf[used++] = (char)*p;
-	}
-	if (used >= room) {
-		memcpy(buf + used, "...", 3);
-		used += 3;
-	}
-	buf[used++] = '\'';
-	buf[used] = '\0';
+	if (!out)
+		return "'?'";
+	fputc('\'', out);
+	while (*p && ftell(out) < (long)sizeof(ring[0]) - 24)
+		p += put_char(out, p, "\n\t\\'");
+	if (*p)
+		fputs("...", out);
+	fputc('\'', out);
+	fclose(out);
 	return buf;
 }
 
@@ -95,4 +127,29 @@ void s2e_json_string(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+void s2e_put_untrusted(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;)
+		p += put_char(out, p, "");
+}
+
+char *s2e_escape_untrusted(const char *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	s2e_put_untrusted(out, s);
+	if (fclose(out)) {
+		free(text);
+		s2e_error("out of memory");
+		return NULL;
+	}
+	return text;
 }

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,16 @@ static void dir_birth(const char *path, const struct stat *st, struct timespec *
 
 static int add_snap(struct s2e_vm_info *info, const char *name, const struct stat *st)
 {
-	struct s2e_snap_info *grown = realloc(info->snaps, (info->nsnaps + 1) * sizeof(*grown));
 	struct s2e_snap_info *snap;
-	struct s2e_meta_snap *recorded;
 
-	if (!grown)
-		return s2e_error("out of memory");
-	info->snaps = grown;
+	if (info->nsnaps == info->snaps_cap) {
+		size_t cap = info->snaps_cap ? 2 * info->snaps_cap : 8;
+		struct s2e_snap_info *grown = realloc(info->snaps, cap * sizeof(*grown));
+		if (!grown)
+			return s2e_error("out of memory");
+		info->snaps = grown;
+		info->snaps_cap = cap;
+	}
 	snap = &info->snaps[info->nsnaps];
 	memset(snap, 0, sizeof(*snap));
 	snap->name = s2e_strdup(name);
@@ -73,37 +77,62 @@ static int add_snap(struct s2e_vm_info *info, const char *name, const struct sta
 	snap->size = (uint64_t)st->st_size;
 	snap->allocated = (uint64_t)st->st_blocks * 512;
 	snap->mtime = st->st_mtim;
-	recorded = s2e_meta_find_snap(&info->meta, name);
-	if (recorded) {
-		snap->recorded = 1;
-		snap->disk_digest = recorded->disk_digest;
-	}
 	info->nsnaps++;
+	return 0;
+}
+
+/* A snapshot file whose name is not a valid snapshot name: not listed, but
+ * kept so that the caller can report it. */
+static int add_bad(struct s2e_vm_info *info, const char *file)
+{
+	char **grown = realloc(info->bad_files, (info->nbad + 1) * sizeof(*grown));
+
+	if (!grown)
+		return s2e_error("out of memory");
+	info->bad_files = grown;
+	if (!(grown[info->nbad] = s2e_strdup(file)))
+		return -1;
+	info->nbad++;
 	return 0;
 }
 
 /* Recorded snapshots in the order vm.config lists them (the order taken);
  * snapshots made by hand after them, oldest file first. */
-static const struct s2e_meta *sort_meta;
-
-static size_t recorded_rank(const char *name)
-{
-	for (size_t i = 0; i < sort_meta->nsnaps; i++)
-		if (!strcmp(sort_meta->snaps[i].name, name))
-			return i;
-	return (size_t)-1;
-}
-
 static int cmp_snap(const void *pa, const void *pb)
 {
 	const struct s2e_snap_info *a = pa, *b = pb;
-	size_t ra = recorded_rank(a->name), rb = recorded_rank(b->name);
 	int c;
 
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
+	if (a->recorded_pos != b->recorded_pos)
+		return a->recorded_pos < b->recorded_pos ? -1 : 1;
 	c = cmp_time(&a->mtime, &b->mtime);
 	return c ? c : strcmp(a->name, b->name);
+}
+
+/* Match the files with vm.config by name in O(log n) each, then sort. */
+static int order_snapshots(struct s2e_vm_info *info)
+{
+	struct s2e_meta *meta = &info->meta;
+	struct s2e_name_pos *pos = calloc(meta->nsnaps + 1, sizeof(*pos));
+
+	if (!pos)
+		return s2e_error("out of memory");
+	for (size_t i = 0; i < meta->nsnaps; i++) {
+		pos[i].name = meta->snaps[i].name;
+		pos[i].pos = i;
+	}
+	s2e_name_pos_sort(pos, meta->nsnaps);
+	for (size_t i = 0; i < info->nsnaps; i++) {
+		struct s2e_snap_info *snap = &info->snaps[i];
+		snap->recorded_pos = s2e_name_pos_find(pos, meta->nsnaps, snap->name);
+		snap->recorded = snap->recorded_pos != SIZE_MAX;
+		if (snap->recorded)
+			snap->disk_digest = meta->snaps[snap->recorded_pos].disk_digest;
+	}
+	free(pos);
+	if (info->nsnaps) /* qsort(NULL, 0, ...) is undefined */
+		qsort(info->snaps, info->nsnaps, sizeof(*info->snaps), cmp_snap);
+	return 0;
 }
 
 static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
@@ -119,20 +148,17 @@ static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
 		const char *snap = de->d_name + strlen(prefix);
 		struct stat st;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) || s2e_snap_name_check(snap))
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &st, 0) || !S_ISREG(st.st_mode))
 			continue;
-		rc = add_snap(info, snap, &st);
+		rc = s2e_snap_name_check(snap) ? add_bad(info, de->d_name) : add_snap(info, snap, &st);
 	}
 	closedir(dir);
-	s2e_error_clear();
 	if (rc)
 		return rc;
-	sort_meta = &info->meta;
-	if (info->nsnaps) /* qsort(NULL, 0, ...) is undefined */
-		qsort(info->snaps, info->nsnaps, sizeof(*info->snaps), cmp_snap);
-	return 0;
+	s2e_error_clear();
+	return order_snapshots(info);
 }
 
 int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info)
@@ -193,6 +219,9 @@ void s2e_vm_info_free(struct s2e_vm_info *info)
 	for (size_t i = 0; i < info->nsnaps; i++)
 		free(info->snaps[i].name);
 	free(info->snaps);
+	for (size_t i = 0; i < info->nbad; i++)
+		free(info->bad_files[i]);
+	free(info->bad_files);
 	free(info->name);
 	s2e_meta_free(&info->meta);
 	memset(info, 0, sizeof(*info));

@@ -13,6 +13,7 @@
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/package.h"
+#include "s2e/pgzip.h"
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 

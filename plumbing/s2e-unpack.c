@@ -13,18 +13,21 @@
 
 #include "s2e/error.h"
 #include "s2e/package.h"
+#include "s2e/pgzip.h"
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/size.h"
 
 static const char usage[] =
-    "usage: s2e-unpack [-C DIR] [--list | --check] [--raw] [--no-sync] [--max-size SIZE] [-j N] "
-    "FILE|-\n"
+    "usage: s2e-unpack [-C DIR] [--list | --check] [--raw] [--no-sync] [--max-size SIZE]\n"
+    "                  [--max-total SIZE] [--max-snapshots N] [-j N] FILE|-\n"
     "\n"
     "  -C, --directory DIR   extract into DIR (default: the current directory)\n"
     "  -l, --list            list the VM files (size and name) without extracting\n"
     "  -c, --check           read and verify everything without writing\n"
     "      --max-size SIZE   refuse a file larger than SIZE (default 4T)\n"
+    "      --max-total SIZE  refuse files larger than SIZE in all (default 64T)\n"
+    "      --max-snapshots N refuse more than N snapshots (default 1024)\n"
     "  -j, --jobs N          decompress on N threads (default: all cores)\n"
     "      --progress[=FD]   show a progress bar on standard error (or FD) when\n"
     "                        it is a terminal\n"
@@ -43,6 +46,21 @@ static int bad_arg(void)
 	return 2;
 }
 static FILE *status;
+
+/* A positive count (--max-snapshots). */
+static int parse_count(const char *text, unsigned *n)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (*text < '1' || *text > '9' || *end || errno || v > 1000000000)
+		return s2e_error("invalid count %s: expected a number from 1 to 1000000000",
+				 s2e_q(text));
+	*n = (unsigned)v;
+	return 0;
+}
 
 /* Names from a package may hold anything: %XX for control bytes and '%'. */
 static void put_name(FILE *f, const char *s)
@@ -74,12 +92,22 @@ static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MAX = 0x100, OPT_PROGRESS, OPT_STATUS_FD, OPT_RAW, OPT_NO_SYNC };
+	enum {
+		OPT_MAX = 0x100,
+		OPT_MAX_TOTAL,
+		OPT_MAX_SNAPS,
+		OPT_PROGRESS,
+		OPT_STATUS_FD,
+		OPT_RAW,
+		OPT_NO_SYNC
+	};
 	static const struct option options[] = {
 	    {"directory", required_argument, NULL, 'C'},
 	    {"list", no_argument, NULL, 'l'},
 	    {"check", no_argument, NULL, 'c'},
 	    {"max-size", required_argument, NULL, OPT_MAX},
+	    {"max-total", required_argument, NULL, OPT_MAX_TOTAL},
+	    {"max-snapshots", required_argument, NULL, OPT_MAX_SNAPS},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"progress", optional_argument, NULL, OPT_PROGRESS},
 	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
@@ -110,10 +138,13 @@ int main(int argc, char **argv)
 			o.mode = S2E_UNPACK_CHECK;
 			break;
 		case OPT_MAX:
-			if (s2e_size_parse(optarg, &o.max_size)) {
-				fprintf(stderr, "s2e-unpack: %s\n%s", s2e_error_last(), usage);
-				return 2;
-			}
+		case OPT_MAX_TOTAL:
+			if (s2e_size_parse(optarg, c == OPT_MAX ? &o.max_size : &o.max_total))
+				return bad_arg();
+			break;
+		case OPT_MAX_SNAPS:
+			if (parse_count(optarg, &o.max_snapshots))
+				return bad_arg();
 			break;
 		case 'j':
 			if (s2e_parse_jobs(optarg, &o.threads))

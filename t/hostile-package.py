@@ -122,6 +122,34 @@ def main():
         write(out, [disk, reg("s2e-package.conf", b"[package\n\tversion = 1\n")])
     elif kind == "include-manifest":
         write(out, [disk, reg("s2e-package.conf", b"[package]\n\tversion = 1\n[include]\n\tpath = /etc/passwd\n")])
+    elif kind == "include-bypass":
+        # issue 11 item 2: text after ']' once hid the include from the check
+        text = b"[package]\n\tversion = 1\n[x][include]\n\tpath = " + arg.encode() + b"\n"
+        write(out, [disk, reg("s2e-package.conf", text)])
+    elif kind == "sparse-bomb":
+        # issue 11 item 8: 4 M zero-length entries in a GNU 1.0 sparse map
+        # (16 MB of map, some 16 KB compressed) once made import use 328 MB.
+        n = 4 * 1024 * 1024
+        data = b"%d\n" % n + b"0\n0\n" * n
+        data += b"\0" * (-len(data) % 512)
+        info = tarfile.TarInfo("GNUSparseFile.0/disk.s2e")
+        info.size = len(data)
+        info.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                            "GNU.sparse.name": "disk.s2e", "GNU.sparse.realsize": "1048576"}
+        write(out, [(info, io.BytesIO(data))])
+    elif kind == "many-snapshots":
+        # issue 11 item 14: more snapshots than the default bound (1024)
+        write(out, [disk] + [reg("disk.s2e.s%04d" % i, b"") for i in range(1025)])
+    elif kind == "apparent-total":
+        # issue 11 item 14: 17 snapshots of 4 TiB apparent size each (68 TiB
+        # in all, one block of data each): within --max-size, not --max-total.
+        members = [disk]
+        for i in range(17):
+            info, data = reg("disk.s2e.big%02d" % i, b"\x01" * 512)
+            info.pax_headers = {"GNU.sparse.size": str(4 << 40), "GNU.sparse.numblocks": "1",
+                                "GNU.sparse.map": "0,512"}
+            members.append((info, data))
+        write(out, members)
     else:
         sys.exit("unknown kind " + kind)
 

@@ -1,7 +1,10 @@
 /* The content digest of SPEC §4.2: SHA-256 over the SHA-256s of 1 MiB chunks,
  * "sha256-1m:" + hex.  Holes cost nothing (SEEK_DATA/SEEK_HOLE): a chunk that
  * is all hole uses the precomputed digest of zeros.  The same content gives
- * the same digest whatever its layout (holes or written zeros). */
+ * the same digest whatever its layout (holes or written zeros).
+ *
+ * Errors: -1 with the error set (read errors, and running out of memory:
+ * never a wrong digest). */
 #ifndef S2E_DIGEST_H
 #define S2E_DIGEST_H
 
@@ -14,6 +17,9 @@
 #define S2E_DIGEST_LEN (10 + 64 + 1)
 
 struct s2e_progress;
+
+/* A SHA-256 as 64 lower-case hex digits and a NUL. */
+void s2e_sha256_hex(const unsigned char md[32], char out[65]);
 
 /* Digest an open file (from offset 0 to its size), hashing chunks on
  * `threads` threads (0: all cores).  progress may be NULL. */

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "s2e/config.h"
+
 #define S2E_MANIFEST_NAME "s2e-package.conf"
 #define S2E_MANIFEST_MAX  (1024 * 1024)
 
@@ -35,16 +37,26 @@ struct s2e_manifest_member {
 
 struct s2e_manifest {
 	int version;
+	/* Text for people; from s2e_manifest_parse() escaped with
+	 * s2e_escape_untrusted(), so safe for terminals and commits. */
 	char *name;	     /* may be NULL */
 	char *created;	     /* may be NULL */
 	char *exported_from; /* may be NULL */
 	struct s2e_manifest_member *members;
 	size_t nmembers;
+	struct s2e_config config; /* the whole parse, vm.config sections included */
 };
 
-/* malloc'd text; vmconfig (may be NULL) is appended verbatim. */
+/* malloc'd text; vmconfig (may be NULL) is parsed and appended through the
+ * config writer (its comments are not kept; [package] and [member] sections
+ * in it are left out). */
 char *s2e_manifest_format(const struct s2e_manifest *m, const char *vmconfig, size_t *len);
-/* Parse untrusted text; a malformed manifest is an error naming the line. */
+/* Parse untrusted text with the hardened reader (s2e/config.h, at most
+ * S2E_MANIFEST_MAX bytes); a malformed manifest is an error naming the line.
+ * Member names must be disk.s2e or disk.s2e.SNAP with a valid snapshot name,
+ * each listed once, with a size; digests must be well formed.  m->config
+ * keeps the whole parse: s2e_meta_from_config() reads the VM metadata from
+ * it without parsing the untrusted text a second time. */
 int s2e_manifest_parse(const char *text, size_t len, struct s2e_manifest *m);
 struct s2e_manifest_member *s2e_manifest_find(const struct s2e_manifest *m, const char *file);
 int s2e_manifest_add(struct s2e_manifest *m, const char *file, uint64_t size, const char *digest);

@@ -1,6 +1,6 @@
 /* VM packages (SPEC §4.1): a pax tar of disk.s2e and disk.s2e.SNAP files,
  * holes as sparse entries, plus the manifest (include/s2e/manifest.h) as the
- * last member; gzip (parallel, see pgzip.h), zstd or uncompressed.
+ * last member; gzip (parallel, see zwriter.h), zstd or uncompressed.
  *
  * s2e_pack() writes one; s2e_unpack() reads one from an untrusted source and
  * extracts it into a directory (or only checks or lists it). */
@@ -12,12 +12,22 @@
 
 #include "s2e/digest.h"
 #include "s2e/manifest.h"
-#include "s2e/pgzip.h"
+#include "s2e/zsource.h"
+#include "s2e/zwriter.h"
 
 struct s2e_progress;
 
 /* Default bound on one member's apparent size (4 TiB; --max-size). */
 #define S2E_UNPACK_MAX_SIZE (4ULL << 40)
+/* Default bounds on a whole package (--max-snapshots, --max-total): the
+ * number of snapshot files, and the sum of the apparent sizes of the disk
+ * and the snapshots (16 times the per-file bound). */
+#define S2E_UNPACK_MAX_SNAPSHOTS 1024
+#define S2E_UNPACK_MAX_TOTAL	 (64ULL << 40)
+/* Bound on the bytes of one member's headers: pax attributes and the GNU
+ * sparse map.  It bounds the memory libarchive uses for the map (below
+ * 32 MiB) and still allows some 100 000 data extents per file. */
+#define S2E_UNPACK_HEADER_MAX (1024 * 1024)
 
 /* The files of VM directory dir in package order: disk.s2e, then the
  * snapshots in the order vm.config records them, then unrecorded ones by
@@ -63,7 +73,9 @@ enum s2e_unpack_event {
 struct s2e_unpack_opts {
 	enum s2e_unpack_mode mode;
 	unsigned threads;  /* 0: all cores */
-	uint64_t max_size; /* 0: S2E_UNPACK_MAX_SIZE */
+	uint64_t max_size; /* one file's apparent size; 0: S2E_UNPACK_MAX_SIZE */
+	uint64_t max_total; /* all files' apparent sizes; 0: S2E_UNPACK_MAX_TOTAL */
+	unsigned max_snapshots; /* 0: S2E_UNPACK_MAX_SNAPSHOTS */
 	int no_sync;	   /* do not wait for the data to reach the disk */
 	struct s2e_progress *progress;
 	/* digest: of an extracted file, NULL for a skipped one or in LIST mode */

@@ -13,6 +13,7 @@ struct s2e_snap_info {
 	uint64_t size;
 	uint64_t allocated;
 	int recorded; /* present in vm.config */
+	size_t recorded_pos; /* its position there, SIZE_MAX when not recorded */
 	const char *disk_digest; /* from the metadata, may be NULL */
 	struct timespec mtime;
 };
@@ -26,10 +27,15 @@ struct s2e_vm_info {
 	struct s2e_meta meta;
 	int has_meta;
 	struct s2e_snap_info *snaps; /* in the order taken */
-	size_t nsnaps;
+	size_t nsnaps, snaps_cap;
+	/* disk.s2e.* files whose suffix is not a valid snapshot name (a newline,
+	 * a bidi override...): never listed or recorded, for the caller to report. */
+	char **bad_files;
+	size_t nbad;
 };
 
-/* Describe vm/NAME; an error if it is not a directory. */
+/* Describe vm/NAME; an error if it is not a directory.  Costs O(n log n) in
+ * the number of snapshots. */
 int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info);
 void s2e_vm_info_free(struct s2e_vm_info *info);
 

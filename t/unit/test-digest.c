@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "s2e/digest.h"
+#include "s2e/error.h"
 
 static char dir[] = "/var/tmp/s2e-test-digest.XXXXXX";
 
@@ -130,6 +131,25 @@ static void different_content_differs(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* Every worker fails at once (a write-only descriptor: pread says EBADF):
+ * one error, with the reason, and the workers do not race to record it. */
+static void all_workers_fail(void **state)
+{
+	char got[S2E_DIGEST_LEN];
+	int fd;
+
+	(void)state;
+	fd = open(path_of("wronly"), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	/* one byte of data in each of 32 chunks, so that every chunk is read */
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(pwrite(fd, "x", 1, (off_t)i * S2E_DIGEST_CHUNK), 1);
+	s2e_error_clear();
+	assert_int_equal(s2e_digest_fd(fd, 4, NULL, got), -1);
+	assert_non_null(strstr(s2e_error_last(), "Bad file descriptor"));
+	close(fd);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -142,6 +162,7 @@ static int teardown(void **state)
 	unlink(path_of("empty"));
 	unlink(path_of("data"));
 	unlink(path_of("sparse"));
+	unlink(path_of("wronly"));
 	return rmdir(dir);
 }
 
@@ -152,6 +173,7 @@ int main(void)
 	    cmocka_unit_test(file_matches_definition),
 	    cmocka_unit_test(holes_equal_zeros),
 	    cmocka_unit_test(different_content_differs),
+	    cmocka_unit_test(all_workers_fail),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -68,6 +69,25 @@ static void missing_file(void **state)
 	free(path);
 }
 
+/* Issue 8 item 8: only a missing file means "no metadata"; any other
+ * failure is an error, so that delete does not overwrite vm.config. */
+static void unreadable_is_an_error(void **state)
+{
+	struct s2e_meta meta;
+	char *file = s2e_path_join(dir, "plain"), *path = s2e_path_join(file, "vm.config");
+	FILE *f = fopen(file, "w");
+
+	(void)state;
+	fclose(f);
+	assert_int_equal(s2e_meta_read(path, &meta), -1); /* ENOTDIR */
+	unlink(file);
+	mkdir(file, 0755);
+	assert_int_equal(s2e_meta_read(file, &meta), -1); /* a directory */
+	rmdir(file);
+	free(path);
+	free(file);
+}
+
 static void corrupt_file(void **state)
 {
 	struct s2e_meta meta;
@@ -87,6 +107,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(missing_file),
+		cmocka_unit_test(unreadable_is_an_error),
 		cmocka_unit_test(corrupt_file),
 	};
 	int rc;
