@@ -141,13 +141,23 @@ char *s2e_host_line(const char *root)
 	return s2e_asprintf("%s %s %s", id, name, user);
 }
 
+/* Printable ASCII without spaces, as word() writes it: the trailer of a
+ * commit pulled from another host is untrusted. */
+static int printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* "ID NAME USER" into h; 0, or 1 when the value is not of that form. */
 static int split_host(const char *value, struct s2e_host *h)
 {
 	char id[S2E_HOSTID_MAX + 2], name[256], user[64], extra[2];
 	int n = sscanf(value, "%65s %255s %63s %1s", id, name, user, extra);
 
-	if (n != 3 || s2e_hostid_check(id)) {
+	if (n != 3 || s2e_hostid_check(id) || !printable(name) || !printable(user)) {
 		s2e_error_clear();
 		return 1;
 	}

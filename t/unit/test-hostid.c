@@ -85,6 +85,9 @@ static void trailer_parsed(void **state)
 	assert_int_equal(s2e_host_parse("x\n\nHost: a node\n", &h), 1);
 	assert_int_equal(s2e_host_parse("x\n\nHost: a node alice extra\n", &h), 1);
 	assert_int_equal(s2e_host_parse("", &h), 1);
+	/* From another host: no terminal escapes or other bytes word() never writes. */
+	assert_int_equal(s2e_host_parse("x\n\nHost: a n\x1b[2J alice\n", &h), 1);
+	assert_int_equal(s2e_host_parse("x\n\nHost: a n\xc3\xa9 alice\n", &h), 1);
 }
 
 int main(void)
