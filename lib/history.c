@@ -1,7 +1,8 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
-#include <glob.h>
+#include <git2/sys/repository.h>
 #include <time.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -192,85 +193,209 @@ static int stage_path(git_repository *repo, git_index *index, const char *root, 
 	return add_tree(repo, index, root, path);
 }
 
-/* git's lock files that a writer killed half-way (kill -9 during a commit)
- * leaves behind, and that would make every later commit fail.  We hold the
- * S2EDIR lock, so no other s2e command is writing; a git command the user
- * runs by hand holds such a lock for milliseconds.  A lock file that stays,
- * unchanged, for a grace period is stale and is removed. */
-static int clear_stale_git_locks(const char *root)
+/* Git's lock files.  The history is written the way git writes it: a new
+ * index and a new branch ref are each made as "NAME.lock" next to NAME, then
+ * renamed over it; a git process that finds NAME.lock stays away.  We never
+ * remove a lock file we cannot prove is ours: each lock we take is first
+ * written under S2EDIR/.s2e/git-locks/ and then hard-linked into .git with
+ * link(2), which fails if the lock exists.  A lock in .git that is the same
+ * file (device and inode) as our private copy was made by an s2e command;
+ * since we hold the S2EDIR lock that command held, it died during its commit,
+ * and the lock is removed.  Any other lock belongs to a git process we do not
+ * know, and the commit fails with S2E_ELOCKED. */
+#define OWN_LOCKS ".s2e/git-locks"
+
+struct git_lock {
+	char *own;  /* S2EDIR/.s2e/git-locks/NAME */
+	char *lock; /* S2EDIR/.git/TARGET.lock */
+	char *target;
+	int held;
+};
+
+static int git_lock_init(struct git_lock *l, const char *root, const char *own, const char *target)
 {
-	static const char *const patterns[] = {"/.git/*.lock", "/.git/refs/heads/*.lock"};
-	struct timespec pause = {0, 100 * 1000 * 1000};
+	l->held = 0;
+	l->own = s2e_asprintf("%s/" OWN_LOCKS "/%s", root, own);
+	l->target = s2e_asprintf("%s/.git/%s", root, target);
+	l->lock = s2e_asprintf("%s/.git/%s.lock", root, target);
+	return l->own && l->target && l->lock ? 0 : -1;
+}
 
-	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		char *pattern = s2e_asprintf("%s%s", root, patterns[i]);
-		glob_t found;
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
 
-		if (!pattern)
-			return -1;
-		if (glob(pattern, GLOB_NOSORT, NULL, &found) == 0) {
-			for (size_t j = 0; j < found.gl_pathc; j++) {
-				const char *lock = found.gl_pathv[j];
-				struct stat first, now;
-				int waited;
+	return !lstat(a, &sa) && !lstat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
-				if (lstat(lock, &first))
-					continue;
-				for (waited = 0; waited < 20; waited++) {
-					nanosleep(&pause, NULL);
-					if (lstat(lock, &now) ||
-					    now.st_mtim.tv_sec != first.st_mtim.tv_sec ||
-					    now.st_mtim.tv_nsec != first.st_mtim.tv_nsec ||
-					    now.st_size != first.st_size)
-						break;
-				}
-				if (waited == 20 && unlink(lock) && errno != ENOENT) {
-					s2e_error_errno("cannot remove the stale git lock %s",
-							s2e_q(lock));
-					globfree(&found);
-					free(pattern);
-					return -1;
-				}
-			}
-			globfree(&found);
+/* Release a lock we hold (or left from a dead s2e command): remove the lock
+ * in .git only when it is our file, then our private copy. */
+static void git_lock_release(struct git_lock *l)
+{
+	if (l->own && l->lock && same_file(l->own, l->lock))
+		unlink(l->lock);
+	if (l->own)
+		unlink(l->own);
+	l->held = 0;
+}
+
+static void git_lock_free(struct git_lock *l)
+{
+	if (l->held)
+		git_lock_release(l);
+	free(l->own);
+	free(l->lock);
+	free(l->target);
+	memset(l, 0, sizeof(*l));
+}
+
+static int git_locked(const char *lock)
+{
+	return s2e_error_set(S2E_ELOCKED,
+			     "the history is locked by another git process: %s exists (if no "
+			     "git command is running in S2EDIR, remove it)",
+			     s2e_q(lock));
+}
+
+/* Take the lock: data (if not NULL) is written to our private copy first,
+ * which then appears in .git as the lock file, atomically, or not at all. */
+static int git_lock_take(struct git_lock *l, const char *data)
+{
+	if (data) {
+		int fd = open(l->own, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		size_t len = strlen(data);
+		if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd)) {
+			int rc = s2e_error_errno("cannot write %s", s2e_q(l->own));
+			if (fd >= 0)
+				close(fd);
+			return rc;
 		}
-		free(pattern);
+		close(fd);
+	}
+	if (link(l->own, l->lock)) {
+		if (errno == EEXIST)
+			return git_locked(l->lock);
+		return s2e_error_errno("cannot create %s", s2e_q(l->lock));
+	}
+	l->held = 1;
+	return 0;
+}
+
+/* The lock becomes the file it locks. */
+static int git_lock_commit(struct git_lock *l)
+{
+	if (rename(l->lock, l->target))
+		return s2e_error_errno("cannot update %s", s2e_q(l->target));
+	unlink(l->own);
+	l->held = 0;
+	return 0;
+}
+
+/* The branch HEAD points at ("refs/heads/main"), or "HEAD" when detached. */
+static char *head_refname(git_repository *repo)
+{
+	git_reference *head = NULL;
+	char *name;
+
+	if (git_reference_lookup(&head, repo, "HEAD") < 0) {
+		git_fail("cannot read the history HEAD");
+		return NULL;
+	}
+	name = s2e_strdup(git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
+			      ? git_reference_symbolic_target(head)
+			      : "HEAD");
+	git_reference_free(head);
+	return name;
+}
+
+/* Remove the locks a dead s2e command left (provably ours), then refuse
+ * if a lock of someone else is there. */
+static int check_git_locks(struct git_lock *index, struct git_lock *ref)
+{
+	struct git_lock *locks[] = {index, ref};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct stat st;
+		git_lock_release(locks[i]);
+		if (lstat(locks[i]->lock, &st) == 0)
+			return git_locked(locks[i]->lock);
 	}
 	return 0;
 }
 
-int s2e_history_commit(const char *root, const char *const *paths, size_t npaths,
-		       const char *subject, const char *body, char oid_hex[41])
+static int stage_all(git_repository *repo, git_index *index, const char *root,
+		     const char *const *paths, size_t npaths)
 {
-	git_repository *repo = NULL;
-	git_index *index = NULL;
-	git_tree *tree = NULL;
-	git_commit *parent = NULL;
-	git_signature *author = NULL, *committer = NULL;
-	git_oid tree_id, commit_id, parent_id;
-	char *message = NULL;
-	int rc = -1;
-
-	s2e_git_init();
-	if (clear_stale_git_locks(root) || open_repo(root, &repo))
-		goto out;
-	if (git_repository_index(&index, repo) < 0) {
-		git_fail("cannot read the history index");
-		goto out;
-	}
 	if (stage_path(repo, index, root, ".gitignore"))
-		goto out;
+		return -1;
 	for (size_t i = 0; i < npaths; i++)
 		if (stage_path(repo, index, root, paths[i]))
+			return -1;
+	return 0;
+}
+
+/* Our own index, private until it replaces .git/index: HEAD's tree plus the
+ * current state of `paths`, written to .s2e/git-locks/index; its tree is
+ * written to the object database. */
+static int build_index(git_repository *repo, const char *root, const struct git_lock *l,
+		       const git_commit *parent, const char *const *paths, size_t npaths,
+		       git_oid *tree_id)
+{
+	git_index *index = NULL;
+	git_tree *head_tree = NULL;
+	char *dir = s2e_path_join(root, OWN_LOCKS);
+	int rc = -1;
+
+	if (!dir || s2e_mkdir_p(dir, 0777))
+		goto out;
+	{
+		/* what a command that died while writing it left */
+		char *tmp = s2e_asprintf("%s.lock", l->own);
+		if (!tmp)
 			goto out;
-	if (git_index_write(index) < 0 || git_index_write_tree(&tree_id, index) < 0 ||
-	    git_tree_lookup(&tree, repo, &tree_id) < 0) {
+		unlink(tmp);
+		free(tmp);
+	}
+	unlink(l->own);
+	if (git_index_open(&index, l->own) < 0 || git_repository_set_index(repo, index) < 0) {
+		git_fail("cannot make the history index");
+		goto out;
+	}
+	if (parent && (git_commit_tree(&head_tree, parent) < 0 ||
+		       git_index_read_tree(index, head_tree) < 0)) {
+		git_fail("cannot read the history HEAD");
+		goto out;
+	}
+	if (stage_all(repo, index, root, paths, npaths))
+		goto out;
+	if (git_index_write(index) < 0 || git_index_write_tree(tree_id, index) < 0) {
 		git_fail("cannot write the history tree");
 		goto out;
 	}
-	if (git_reference_name_to_id(&parent_id, repo, "HEAD") == 0 &&
-	    git_commit_lookup(&parent, repo, &parent_id) < 0) {
-		git_fail("cannot read the history HEAD");
+	rc = 0;
+out:
+	git_tree_free(head_tree);
+	git_index_free(index);
+	free(dir);
+	return rc;
+}
+
+static int make_commit(git_repository *repo, const git_oid *tree_id, git_commit *parent,
+		       const char *subject, const char *body, git_oid *commit_id,
+		       git_signature **committer_out)
+{
+	git_signature *author = NULL, *committer = NULL;
+	git_tree *tree = NULL;
+	char *message;
+	int rc = -1;
+
+	message = body && *body ? s2e_asprintf("%s\n\n%s%s", subject, body,
+					       body[strlen(body) - 1] == '\n' ? "" : "\n")
+				: s2e_asprintf("%s\n", subject);
+	if (!message)
+		return -1;
+	if (git_tree_lookup(&tree, repo, tree_id) < 0) {
+		git_fail("cannot read the history tree");
 		goto out;
 	}
 	if (signature(repo, "AUTHOR", &author) < 0 ||
@@ -278,29 +403,183 @@ int s2e_history_commit(const char *root, const char *const *paths, size_t npaths
 		git_fail("cannot make a commit signature");
 		goto out;
 	}
-	message = body && *body ? s2e_asprintf("%s\n\n%s%s", subject, body,
-					       body[strlen(body) - 1] == '\n' ? "" : "\n")
-				: s2e_asprintf("%s\n", subject);
-	if (!message)
-		goto out;
-	if (git_commit_create(&commit_id, repo, "HEAD", author, committer, NULL, message, tree,
+	if (git_commit_create(commit_id, repo, NULL, author, committer, NULL, message, tree,
 			      parent ? 1 : 0, (const git_commit **)&parent) < 0) {
 		git_fail("cannot write the history commit");
 		goto out;
 	}
-	if (oid_hex)
-		git_oid_tostr(oid_hex, 41, &commit_id);
 	rc = 0;
+	*committer_out = committer;
+	committer = NULL;
 out:
 	free(message);
 	git_signature_free(author);
 	git_signature_free(committer);
-	git_commit_free(parent);
 	git_tree_free(tree);
-	git_index_free(index);
+	return rc;
+}
+
+/* One line in .git/logs/REF, appended as git appends it (no lock); best
+ * effort, as a reflog is a convenience, not the history. */
+static void reflog_append(const char *root, const char *refname, const git_oid *old,
+			  const git_oid *new, const git_signature *who, const char *subject)
+{
+	char *path = s2e_asprintf("%s/.git/logs/%s", root, refname), *dir, *slash;
+	char old_hex[GIT_OID_HEXSZ + 1], new_hex[GIT_OID_HEXSZ + 1];
+	int off = who->when.offset, fd;
+	FILE *out;
+
+	if (!path)
+		return;
+	dir = s2e_strdup(path);
+	if (dir && (slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		s2e_mkdir_p(dir, 0777);
+	}
+	free(dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	free(path);
+	if (fd < 0 || !(out = fdopen(fd, "a"))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	memset(old_hex, '0', GIT_OID_HEXSZ);
+	old_hex[GIT_OID_HEXSZ] = '\0';
+	if (old)
+		git_oid_tostr(old_hex, sizeof(old_hex), old);
+	git_oid_tostr(new_hex, sizeof(new_hex), new);
+	fprintf(out, "%s %s %s <%s> %lld %c%02d%02d\tcommit%s: %s\n", old_hex, new_hex, who->name,
+		who->email, (long long)who->when.time, off < 0 ? '-' : '+', abs(off) / 60,
+		abs(off) % 60, old ? "" : " (initial)", subject);
+	fclose(out);
+}
+
+/* Move the branch from `parent` to `commit` and install the new index, both
+ * under their git locks.  The branch must not have moved meanwhile. */
+static int publish(git_repository *repo, const char *refname, struct git_lock *index,
+		   struct git_lock *ref, const git_oid *parent, const git_oid *commit)
+{
+	char hex[GIT_OID_HEXSZ + 2];
+	git_oid now;
+	int moved;
+
+	git_oid_tostr(hex, sizeof(hex), commit);
+	strcat(hex, "\n");
+	if (git_lock_take(index, NULL) || git_lock_take(ref, hex))
+		return -1;
+	moved = git_reference_name_to_id(&now, repo, refname) == 0
+		    ? !parent || !git_oid_equal(&now, parent)
+		    : parent != NULL;
+	if (moved)
+		return s2e_error_set(S2E_ELOCKED, "the history changed while s2e was committing");
+	if (s2e_fault("history-publish"))
+		return -1;
+	if (git_lock_commit(ref))
+		return -1;
+	return git_lock_commit(index);
+}
+
+static int commit_in(git_repository *repo, const char *root, const char *const *paths,
+		     size_t npaths, const char *subject, const char *body, char oid_hex[41])
+{
+	struct git_lock index = {0}, ref = {0};
+	git_commit *parent = NULL;
+	git_signature *committer = NULL;
+	git_oid tree_id, commit_id, parent_id;
+	char *refname = head_refname(repo), *ref_target = NULL;
+	int rc = -1, has_parent;
+
+	if (!refname)
+		return -1;
+	ref_target = s2e_strdup(refname);
+	if (!ref_target || git_lock_init(&index, root, "index", "index") ||
+	    git_lock_init(&ref, root, "ref", ref_target) || check_git_locks(&index, &ref))
+		goto out;
+	has_parent = git_reference_name_to_id(&parent_id, repo, refname) == 0;
+	if (has_parent && git_commit_lookup(&parent, repo, &parent_id) < 0) {
+		git_fail("cannot read the history HEAD");
+		goto out;
+	}
+	if (build_index(repo, root, &index, parent, paths, npaths, &tree_id) ||
+	    make_commit(repo, &tree_id, parent, subject, body, &commit_id, &committer) ||
+	    publish(repo, refname, &index, &ref, has_parent ? &parent_id : NULL, &commit_id))
+		goto out;
+	reflog_append(root, refname, has_parent ? &parent_id : NULL, &commit_id, committer, subject);
+	if (strcmp(refname, "HEAD"))
+		reflog_append(root, "HEAD", has_parent ? &parent_id : NULL, &commit_id, committer,
+			      subject);
+	if (oid_hex)
+		git_oid_tostr(oid_hex, 41, &commit_id);
+	rc = 0;
+out:
+	git_lock_free(&index);
+	git_lock_free(&ref);
+	git_commit_free(parent);
+	git_signature_free(committer);
+	free(refname);
+	free(ref_target);
+	return rc;
+}
+
+int s2e_history_check_locks(const char *root)
+{
+	struct git_lock index = {0}, ref = {0};
+	git_repository *repo = NULL;
+	char *refname = NULL;
+	int rc = -1;
+
+	s2e_git_init();
+	if (open_repo(root, &repo) || !(refname = head_refname(repo)))
+		goto out;
+	if (git_lock_init(&index, root, "index", "index") ||
+	    git_lock_init(&ref, root, "ref", refname))
+		goto out;
+	rc = check_git_locks(&index, &ref);
+out:
+	git_lock_free(&index);
+	git_lock_free(&ref);
+	free(refname);
+	git_repository_free(repo);
+	return rc;
+}
+
+int s2e_history_commit(const char *root, const char *const *paths, size_t npaths,
+		       const char *subject, const char *body, char oid_hex[41])
+{
+	git_repository *repo = NULL;
+	int rc;
+
+	s2e_git_init();
+	rc = open_repo(root, &repo);
+	if (rc == 0)
+		rc = commit_in(repo, root, paths, npaths, subject, body, oid_hex);
 	git_repository_free(repo);
 	if (rc)
 		s2e_error_prefix("cannot record %s%s%s in the history", "'", subject, "'");
+	return rc;
+}
+
+int s2e_history_path_check(const char *path)
+{
+	git_index *index = NULL;
+	git_index_entry entry;
+	int rc = 0;
+
+	s2e_git_init();
+	memset(&entry, 0, sizeof(entry));
+	entry.path = path;
+	entry.mode = GIT_FILEMODE_BLOB;
+	/* the empty blob: nothing is written anywhere */
+	git_oid_fromstr(&entry.id, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+	if (git_index_new(&index) < 0)
+		return git_fail("cannot check a path for git");
+	if (git_index_add(index, &entry) < 0) {
+		const git_error *e = git_error_last();
+		rc = s2e_error_set(S2E_EINVALID, "git refuses the path %s (%s)", s2e_q(path),
+				   e && e->message ? e->message : "invalid path");
+	}
+	git_index_free(index);
 	return rc;
 }
 
@@ -322,40 +601,48 @@ int s2e_history_last(const char *root, const char *path, char oid_hex[41])
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
 	git_oid id;
-	int rc = 1;
+	int rc = 1, err;
 
 	oid_hex[0] = '\0';
 	s2e_git_init();
-	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+	if (open_repo(root, &repo) || git_revwalk_new(&walk, repo) < 0) {
+		rc = walk ? -1 : git_fail("cannot read the history");
 		goto out;
-	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push_head(walk) < 0)
+	}
+	err = git_revwalk_push_head(walk);
+	if (err == GIT_EUNBORNBRANCH || err == GIT_ENOTFOUND)
+		goto out; /* no commit yet */
+	if (err < 0) {
+		rc = git_fail("cannot read the history HEAD");
 		goto out;
-	while (git_revwalk_next(&id, walk) == 0) {
+	}
+	while ((err = git_revwalk_next(&id, walk)) == 0) {
 		git_commit *commit = NULL, *parent = NULL;
 		git_oid here, before;
 		int differs;
 
-		if (git_commit_lookup(&commit, repo, &id) < 0)
-			break;
-		if (!path) {
-			git_commit_free(commit);
-			git_oid_tostr(oid_hex, 41, &id);
-			rc = 0;
-			break;
+		if (git_commit_lookup(&commit, repo, &id) < 0) {
+			rc = git_fail("cannot read the history");
+			goto out;
 		}
-		id_at(commit, path, &here);
+		memset(&here, 0, sizeof(here));
 		memset(&before, 0, sizeof(before));
-		if (git_commit_parent(&parent, commit, 0) == 0)
-			id_at(parent, path, &before);
-		differs = !git_oid_equal(&here, &before);
+		if (path) {
+			id_at(commit, path, &here);
+			if (git_commit_parent(&parent, commit, 0) == 0)
+				id_at(parent, path, &before);
+		}
+		differs = !path || !git_oid_equal(&here, &before);
 		git_commit_free(parent);
 		git_commit_free(commit);
 		if (differs) {
 			git_oid_tostr(oid_hex, 41, &id);
 			rc = 0;
-			break;
+			goto out;
 		}
 	}
+	if (err != GIT_ITEROVER)
+		rc = git_fail("cannot read the history");
 out:
 	git_revwalk_free(walk);
 	git_repository_free(repo);

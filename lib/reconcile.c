@@ -315,6 +315,29 @@ static int lock_free(const char *root)
 	return isfree;
 }
 
+/* What a killed delete or replace left in .s2e/trash (removed by the next
+ * command that takes the lock). */
+static int trash_entries(const char *root, struct s2e_changes *ch)
+{
+	char *path = s2e_path_join(root, S2E_TRASH_DIR), *item;
+	DIR *dir = path ? opendir(path) : NULL;
+	struct dirent *de;
+	int rc = 0;
+
+	free(path);
+	if (!dir)
+		return 0;
+	while (!rc && (de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		item = s2e_asprintf(S2E_TRASH_DIR "/%s", de->d_name);
+		rc = item ? add(ch, S2E_CHANGE_LEFTOVER, NULL, item) : -1;
+		free(item);
+	}
+	closedir(dir);
+	return rc;
+}
+
 /* Staging and trash of dead commands, and names in vm/ s2e would refuse. */
 static int vmdir_entries(const char *root, struct s2e_changes *ch)
 {
@@ -340,6 +363,8 @@ static int vmdir_entries(const char *root, struct s2e_changes *ch)
 	}
 	closedir(dir);
 	s2e_error_clear();
+	if (!rc && dead)
+		rc = trash_entries(root, ch);
 	return rc;
 }
 

@@ -42,12 +42,19 @@ char *s2e_dir_resolve(const char *opt)
 int s2e_dir_prepare(const char *root)
 {
 	char *vm = s2e_path_join(root, "vm"), *state = s2e_path_join(root, ".s2e");
+	char *trash = s2e_path_join(root, S2E_TRASH_DIR);
 	int rc = -1;
 
-	if (vm && state && !s2e_mkdir_p(vm, 0777) && !s2e_mkdir_p(state, 0777))
+	if (vm && state && trash && !s2e_mkdir_p(vm, 0777) && !s2e_mkdir_p(state, 0777))
 		rc = 0;
+	/* Made while there is room, so that a delete needs none; without it
+	 * (a full disk) a delete removes the VM in place. */
+	if (rc == 0 && mkdir(trash, 0700) && errno != EEXIST && errno != ENOSPC &&
+	    errno != EDQUOT)
+		rc = s2e_error_errno("cannot create %s", s2e_q(trash));
 	free(vm);
 	free(state);
+	free(trash);
 	return rc;
 }
 
@@ -75,11 +82,20 @@ static double lock_timeout(void)
 	return (*end || t < 0) ? 30 : t;
 }
 
-/* Staging and trash directories can only belong to a command holding the
- * lock; once we hold it, any that exist were left by a command that died. */
-static int clean_leftovers(const char *root)
+static int leftover(const char *name, int in_trash)
 {
-	char *vmdir = s2e_path_join(root, "vm");
+	if (in_trash)
+		return strcmp(name, ".") && strcmp(name, "..");
+	return !strncmp(name, S2E_STAGING_PREFIX, strlen(S2E_STAGING_PREFIX)) ||
+	       !strncmp(name, S2E_TRASH_PREFIX, strlen(S2E_TRASH_PREFIX));
+}
+
+/* Staging and trash directories can only belong to a command holding the
+ * lock; once we hold it, any that exist were left by a command that died.
+ * In S2EDIR/.s2e/trash everything is a leftover. */
+static int clean_dir(const char *root, const char *sub, int in_trash)
+{
+	char *vmdir = s2e_path_join(root, sub);
 	DIR *dir;
 	struct dirent *de;
 	int rc = 0;
@@ -92,8 +108,7 @@ static int clean_leftovers(const char *root)
 		return 0;
 	}
 	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, S2E_STAGING_PREFIX, strlen(S2E_STAGING_PREFIX)) &&
-		    strncmp(de->d_name, S2E_TRASH_PREFIX, strlen(S2E_TRASH_PREFIX)))
+		if (!leftover(de->d_name, in_trash))
 			continue;
 		char *path = s2e_path_join(vmdir, de->d_name);
 		if (!path || s2e_remove_tree(path))
@@ -103,6 +118,13 @@ static int clean_leftovers(const char *root)
 	closedir(dir);
 	free(vmdir);
 	return rc;
+}
+
+static int clean_leftovers(const char *root)
+{
+	int rc = clean_dir(root, "vm", 0);
+
+	return clean_dir(root, S2E_TRASH_DIR, 1) ? -1 : rc;
 }
 
 int s2e_lock(const char *root, struct s2e_lock *lock)
@@ -129,7 +151,7 @@ int s2e_lock(const char *root, struct s2e_lock *lock)
 			goto fail;
 		}
 		if (waited >= timeout) {
-			s2e_error("S2EDIR %s is busy: another s2e command holds %s "
+			s2e_error_set(S2E_ELOCKED, "S2EDIR %s is busy: another s2e command holds %s "
 				  "(waited %.0f s; set S2E_LOCK_TIMEOUT to wait longer)",
 				  s2e_q(root), s2e_q(path), waited);
 			goto fail;
@@ -149,7 +171,7 @@ int s2e_lock(const char *root, struct s2e_lock *lock)
 fail:
 	close(fd);
 	free(path);
-	return -1;
+	return s2e_error_code();
 }
 
 void s2e_unlock(struct s2e_lock *lock)
@@ -252,31 +274,6 @@ int s2e_staging_commit(const char *root, const char *staging, const char *name, 
 		}
 	} else {
 		s2e_error_errno("cannot replace VM %s", s2e_q(name));
-		goto out;
-	}
-	if (sync_vmdir(root))
-		goto out;
-	rc = s2e_remove_tree(trash);
-out:
-	free(dst);
-	free(trash);
-	return rc;
-}
-
-int s2e_vm_remove(const char *root, const char *name)
-{
-	char *dst = s2e_vm_dir(root, name), *trash = NULL;
-	int rc = -1;
-
-	if (!dst)
-		return -1;
-	trash = trash_path(root);
-	if (!trash)
-		goto out;
-	/* trash_path made an empty directory; rename(2) replaces it. */
-	if (rename(dst, trash)) {
-		s2e_error_errno("cannot remove VM %s", s2e_q(name));
-		rmdir(trash);
 		goto out;
 	}
 	if (sync_vmdir(root))

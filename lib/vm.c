@@ -140,10 +140,13 @@ static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
 	static const char prefix[] = S2E_VM_DISK ".";
 	DIR *dir = opendir(dirpath);
 	struct dirent *de;
+	struct s2e_error_state before;
 	int rc = 0;
 
 	if (!dir)
 		return s2e_error_errno("cannot read VM directory %s", s2e_q(dirpath));
+	/* Names skipped below set messages of their own: not ours to keep. */
+	s2e_error_save(&before);
 	while (rc == 0 && (de = readdir(dir))) {
 		const char *snap = de->d_name + strlen(prefix);
 		struct stat st;
@@ -152,12 +155,16 @@ static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &st, 0) || !S_ISREG(st.st_mode))
 			continue;
-		rc = s2e_snap_name_check(snap) ? add_bad(info, de->d_name) : add_snap(info, snap, &st);
+		if (s2e_fault("vm-scan"))
+			rc = -1;
+		else
+			rc = s2e_snap_name_check(snap) ? add_bad(info, de->d_name)
+						       : add_snap(info, snap, &st);
 	}
 	closedir(dir);
 	if (rc)
 		return rc;
-	s2e_error_clear();
+	s2e_error_restore(&before);
 	return order_snapshots(info);
 }
 
@@ -172,7 +179,7 @@ int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info
 		return -1;
 	if (stat(dir, &st)) {
 		if (errno == ENOENT)
-			s2e_error("no such VM %s", s2e_q(name));
+			rc = s2e_error_set(S2E_ENOTFOUND, "no such VM %s", s2e_q(name));
 		else
 			s2e_error_errno("cannot read VM %s", s2e_q(name));
 		goto out;
@@ -268,12 +275,13 @@ int s2e_vm_list(const char *root, struct s2e_vm_info **vms, size_t *n)
 			break;
 		}
 		list = grown;
-		if (s2e_vm_describe(root, de->d_name, &list[count])) {
-			if (errno == ENOENT)
-				continue; /* deleted while we listed */
-			rc = -1;
-			break;
+		rc = s2e_vm_describe(root, de->d_name, &list[count]);
+		if (rc == S2E_ENOTFOUND) {
+			rc = 0;
+			continue; /* deleted while we listed */
 		}
+		if (rc)
+			break;
 		count++;
 	}
 	closedir(dir);

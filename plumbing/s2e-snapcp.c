@@ -26,7 +26,8 @@ static const char usage_text[] =
     "  --reflink=WHEN     auto (default): reflink if possible; always: reflink or\n"
     "                     fail; never: copy the bytes\n"
     "  --progress         show a progress bar on a terminal (stderr)\n"
-    "  --progress-fd=FD   write \"DONE TOTAL\" byte counts, one line per step, to FD\n"
+    "  --progress=FD      write \"DONE TOTAL\" byte counts, one line per step, to FD\n"
+    "                     (--progress-fd=FD is the same)\n"
     "  --no-sync          do not wait for the data to reach the disk (like cp)\n"
     "  -j, --threads=N    copy with N threads (at most 4 are used)\n"
     "  -f, --force        replace an existing DST\n"
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"reflink", required_argument, NULL, 'r'},
-	    {"progress", no_argument, NULL, 'p'},
+	    {"progress", optional_argument, NULL, 'p'},
 	    {"progress-fd", required_argument, NULL, 'P'},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"no-sync", no_argument, NULL, 'S'},
@@ -112,8 +113,12 @@ int main(int argc, char **argv)
 				return usage("%s", s2e_error_last());
 			break;
 		case 'p':
-			show_bar = 1;
-			break;
+			if (!optarg) {
+				show_bar = 1;
+				break;
+			}
+			/* --progress=FD is --progress-fd=FD */
+			/* fall through */
 		case 'P':
 			if (parse_uint(optarg, 1024 * 1024, &n))
 				return usage("invalid file descriptor '%s'", optarg);

@@ -39,6 +39,14 @@ int cmd_help(int argc, char **argv);
 /* Print "[FAIL] s2e vm CMD: <last error>" on stderr and return 1. */
 int fail(const char *cmd);
 
+/* A report for the lib's VM operations (s2e/vmops.h): each step done is
+ * printed on `st` as "[ OK ] step", a progress bar goes to stderr. */
+struct s2e_vm_report;
+void porcelain_report(struct s2e_vm_report *report, struct s2e_status *st, FILE *out);
+/* Finish a command after one call into lib: 0, the usage (2) for
+ * S2E_EUSAGE, "[FAIL] ..." (1) otherwise. */
+int porcelain_done(const struct s2e_command *cmd, int rc);
+
 /* The resolved S2EDIR for this command (malloc'd), or NULL with the error set. */
 char *porcelain_root(const char *opt);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "porcelain.h"
 #include "s2e/error.h"
@@ -9,6 +10,7 @@
 #include "s2e/history.h"
 #include "s2e/s2edir.h"
 #include "s2e/version.h"
+#include "s2e/vmops.h"
 
 const char *porcelain_s2edir;
 
@@ -20,6 +22,29 @@ int fail(const char *cmd)
 	s2e_status_init(&st, stderr);
 	s2e_status_fail(&st, "s2e %s: %s", cmd, s2e_error_last());
 	return 1;
+}
+
+static void report_step(void *data, const char *text)
+{
+	s2e_status_ok(data, "%s", text);
+}
+
+void porcelain_report(struct s2e_vm_report *report, struct s2e_status *st, FILE *out)
+{
+	s2e_status_init(st, out);
+	report->step = report_step;
+	report->data = st;
+	report->progress_fd = STDERR_FILENO;
+}
+
+int porcelain_done(const struct s2e_command *cmd, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == S2E_EUSAGE)
+		return s2e_usage_fail(cmd, stderr, "%s", s2e_error_last());
+	/* "s2e vm create" -> "vm create" */
+	return fail(strncmp(cmd->name, "s2e ", 4) ? cmd->name : cmd->name + 4);
 }
 
 char *porcelain_root(const char *opt)

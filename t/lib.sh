@@ -7,6 +7,8 @@
 #   t_skip DESC REASON        a skipped test, reason printed
 #   t_skip_all REASON         the whole script is skipped, reason printed
 #   t_done                    the plan line; exit status 1 if anything failed
+#   t_kill_leaves_no_orphans  kill -9 a command at random moments, check no
+#                             plumbing of this test outlives it (see below)
 #
 # The binaries under test come from $S2E_BIN (set by `make check`).  Scripts
 # run with colour off, S2E_TRACE unset, HOME and S2EDIR in a fresh directory
@@ -118,4 +120,77 @@ t_done()
 t_allocated()
 {
 	echo $(($(stat -c %b "$1") * $(stat -c %B "$1")))
+}
+
+# The processes of this test still alive that run a binary from $S2E_BIN
+# (`s2e` or any `s2e-*` plumbing, or a script named so, see t_slow_exec_path),
+# one "PID COMMAND" per line.  A process is this test's when its environment
+# has this test's S2EDIR, so that scripts running side by side (prove -j) do
+# not see each other's.
+t_s2e_procs()
+{
+	local p exe bin args
+	bin=$(cd "$S2E_BIN" && pwd -P)
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+		case "$exe $args" in
+		"$bin"/s2e\ * | "$bin"/s2e-* | *\ "$T_TMP"/slow-exec-*/s2e-*) ;;
+		*) continue ;;
+		esac
+		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "S2EDIR=$S2EDIR" || continue
+		echo "${p#/proc/} $args"
+	done
+}
+
+# t_slow_exec_path SECONDS: a directory for S2E_EXEC_PATH in which every
+# s2e-* plumbing waits SECONDS before it runs, so that a command killed
+# meanwhile has plumbing that would outlive it by that long (the wait keeps
+# no descriptor above 2 open, so it holds no lock).  Prints the directory.
+t_slow_exec_path()
+{
+	local dir=$T_TMP/slow-exec-$1 b
+	mkdir -p "$dir"
+	for b in "$S2E_BIN"/s2e-*; do
+		printf '#!/bin/sh\nsleep %s 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-\nexec %s "$@"\n' \
+			"$1" "$b" >"$dir/${b##*/}"
+		chmod +x "$dir/${b##*/}"
+	done
+	echo "$dir"
+}
+
+# t_kill_leaves_no_orphans DESC TRIALS MAX_MS CMD
+#   Runs the shell command CMD (a string, evaluated; $t_trial is 1..TRIALS,
+#   for unique names) TRIALS times in the background, kills it with SIGKILL
+#   after a random delay of 0..MAX_MS ms, and one second later checks that no
+#   process of this test (t_s2e_procs) is alive.  One test line for all
+#   trials.  Seed RANDOM first (RANDOM=42) for a fixed sequence of delays.
+#   T_AFTER_KILL, if set, is evaluated after each check (e.g. to clean up).
+t_kill_leaves_no_orphans()
+{
+	local desc=$1 trials=$2 max_ms=$3 cmd=$4 pid delay left bad=0
+	for t_trial in $(seq 1 "$trials"); do
+		delay=$((RANDOM % (max_ms + 1)))
+		# exec: the background process is the command itself, not a
+		# shell that would take the kill in its place
+		(eval "exec $cmd") >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		sleep 1
+		left=$(t_s2e_procs)
+		if [ -n "$left" ]; then
+			bad=$((bad + 1))
+			t_diag "trial $t_trial (killed at $delay ms) left:" "$left"
+			# do not let them spoil the next trial
+			echo "$left" | while read -r p _; do kill -9 "$p" 2>/dev/null; done
+		fi
+		[ -z "${T_AFTER_KILL:-}" ] || eval "$T_AFTER_KILL" >/dev/null 2>&1
+	done
+	if [ "$bad" = 0 ]; then
+		t_pass "$desc"
+	else
+		t_fail "$desc ($bad of $trials trials left processes)"
+	fi
 }

@@ -63,6 +63,19 @@ t_is "no half-made clone is ever listed (20 kills: $finished finished first, $st
 t_is "the source is untouched" "$(sums)" "$before"
 t_is "the source lists as before" "$(s2e vm list Src | sed 1d)" "$want_list"
 t_ok "the history is sound" git -C "$S2EDIR" fsck --strict --no-progress
+
+# Every plumbing process dies with the porcelain: no s2e-snapcp keeps
+# filling a staging directory after a kill -9 (10 trials, fixed seed).  Each
+# s2e-snapcp first waits 3 s (t_slow_exec_path), so that one that outlived
+# the porcelain would still be there one second later.
+RANDOM=2200
+S2E_EXEC_PATH=$(t_slow_exec_path 3)
+export S2E_EXEC_PATH
+t_kill_leaves_no_orphans "kill -9 of vm clone leaves no s2e-* process alive one second later" \
+	10 "$took_ms" 's2e vm clone Src "Orphan$t_trial"'
+unset S2E_EXEC_PATH
+t_ok "... and the next command cleans up after them" s2e vm create AfterOrphans 1M
+t_is "... leaving nothing half-made" "$(ls -A "$vm" | grep -c '^\.s2e-')" 0
 t_ok "a clone after all that works" s2e vm clone Src Final
 t_ok "... and is whole" cmp "$vm/Src/disk.s2e.two" "$vm/Final/disk.s2e.two"
 
