@@ -141,6 +141,20 @@ char *s2e_host_line(const char *root)
 	return s2e_asprintf("%s %s %s", id, name, user);
 }
 
+char *s2e_host_body(const char *root, const char *body)
+{
+	char *line = s2e_host_line(root), *out;
+	size_t len = body ? strlen(body) : 0;
+
+	if (!line)
+		return NULL;
+	out = len ? s2e_asprintf("%s%s\n" S2E_HOST_TRAILER ": %s\n", body,
+				 body[len - 1] == '\n' ? "" : "\n", line)
+		  : s2e_asprintf(S2E_HOST_TRAILER ": %s\n", line);
+	free(line);
+	return out;
+}
+
 /* Printable ASCII without spaces, as word() writes it: the trailer of a
  * commit pulled from another host is untrusted. */
 static int printable(const char *s)

@@ -58,6 +58,12 @@ done | sort)
 t_is "the remote holds each host's HEAD under its host id" "$(refs "$BARE" refs/ | sort)" "$want"
 ids=$(for i in $(seq $N); do git -C "$T_TMP/h$i" config s2e.hostId; done | sort -u | wc -l)
 t_is "eight different host ids" "$ids" $N
+t_is "every commit names its host id, host name and user" \
+	"$(git -C "$T_TMP/h1" log --format='%(trailers:key=Host,valueonly,separator=%x2C)' | sort -u)" \
+	"$(git -C "$T_TMP/h1" config s2e.hostId) $(hostname) $(id -un)"
+t_is "... one Host line per commit" \
+	"$(git -C "$T_TMP/h1" log --format='%(trailers:key=Host)' | grep -c '^Host: ')" \
+	"$(git -C "$T_TMP/h1" rev-list --count HEAD)"
 t_ok "host ids are UUIDs" bash -c "git -C '$T_TMP/h1' config s2e.hostId | grep -Eqx '[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}'"
 
 # --- every host pulls

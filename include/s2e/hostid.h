@@ -38,6 +38,10 @@ int s2e_hostid_get(const char *root, int create, char id[S2E_HOSTID_MAX + 1]);
  * (creating the id if need be); malloc'd. */
 char *s2e_host_line(const char *root);
 
+/* A commit body with the Host trailer paragraph of this S2EDIR appended
+ * (body may be NULL or ""); malloc'd. */
+char *s2e_host_body(const char *root, const char *body);
+
 /* Where a commit was made, from its message's Host trailer. */
 struct s2e_host {
 	char id[S2E_HOSTID_MAX + 1];
