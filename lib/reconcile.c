@@ -347,9 +347,7 @@ static int vmdir_entries(const char *root, struct s2e_changes *ch)
 	int rc = 0, dead = lock_free(root);
 
 	free(path);
-	if (!dir)
-		return 0;
-	while (!rc && (de = readdir(dir))) {
+	while (dir && !rc && (de = readdir(dir))) {
 		const char *n = de->d_name;
 		if (!strcmp(n, ".") || !strcmp(n, ".."))
 			continue;
@@ -361,7 +359,8 @@ static int vmdir_entries(const char *root, struct s2e_changes *ch)
 			rc = add(ch, S2E_CHANGE_BAD_NAME, NULL, n);
 		}
 	}
-	closedir(dir);
+	if (dir)
+		closedir(dir);
 	s2e_error_clear();
 	if (!rc && dead)
 		rc = trash_entries(root, ch);
