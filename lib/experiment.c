@@ -1,722 +1,508 @@
-#include <ctype.h>
-#include <dirent.h>
+/* The run lifecycle: prepare, start, supervise, finish (see
+ * include/s2e/experiment.h). */
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <signal.h>
-#include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "s2e/digest-cache.h"
+#include "s2e/digest.h"
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
+#include "s2e/history.h"
 #include "s2e/meta.h"
+#include "s2e/names.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/vm.h"
 
-char *s2e_experiment_path(const char *name)
+static void warn(struct s2e_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct s2e_run *r, const char *fmt, ...)
 {
-	return s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s", name);
-}
+	va_list ap;
+	char *msg;
 
-int s2e_strv_push(char ***v, size_t *n, const char *s)
-{
-	char **grown = realloc(*v, (*n + 2) * sizeof(**v));
-
-	if (!grown)
-		return s2e_error("out of memory");
-	*v = grown;
-	grown[*n] = strdup(s);
-	if (!grown[*n])
-		return s2e_error("out of memory");
-	(*n)++;
-	grown[*n] = NULL;
-	return 0;
-}
-
-static void strv_free(char **v, size_t n)
-{
-	if (v)
-		for (size_t i = 0; i < n; i++)
-			free(v[i]);
-	free(v);
-}
-
-char *s2e_cmdline_join(char *const *argv, size_t argc)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f) {
-		s2e_error("out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < argc; i++) {
-		if (i)
-			fputc(' ', f);
-		s2e_shell_quote(f, argv[i]);
-	}
-	if (fclose(f)) {
-		free(buf);
-		s2e_error("out of memory");
-		return NULL;
-	}
-	return buf;
-}
-
-/* A git-config value, always in double quotes so that leading spaces, '#' and
- * ';' survive; backslash, quote, newline and tab escaped as git reads them. */
-static void put(FILE *f, const char *key, const char *value)
-{
-	if (!value)
+	if (!r->warn)
 		return;
-	fprintf(f, "\t%s = \"", key);
-	for (const char *p = value; *p; p++) {
-		switch (*p) {
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			fputc(*p, f);
-		}
-	}
-	fputs("\"\n", f);
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	r->warn(r->warn_ctx, msg ? msg : fmt);
+	free(msg);
 }
 
-static void put_int(FILE *f, const char *key, long v)
+/* The options the command line is built from: the caller's, with what the
+ * run resolved.  The timeout is enforced by the supervisor, not timeout(1). */
+static void effective_opts(const struct s2e_run *r, struct s2e_qemu_opts *o)
 {
-	fprintf(f, "\t%s = %ld\n", key, v);
+	*o = *r->opts;
+	o->root = r->root;
+	o->image = r->image;
+	if (r->vm)
+		o->snapshot = r->snap;
+	o->expname = r->expname;
+	o->timeout = 0;
+	o->kill_after = 0;
 }
 
-static void put_bool(FILE *f, const char *key, int v)
+int s2e_run_prepare(struct s2e_run *r)
 {
-	fprintf(f, "\t%s = %s\n", key, v ? "true" : "false");
-}
+	struct s2e_qemu_opts o;
+	char name[64];
 
-static void put_seconds(FILE *f, const char *key, double v)
-{
-	fprintf(f, "\t%s = %.3f\n", key, v);
-}
-
-char *s2e_experiment_format(const struct s2e_experiment *e)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f) {
-		s2e_error("out of memory");
-		return NULL;
-	}
-	fputs("[experiment]\n", f);
-	put(f, "name", e->name);
-	put(f, "vm", e->vm);
-	put(f, "snapshot", e->snapshot);
-	put(f, "mode", e->mode);
-	put(f, "build", e->build);
-	put(f, "image", e->image);
-	put(f, "state", e->state);
-	put(f, "started", e->started);
-	put(f, "ended", e->ended);
-	if (e->duration >= 0)
-		put_seconds(f, "duration", e->duration);
-	if (e->exit_status >= 0)
-		put_int(f, "exitStatus", e->exit_status);
-	if (e->signal > 0) {
-		put_int(f, "signal", e->signal);
-		put(f, "signalName", sigabbrev_np(e->signal) ? sigabbrev_np(e->signal) : "?");
-	}
-	if (e->timeout > 0)
-		put_seconds(f, "timeout", e->timeout);
-	if (e->timeout > 0 || e->timed_out)
-		put_bool(f, "timedOut", e->timed_out);
-	put_bool(f, "forced", e->forced);
-	put(f, "outputDir", e->output_dir);
-	put(f, "configFile", e->config_file);
-	put(f, "error", e->error);
-	fputs("[qemu]\n", f);
-	put(f, "binary", e->binary);
-	put(f, "commandLine", e->cmdline);
-	for (size_t i = 0; i < e->argc; i++)
-		put(f, "arg", e->argv[i]);
-	if (e->disk_before || e->disk_after) {
-		fputs("[disk]\n", f);
-		put(f, "before", e->disk_before);
-		put(f, "after", e->disk_after);
-		if (e->disk_changed >= 0)
-			put_bool(f, "changed", e->disk_changed);
-	}
-	if (e->snapshot_digest || e->snapshot_disk) {
-		fputs("[snapshot]\n", f);
-		put(f, "digest", e->snapshot_digest);
-		put(f, "recordedDisk", e->snapshot_disk);
-	}
-	if (e->nadded || e->nremoved || e->nretaken) {
-		fputs("[snapshots]\n", f);
-		for (size_t i = 0; i < e->nadded; i++)
-			put(f, "added", e->snaps_added[i]);
-		for (size_t i = 0; i < e->nremoved; i++)
-			put(f, "removed", e->snaps_removed[i]);
-		for (size_t i = 0; i < e->nretaken; i++)
-			put(f, "retaken", e->snaps_retaken[i]);
-	}
-	if (fclose(f)) {
-		free(buf);
-		s2e_error("out of memory");
-		return NULL;
-	}
-	return buf;
-}
-
-int s2e_experiment_write(const char *path, const struct s2e_experiment *e)
-{
-	char *text = s2e_experiment_format(e);
-	int rc;
-
-	if (!text)
-		return -1;
-	rc = s2e_write_file_atomic(path, text, strlen(text), 0644);
-	free(text);
-	return rc;
-}
-
-/* Decode a git-config value (quotes, escapes, trailing comments). */
-static char *decode(const char *p)
-{
-	size_t len = strlen(p);
-	char *out = malloc(len + 1), *o = out;
-	int quoted = 0;
-
-	if (!out)
-		return NULL;
-	for (; *p; p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-		} else if (*p == '\\' && p[1]) {
-			p++;
-			*o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'b' ? '\b' : *p;
-		} else if (!quoted && (*p == '#' || *p == ';')) {
-			break;
-		} else {
-			*o++ = *p;
-		}
-	}
-	while (o > out && !quoted && (o[-1] == ' ' || o[-1] == '\t'))
-		o--;
-	*o = '\0';
-	return out;
-}
-
-static int set(char **field, const char *value)
-{
-	char *copy = strdup(value);
-
-	if (!copy)
-		return s2e_error("out of memory");
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-static int is_true(const char *v)
-{
-	return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
-	       !strcmp(v, "1");
-}
-
-/* Where each key of a record goes. */
-enum kind { STR, STRV, INT, SECONDS, BOOL };
-#define F(field) offsetof(struct s2e_experiment, field)
-static const struct {
-	const char *section, *key;
-	enum kind kind;
-	size_t off, count; /* count: the size_t of a STRV */
-} fields[] = {
-    {"experiment", "name", STR, F(name), 0},
-    {"experiment", "vm", STR, F(vm), 0},
-    {"experiment", "snapshot", STR, F(snapshot), 0},
-    {"experiment", "mode", STR, F(mode), 0},
-    {"experiment", "build", STR, F(build), 0},
-    {"experiment", "image", STR, F(image), 0},
-    {"experiment", "state", STR, F(state), 0},
-    {"experiment", "started", STR, F(started), 0},
-    {"experiment", "ended", STR, F(ended), 0},
-    {"experiment", "duration", SECONDS, F(duration), 0},
-    {"experiment", "exitStatus", INT, F(exit_status), 0},
-    {"experiment", "signal", INT, F(signal), 0},
-    {"experiment", "timeout", SECONDS, F(timeout), 0},
-    {"experiment", "timedOut", BOOL, F(timed_out), 0},
-    {"experiment", "forced", BOOL, F(forced), 0},
-    {"experiment", "outputDir", STR, F(output_dir), 0},
-    {"experiment", "configFile", STR, F(config_file), 0},
-    {"experiment", "error", STR, F(error), 0},
-    {"qemu", "binary", STR, F(binary), 0},
-    {"qemu", "commandLine", STR, F(cmdline), 0},
-    {"qemu", "arg", STRV, F(argv), F(argc)},
-    {"disk", "before", STR, F(disk_before), 0},
-    {"disk", "after", STR, F(disk_after), 0},
-    {"disk", "changed", BOOL, F(disk_changed), 0},
-    {"snapshot", "digest", STR, F(snapshot_digest), 0},
-    {"snapshot", "recordedDisk", STR, F(snapshot_disk), 0},
-    {"snapshots", "added", STRV, F(snaps_added), F(nadded)},
-    {"snapshots", "removed", STRV, F(snaps_removed), F(nremoved)},
-    {"snapshots", "retaken", STRV, F(snaps_retaken), F(nretaken)},
-};
-#undef F
-
-static int assign(struct s2e_experiment *e, const char *section, const char *key, const char *v)
-{
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		char *at = (char *)e + fields[i].off;
-		if (strcasecmp(section, fields[i].section) || strcasecmp(key, fields[i].key))
-			continue;
-		switch (fields[i].kind) {
-		case STR:
-			return set((char **)at, v);
-		case STRV:
-			return s2e_strv_push((char ***)at, (size_t *)((char *)e + fields[i].count),
-					     v);
-		case INT:
-			*(int *)at = atoi(v);
-			return 0;
-		case SECONDS:
-			*(double *)at = strtod(v, NULL);
-			return 0;
-		case BOOL:
-			*(int *)at = is_true(v);
-			return 0;
-		}
-	}
-	return 0; /* a key of a newer version: ignored */
-}
-
-int s2e_experiment_parse(const char *text, struct s2e_experiment *e)
-{
-	char section[64] = "";
-	const char *line = text;
-
-	memset(e, 0, sizeof(*e));
-	e->duration = -1;
-	e->exit_status = -1;
-	e->disk_changed = -1;
-	while (*line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *l = strndup(line, len), *p, *eq, *value;
-		int rc = 0;
-
-		if (!l)
-			goto oom;
-		for (p = l; *p == ' ' || *p == '\t'; p++)
-			;
-		if (*p == '[') {
-			char *close = strchr(p, ']');
-			if (close && (size_t)(close - p - 1) < sizeof(section)) {
-				memcpy(section, p + 1, (size_t)(close - p - 1));
-				section[close - p - 1] = '\0';
-			}
-		} else if (*p && *p != '#' && *p != ';' && (eq = strchr(p, '='))) {
-			char *k = eq;
-			while (k > p && (k[-1] == ' ' || k[-1] == '\t'))
-				k--;
-			*k = '\0';
-			for (eq++; *eq == ' ' || *eq == '\t'; eq++)
-				;
-			value = decode(eq);
-			rc = value ? assign(e, section, p, value) : s2e_error("out of memory");
-			free(value);
-		}
-		free(l);
-		if (rc) {
-			s2e_experiment_free(e);
+	s2e_experiment_init(&r->rec);
+	if (strchr(r->ref, '/')) {
+		r->image = s2e_strdup(r->ref);
+	} else {
+		if (s2e_vm_ref_parse(r->ref, &r->vm, &r->snap))
 			return -1;
-		}
-		line += len;
-		if (*line)
-			line++;
+		r->image = s2e_vm_file(r->root, r->vm, NULL);
 	}
+	if (!r->opts->expname)
+		s2e_expname_auto(name, sizeof(name));
+	r->expname = s2e_strdup(r->opts->expname ? r->opts->expname : name);
+	if (!r->image || !r->expname)
+		return -1;
+	effective_opts(r, &o);
+	return s2e_qemu_cmdline(&o, &r->cmd);
+}
+
+int s2e_run_plumbing_words(const struct s2e_run *r, struct s2e_strv *words)
+{
+	struct s2e_qemu_opts o;
+
+	effective_opts(r, &o);
+	if (o.mode != S2E_QEMU_SYM)
+		o.expname = NULL; /* kvm/prep lines carry no experiment name */
+	if (s2e_strv_add_dup(words, "-z") || s2e_strv_add_dup(words, "--s2edir") ||
+	    s2e_strv_add_dup(words, r->root) || s2e_qemu_opts_words(&o, words) ||
+	    s2e_strv_add_dup(words, r->ref) ||
+	    s2e_strv_add_dup(words, s2e_qemu_mode_name(o.mode)))
+		return -1;
+	if (o.args.n && s2e_strv_add_dup(words, "--"))
+		return -1;
+	for (size_t i = 0; i < o.args.n; i++)
+		if (s2e_strv_add_dup(words, o.args.v[i]))
+			return -1;
 	return 0;
-oom:
-	s2e_experiment_free(e);
-	return s2e_error("out of memory");
 }
 
-int s2e_experiment_read(const char *path, struct s2e_experiment *e)
+/* The VM and the snapshot exist; note the disk the snapshot was taken against. */
+static int check_vm(struct s2e_run *r)
 {
-	char *text;
-	int rc;
+	struct s2e_vm_info info;
+	int exists = s2e_vm_exists(r->root, r->vm), rc = -1;
 
-	if (s2e_read_file(path, &text, NULL))
+	if (exists < 0)
 		return -1;
-	rc = s2e_experiment_parse(text, e);
-	free(text);
-	return rc;
-}
-
-void s2e_experiment_free(struct s2e_experiment *e)
-{
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		char *at = (char *)e + fields[i].off;
-		if (fields[i].kind == STR) {
-			free(*(char **)at);
-			*(char **)at = NULL;
-		} else if (fields[i].kind == STRV) {
-			size_t *n = (size_t *)((char *)e + fields[i].count);
-			strv_free(*(char ***)at, *n);
-			*(char ***)at = NULL;
-			*n = 0;
-		}
-	}
-}
-
-/* The process being supervised, for the forwarding handler. */
-static volatile sig_atomic_t supervised_pid;
-
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
-
-static void forward(int sig, siginfo_t *info, void *ctx)
-{
-	int saved = errno;
-
-	(void)ctx;
-	/* A signal from the terminal went to the whole foreground process
-	 * group, QEMU included; only pass on those sent to us alone. */
-	if (supervised_pid > 0 && info->si_code != SI_KERNEL)
-		kill((pid_t)supervised_pid, sig);
-	errno = saved;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int s2e_supervise(char *const argv[], double timeout, double kill_after, struct s2e_exit *how)
-{
-	struct sigaction sa, old[NFORWARDED];
-	sigset_t chld, oldmask;
-	int errpipe[2], status, child_errno = 0, rc = -1;
-	double start, deadline, left;
-	int phase = 0; /* 0 running, 1 SIGINT sent, 2 SIGKILL sent */
-	pid_t pid;
-	ssize_t n;
-
-	memset(how, 0, sizeof(*how));
-	how->exit_status = -1;
-	if (pipe2(errpipe, O_CLOEXEC))
-		return s2e_error_errno("cannot run %s", s2e_q(argv[0]));
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &oldmask);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = forward;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	fflush(NULL);
-	start = now();
-	pid = fork();
-	if (pid < 0) {
-		s2e_error_errno("cannot run %s", s2e_q(argv[0]));
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		close(errpipe[0]);
-		close(errpipe[1]);
+	if (!exists)
+		return s2e_error("VM %s does not exist (see 's2e vm list')", s2e_q(r->vm));
+	if (s2e_vm_describe(r->root, r->vm, &info))
 		return -1;
-	}
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		close(errpipe[0]);
-		execvp(argv[0], argv);
-		child_errno = errno;
-		if (write(errpipe[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	supervised_pid = pid;
-	for (size_t i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &sa, &old[i]);
-	close(errpipe[1]);
-	do
-		n = read(errpipe[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	close(errpipe[0]);
-
-	deadline = timeout > 0 ? start + timeout : INFINITY;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			s2e_error_errno("cannot wait for %s", s2e_q(argv[0]));
-			goto out;
-		}
-		left = deadline - now();
-		if (left <= 0) {
-			if (phase == 0) {
-				how->timed_out = 1;
-				kill(pid, SIGINT);
-				phase = 1;
-				deadline = now() + (kill_after > 0 ? kill_after : 10);
-			} else if (phase == 1) {
-				kill(pid, SIGKILL);
-				phase = 2;
-				deadline = INFINITY;
-			}
-			continue;
-		}
-		if (isinf(left)) {
-			sigwaitinfo(&chld, NULL);
-		} else {
-			struct timespec ts = {.tv_sec = (time_t)left,
-					      .tv_nsec = (long)((left - floor(left)) * 1e9)};
-			sigtimedwait(&chld, NULL, &ts);
-		}
-	}
-	how->duration = now() - start;
-	if (child_errno) {
-		errno = child_errno;
-		s2e_error_errno("cannot run %s", s2e_q(argv[0]));
+	if (info.defunct) {
+		s2e_error("VM %s has no disk image %s", s2e_q(r->vm), S2E_VM_DISK);
 		goto out;
 	}
-	if (WIFEXITED(status)) {
-		how->exit_status = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) {
-		how->signal = WTERMSIG(status);
+	if (r->snap) {
+		const struct s2e_snap_info *snap = NULL;
+		for (size_t i = 0; i < info.nsnaps; i++)
+			if (!strcmp(info.snaps[i].name, r->snap))
+				snap = &info.snaps[i];
+		if (!snap) {
+			s2e_error("VM %s has no snapshot %s", s2e_q(r->vm), s2e_q(r->snap));
+			goto out;
+		}
+		if (snap->disk_digest && s2e_meta_set(&r->rec.snapshot_disk, snap->disk_digest))
+			goto out;
 	}
 	rc = 0;
 out:
-	supervised_pid = 0;
-	for (size_t i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &old[i], NULL);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	s2e_vm_info_free(&info);
 	return rc;
 }
 
-int s2e_exit_code(const struct s2e_exit *how)
+/* sym: the S2E config file is a file; the record names it by its real path. */
+static int check_config(struct s2e_run *r)
 {
-	if (how->timed_out)
-		return 124;
-	if (how->signal)
-		return 128 + how->signal;
-	return how->exit_status;
-}
+	const char *path = r->cmd.config_file;
+	struct stat st;
+	char *real;
 
-const char *s2e_signame(int sig)
-{
-	const char *name = sigabbrev_np(sig);
-	return name ? name : "?";
-}
-
-void s2e_snapfiles_free(struct s2e_snapfile *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-int s2e_snapfiles(const char *dir, struct s2e_snapfile **out, size_t *n)
-{
-	static const char prefix[] = S2E_VM_DISK ".";
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	*out = NULL;
-	*n = 0;
-	if (!d)
-		return s2e_error_errno("cannot read VM directory %s", s2e_q(dir));
-	while ((de = readdir(d))) {
-		struct stat st;
-		struct s2e_snapfile *grown;
-		if (strncmp(de->d_name, prefix, sizeof(prefix) - 1) ||
-		    !de->d_name[sizeof(prefix) - 1])
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-			continue;
-		grown = realloc(*out, (*n + 1) * sizeof(**out));
-		if (!grown)
-			goto oom;
-		*out = grown;
-		grown[*n].name = strdup(de->d_name + sizeof(prefix) - 1);
-		if (!grown[*n].name)
-			goto oom;
-		grown[*n].mtime = st.st_mtim;
-		(*n)++;
+	if (stat(path, &st))
+		return s2e_error_errno("S2E config file %s (give one with -c)", s2e_q(path));
+	if (!S_ISREG(st.st_mode))
+		return s2e_error("S2E config file %s is not a file", s2e_q(path));
+	real = realpath(path, NULL);
+	if (s2e_meta_set(&r->rec.config_file, real ? real : path)) {
+		free(real);
+		return -1;
 	}
-	closedir(d);
+	free(real);
 	return 0;
-oom:
-	closedir(d);
-	s2e_snapfiles_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	return s2e_error("out of memory");
 }
 
-static const struct s2e_snapfile *find_snapfile(const struct s2e_snapfile *v, size_t n,
-						const char *name)
+/* Whether a snapshot may be resumed on the disk as it is now. */
+static int check_snapshot_disk(struct s2e_run *r)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
-}
+	struct s2e_experiment *e = &r->rec;
 
-static char *join_names(char **v, size_t n)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", v[i]);
-	fclose(f);
-	return buf;
-}
-
-/* The commit body: the record's essentials in a readable form. */
-char *s2e_experiment_body(const struct s2e_experiment *e, int after)
-{
-	char *buf = NULL, *names;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	fprintf(f, "Experiment: %s\n", e->name);
-	if (e->vm)
-		fprintf(f, "VM: %s\n", e->vm);
-	else
-		fprintf(f, "Image: %s\n", e->image);
-	if (e->snapshot)
-		fprintf(f, "Snapshot: %s\n", e->snapshot);
-	fprintf(f, "Mode: %s\nBuild: %s\n", e->mode, e->build);
-	if (!after) {
-		if (e->disk_before)
-			fprintf(f, "Disk: %s\n", e->disk_before);
-		if (e->snapshot_digest)
-			fprintf(f, "Snapshot file: %s\n", e->snapshot_digest);
-		if (e->snapshot_disk)
-			fprintf(f, "Snapshot taken against disk: %s\n", e->snapshot_disk);
-		if (e->forced)
-			fprintf(f, "Forced: yes (the disk changed since the snapshot was taken)\n");
-		if (e->config_file)
-			fprintf(f, "S2E config: %s (copied as %s)\n", e->config_file,
-				S2E_EXPERIMENT_CONFIG);
-		if (e->output_dir)
-			fprintf(f, "Output: %s\n", e->output_dir);
-		if (e->timeout > 0)
-			fprintf(f, "Timeout: %.3fs\n", e->timeout);
-		fprintf(f, "Command line: %s\n", e->cmdline);
-	} else {
-		fprintf(f, "State: %s\nStarted: %s\nEnded: %s\nDuration: %.3fs\n", e->state,
-			e->started, e->ended, e->duration);
-		if (e->exit_status >= 0)
-			fprintf(f, "Exit status: %d\n", e->exit_status);
-		if (e->signal)
-			fprintf(f, "Signal: %d (SIG%s)\n", e->signal, s2e_signame(e->signal));
-		if (e->timeout > 0)
-			fprintf(f, "Timed out: %s\n", e->timed_out ? "yes" : "no");
-		if (e->error)
-			fprintf(f, "Error: %s\n", e->error);
-		if (e->disk_changed >= 0)
-			fprintf(f, "Disk changed: %s\n", e->disk_changed ? "yes" : "no");
-		if (e->disk_after && e->disk_changed > 0)
-			fprintf(f, "Disk now: %s\n", e->disk_after);
-		if (e->nadded && (names = join_names(e->snaps_added, e->nadded))) {
-			fprintf(f, "Snapshots added: %s\n", names);
-			free(names);
-		}
-		if (e->nremoved && (names = join_names(e->snaps_removed, e->nremoved))) {
-			fprintf(f, "Snapshots removed: %s\n", names);
-			free(names);
-		}
-		if (e->nretaken && (names = join_names(e->snaps_retaken, e->nretaken))) {
-			fprintf(f, "Snapshots taken again: %s\n", names);
-			free(names);
-		}
+	if (!e->snapshot_disk) {
+		warn(r,
+		     "snapshot %s of VM %s has no recorded disk digest: cannot tell whether the "
+		     "disk changed since it was taken",
+		     s2e_q(r->snap), s2e_q(r->vm));
+		return 0;
 	}
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	if (!strcmp(e->snapshot_disk, e->disk_before))
+		return 0;
+	if (!r->force)
+		return s2e_error("snapshot %s of VM %s was taken against disk %s, but the disk is "
+				 "now %s: the disk changed since the snapshot was taken and "
+				 "resuming it would corrupt the guest (--force runs it anyway)",
+				 s2e_q(r->snap), s2e_q(r->vm), e->snapshot_disk, e->disk_before);
+	e->forced = 1;
+	warn(r, "snapshot %s of VM %s: the disk changed since it was taken; running it anyway "
+		"(--force)",
+	     s2e_q(r->snap), s2e_q(r->vm));
+	return 0;
 }
 
-/* After a kvm/prep run: snapshots that appeared, went away or were taken
- * again go into vm.config with the disk digest of now. */
-int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,
-				  const struct s2e_snapfile *before, size_t nbefore,
-				  const struct s2e_snapfile *after, size_t nafter)
+/* Digest the disk (and snapshot; through the digest cache, so an unchanged
+ * disk is not read again) and refuse a snapshot whose disk changed. */
+static int check_disk(struct s2e_run *r)
 {
-	char *dir = s2e_vm_dir(root, e->vm), *path = NULL;
-	struct s2e_meta meta = {0};
-	char taken[64];
+	char digest[S2E_DIGEST_LEN], *file;
+	int rc;
+
+	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) ||
+	    s2e_meta_set(&r->rec.disk_before, digest))
+		return -1;
+	if (!r->vm || !r->snap)
+		return 0;
+	file = s2e_vm_file(r->root, r->vm, r->snap);
+	rc = file ? s2e_digest_cached(r->root, file, 0, NULL, digest, NULL) : -1;
+	free(file);
+	if (rc || s2e_meta_set(&r->rec.snapshot_digest, digest))
+		return -1;
+	return check_snapshot_disk(r);
+}
+
+static char *ref_text(const struct s2e_run *r)
+{
+	if (!r->vm)
+		return s2e_strdup(r->image);
+	return r->snap ? s2e_asprintf("%s:%s", r->vm, r->snap) : s2e_strdup(r->vm);
+}
+
+/* The record of the start, and the subject its commits share. */
+static int fill_record(struct s2e_run *r)
+{
+	struct s2e_experiment *e = &r->rec;
+	const struct s2e_qemu_opts *o = r->opts;
+	char *ref = ref_text(r);
 	int rc = -1;
 
-	if (!dir)
-		return -1;
-	path = s2e_path_join(dir, S2E_VM_META);
-	if (!path || s2e_meta_read(path, &meta) < 0)
+	if (!ref || s2e_meta_set(&e->name, r->expname) || s2e_meta_set(&e->vm, r->vm) ||
+	    s2e_meta_set(&e->snapshot, r->snap) ||
+	    s2e_meta_set(&e->mode, s2e_qemu_mode_name(o->mode)) ||
+	    s2e_meta_set(&e->build, o->build ? o->build : S2E_QEMU_DEFAULT_BUILD) ||
+	    s2e_meta_set(&e->image, r->image) || s2e_meta_set(&e->state, "running") ||
+	    s2e_meta_set(&e->binary, r->cmd.binary) ||
+	    s2e_meta_set(&e->output_dir, r->cmd.output_dir))
 		goto out;
-	for (size_t i = 0; i < nafter; i++) {
-		const struct s2e_snapfile *old = find_snapfile(before, nbefore, after[i].name);
-		struct s2e_meta_snap *rec;
-		if (old && old->mtime.tv_sec == after[i].mtime.tv_sec &&
-		    old->mtime.tv_nsec == after[i].mtime.tv_nsec)
-			continue;
-		s2e_time_utc_of(&after[i].mtime, taken, sizeof(taken));
-		if (s2e_strv_push(old ? &e->snaps_retaken : &e->snaps_added,
-				  old ? &e->nretaken : &e->nadded, after[i].name))
-			goto out;
-		rec = s2e_meta_find_snap(&meta, after[i].name);
-		if (rec) {
-			if (s2e_meta_set(&rec->taken, taken) ||
-			    s2e_meta_set(&rec->disk_digest, e->disk_after))
-				goto out;
-		} else if (s2e_meta_add_snap(&meta, after[i].name, taken, e->disk_after)) {
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nbefore; i++) {
-		if (find_snapfile(after, nafter, before[i].name))
-			continue;
-		if (s2e_strv_push(&e->snaps_removed, &e->nremoved, before[i].name))
-			goto out;
-		if (s2e_meta_remove_snap(&meta, before[i].name) < 0)
-			goto out;
-	}
-	if (e->disk_after && s2e_meta_set(&meta.digest, e->disk_after))
+	e->timeout = o->timeout;
+	e->cmdline = s2e_shell_join((const char *const *)r->cmd.argv, r->cmd.argc);
+	if (!e->cmdline)
 		goto out;
-	if (!e->nadded && !e->nremoved && !e->nretaken && e->disk_changed <= 0) {
+	for (size_t i = 0; i < r->cmd.argc; i++)
+		if (s2e_strv_add_dup(&e->argv, r->cmd.argv[i]))
+			goto out;
+	r->subject = s2e_asprintf("run %s %s %s", s2e_sq(ref), e->mode, s2e_sq(r->expname));
+	r->exp_dir = s2e_asprintf("%s/" S2E_EXPERIMENTS_DIR "/%s", r->root, r->expname);
+	r->record_path = r->exp_dir ? s2e_path_join(r->exp_dir, S2E_EXPERIMENT_RECORD) : NULL;
+	if (r->subject && r->record_path)
 		rc = 0;
-		goto out;
-	}
-	rc = s2e_meta_write(path, &meta);
 out:
-	s2e_meta_free(&meta);
-	free(path);
-	free(dir);
+	free(ref);
 	return rc;
+}
+
+/* Commit the record (and with_vm, the VM's metadata). */
+static int commit(struct s2e_run *r, const char *subject, int after, int with_vm)
+{
+	char *exp_path = s2e_experiment_path(r->expname), *vm_path = NULL,
+	     *body = s2e_experiment_body(&r->rec, after);
+	const char *paths[2];
+	size_t n = 0;
+	int rc = -1;
+
+	if (!exp_path || !body)
+		goto out;
+	paths[n++] = exp_path;
+	if (with_vm && r->vm) {
+		vm_path = s2e_asprintf("vm/%s/%s", r->vm, S2E_VM_META);
+		if (!vm_path)
+			goto out;
+		paths[n++] = vm_path;
+	}
+	rc = s2e_history_commit(r->root, paths, n, subject, body, NULL);
+out:
+	free(exp_path);
+	free(vm_path);
+	free(body);
+	return rc;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char *data;
+	size_t len;
+	int rc;
+
+	if (s2e_read_file(from, &data, &len))
+		return -1;
+	rc = s2e_write_file_atomic(to, data, len, 0644);
+	free(data);
+	return rc;
+}
+
+/* The output directory the builder chose (S2EDIR/expdata/EXPNAME) for sym
+ * runs: a new directory, never an existing one. */
+static int make_outdir(struct s2e_run *r)
+{
+	const char *outdir = r->cmd.output_dir, *slash = strrchr(outdir, '/');
+	char *parent = slash ? strndup(outdir, (size_t)(slash - outdir)) : NULL;
+	int rc = parent ? s2e_mkdir_p(parent, 0777) : s2e_error("out of memory");
+
+	free(parent);
+	if (rc)
+		return -1;
+	if (mkdir(outdir, 0777) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return s2e_error("experiment output directory %s already exists; choose another "
+				 "--expname",
+				 s2e_q(outdir));
+	return s2e_error_errno("cannot create %s", s2e_q(outdir));
+}
+
+/* Under the lock: the directories, the config copy, the record, the commit.
+ * Anything made is removed again on failure. */
+static int record_start(struct s2e_run *r)
+{
+	int made_outdir = 0;
+	char started[64], *copy;
+	struct stat st;
+
+	if (!lstat(r->exp_dir, &st))
+		return s2e_error("experiment %s already exists (%s); choose another --expname",
+				 s2e_q(r->expname), s2e_q(r->exp_dir));
+	if (r->cmd.output_dir) {
+		if (make_outdir(r))
+			return -1;
+		made_outdir = 1;
+	}
+	if (s2e_mkdir_p(r->exp_dir, 0777))
+		goto fail;
+	if (r->rec.config_file) {
+		copy = s2e_path_join(r->exp_dir, S2E_EXPERIMENT_CONFIG);
+		int rc = copy ? copy_file(r->rec.config_file, copy) : -1;
+		free(copy);
+		if (rc)
+			goto fail;
+	}
+	s2e_time_utc(started, sizeof(started));
+	if (s2e_meta_set(&r->rec.started, started) ||
+	    s2e_experiment_write(r->record_path, &r->rec) || commit(r, r->subject, 0, 0))
+		goto fail;
+	return 0;
+fail:
+	s2e_remove_tree(r->exp_dir);
+	if (made_outdir)
+		rmdir(r->cmd.output_dir);
+	return -1;
+}
+
+static void release_marks(struct s2e_run *r)
+{
+	if (r->marked & 1)
+		s2e_inuse_release(&r->run_mark);
+	if (r->marked & 2)
+		s2e_inuse_release(&r->vm_mark);
+	r->marked = 0;
+}
+
+/* Under the S2EDIR lock: the experiment's mark, and the VM's (shared by sym
+ * runs, exclusive for kvm and prep), then the VM must still be there. */
+static int take_marks(struct s2e_run *r)
+{
+	int exists;
+
+	if (s2e_inuse_take(r->root, S2E_INUSE_RUN, r->expname, 1, &r->run_mark))
+		return -1;
+	r->marked |= 1;
+	if (!r->vm)
+		return 0;
+	if (s2e_inuse_take(r->root, S2E_INUSE_VM, r->vm, r->opts->mode != S2E_QEMU_SYM,
+			   &r->vm_mark))
+		return -1;
+	r->marked |= 2;
+	exists = s2e_vm_exists(r->root, r->vm);
+	if (exists == 0)
+		return s2e_error("VM %s was deleted meanwhile", s2e_q(r->vm));
+	return exists < 0 ? -1 : 0;
+}
+
+int s2e_run_start(struct s2e_run *r)
+{
+	struct s2e_qemu_opts o;
+	struct s2e_lock lock = {-1};
+	int rc;
+
+	/* Cheap checks first (VM, snapshot, binaries, config), then the digests. */
+	effective_opts(r, &o);
+	if ((r->vm && check_vm(r)) || s2e_qemu_check(&o, &r->cmd) ||
+	    (r->cmd.config_file && check_config(r)) || check_disk(r))
+		return -1;
+	if (r->vm && o.mode != S2E_QEMU_SYM) {
+		char *dir = s2e_vm_dir(r->root, r->vm);
+		rc = dir ? s2e_snapfiles_scan(dir, NULL, 0, &r->before) : -1;
+		free(dir);
+		if (rc)
+			return -1;
+		r->have_before = 1;
+	}
+	if (fill_record(r))
+		return -1;
+	if (s2e_lock(r->root, &lock) || s2e_history_init(r->root)) {
+		s2e_unlock(&lock);
+		return -1;
+	}
+	rc = take_marks(r) || record_start(r) ? -1 : 0;
+	s2e_unlock(&lock);
+	if (rc)
+		release_marks(r);
+	return rc;
+}
+
+int s2e_run_supervise(struct s2e_run *r)
+{
+	struct s2e_experiment *e = &r->rec;
+	char ended[64];
+	int rc;
+
+	rc = s2e_supervise(r->cmd.argv, r->opts->timeout, r->opts->kill_after, &r->how);
+	r->started = rc == 0;
+	if (rc) {
+		/* Keep the reason as the error, and in the record. */
+		if (s2e_meta_set(&e->error, s2e_error_last()) == 0)
+			s2e_error("%s", e->error);
+		s2e_meta_set(&e->state, "failed");
+		e->duration = 0;
+	} else {
+		e->duration = r->how.duration;
+		e->exit_status = r->how.exit_status;
+		e->signal = r->how.signal;
+		e->timed_out = r->how.timed_out;
+		s2e_meta_set(&e->state, r->how.timed_out ? "timed-out"
+					: r->how.signal	 ? "killed"
+							 : "finished");
+	}
+	s2e_time_utc(ended, sizeof(ended));
+	s2e_meta_set(&e->ended, ended);
+	return rc;
+}
+
+/* "SUBJECT: exit 0 after 1.2s" and the other endings. */
+static char *outcome_subject(const struct s2e_run *r)
+{
+	const struct s2e_exit *h = &r->how;
+
+	if (!r->started)
+		return s2e_asprintf("%s: could not start", r->subject);
+	if (h->timed_out)
+		return s2e_asprintf("%s: timed out after %.1fs", r->subject, h->duration);
+	if (h->signal)
+		return s2e_asprintf("%s: killed by SIG%s after %.1fs", r->subject,
+				    s2e_signame(h->signal), h->duration);
+	return s2e_asprintf("%s: exit %d after %.1fs", r->subject, h->exit_status, h->duration);
+}
+
+/* kvm and prep write to the disk: its digest after the run. */
+static void digest_after(struct s2e_run *r)
+{
+	struct s2e_experiment *e = &r->rec;
+	char digest[S2E_DIGEST_LEN];
+
+	if (s2e_digest_cached(r->root, r->image, 0, NULL, digest, NULL) == 0 &&
+	    s2e_meta_set(&e->disk_after, digest) == 0)
+		e->disk_changed = e->disk_before && strcmp(e->disk_before, digest) != 0;
+	else
+		warn(r, "cannot digest the disk after the run: %s", s2e_error_last());
+}
+
+static int record_outcome(struct s2e_run *r, const char *subject)
+{
+	struct s2e_snapfiles after;
+	char *dir;
+	int rc;
+
+	if (r->have_before && r->started) {
+		dir = s2e_vm_dir(r->root, r->vm);
+		rc = dir ? s2e_snapfiles_scan(dir, NULL, 0, &after) : -1;
+		free(dir);
+		if (rc)
+			return -1;
+		if (after.nbad)
+			warn(r, "%zu snapshot file(s) of VM %s have names that are not valid "
+				"snapshot names: not recorded",
+			     after.nbad, s2e_q(r->vm));
+		rc = s2e_experiment_note_snapshots(r->root, &r->rec, &r->before, &after);
+		s2e_snapfiles_free(&after);
+		if (rc)
+			return -1;
+	}
+	if (s2e_experiment_write(r->record_path, &r->rec))
+		return -1;
+	return commit(r, subject, 1, r->have_before);
+}
+
+int s2e_run_finish(struct s2e_run *r)
+{
+	struct s2e_lock lock = {-1};
+	char *subject;
+	int rc = -1;
+
+	if (r->opts->mode != S2E_QEMU_SYM && r->started)
+		digest_after(r);
+	subject = outcome_subject(r);
+	if (subject && s2e_lock(r->root, &lock) == 0)
+		rc = record_outcome(r, subject);
+	s2e_unlock(&lock);
+	release_marks(r);
+	free(subject);
+	if (rc)
+		s2e_error_prefix("QEMU ran, but its outcome could not be recorded");
+	return rc;
+}
+
+void s2e_run_free(struct s2e_run *r)
+{
+	free(r->vm);
+	free(r->snap);
+	free(r->image);
+	free(r->expname);
+	free(r->exp_dir);
+	free(r->record_path);
+	free(r->subject);
+	s2e_qemu_cmdline_free(&r->cmd);
+	s2e_experiment_free(&r->rec);
+	s2e_snapfiles_free(&r->before);
+	release_marks(r);
+	r->vm = r->snap = r->image = r->expname = r->exp_dir = r->record_path = r->subject = NULL;
 }

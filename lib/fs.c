@@ -252,3 +252,40 @@ void s2e_time_utc(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s2e_time_utc_of(&ts, buf, len);
 }
+
+char *s2e_which(const char *name)
+{
+	const char *path, *p;
+
+	if (strchr(name, '/')) {
+		struct stat st;
+		if (stat(name, &st)) {
+			s2e_error_errno("cannot run %s", s2e_q(name));
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode) || access(name, X_OK)) {
+			s2e_error("cannot run %s: not an executable file", s2e_q(name));
+			return NULL;
+		}
+		return s2e_strdup(name);
+	}
+	path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;;) {
+		size_t len = strcspn(p, ":");
+		char *cand = s2e_asprintf("%.*s/%s", (int)len, len ? p : ".", name);
+		struct stat st;
+		if (!cand)
+			return NULL;
+		if (!stat(cand, &st) && S_ISREG(st.st_mode) && !access(cand, X_OK))
+			return cand;
+		free(cand);
+		p += len;
+		if (!*p)
+			break;
+		p++;
+	}
+	s2e_error("cannot run %s: not found in PATH", s2e_q(name));
+	return NULL;
+}

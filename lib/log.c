@@ -1,28 +1,24 @@
+#include <errno.h>
 #include <git2.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
 #include "s2e/log.h"
+#include "s2e/quote.h"
 
 static int git_fail(const char *what)
 {
 	const git_error *e = git_error_last();
 
 	return s2e_error("%s: %s", what, e && e->message ? e->message : "libgit2 error");
-}
-
-static int has(char **v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i], s))
-			return 1;
-	return 0;
 }
 
 /* The second component of "prefix/NAME/..." when path starts with prefix/. */
@@ -41,8 +37,7 @@ static char *component(const char *path, const char *prefix)
 }
 
 struct touched {
-	char **vms, **exps;
-	size_t nvms, nexps;
+	struct s2e_strv vms, exps;
 	int oom;
 };
 
@@ -57,25 +52,17 @@ static int each_delta(const git_diff_delta *delta, float progress, void *payload
 		if (!paths[i])
 			continue;
 		if ((vm = component(paths[i], "vm"))) {
-			if (!has(t->vms, t->nvms, vm) && s2e_strv_push(&t->vms, &t->nvms, vm))
+			if (!s2e_strv_has(&t->vms, vm) && s2e_strv_add_dup(&t->vms, vm))
 				t->oom = 1;
 			free(vm);
 		}
 		if ((exp = component(paths[i], S2E_EXPERIMENTS_DIR))) {
-			if (!has(t->exps, t->nexps, exp) && s2e_strv_push(&t->exps, &t->nexps, exp))
+			if (!s2e_strv_has(&t->exps, exp) && s2e_strv_add_dup(&t->exps, exp))
 				t->oom = 1;
 			free(exp);
 		}
 	}
 	return t->oom ? -1 : 0;
-}
-
-static void strv_free(char **v, size_t n)
-{
-	if (v)
-		for (size_t i = 0; i < n; i++)
-			free(v[i]);
-	free(v);
 }
 
 /* The record of experiment `name` in `tree`; an empty record (name only)
@@ -92,10 +79,7 @@ static int read_record(git_repository *repo, git_tree *tree, const char *name,
 		return -1;
 	if (git_tree_entry_bypath(&entry, tree, path) < 0 ||
 	    git_blob_lookup(&blob, repo, git_tree_entry_id(entry)) < 0) {
-		memset(exp, 0, sizeof(*exp));
-		exp->duration = -1;
-		exp->exit_status = -1;
-		exp->disk_changed = -1;
+		s2e_experiment_init(exp);
 		exp->name = s2e_strdup(name);
 		rc = exp->name ? 0 : -1;
 		goto out;
@@ -120,7 +104,7 @@ static void entry_free(struct s2e_log_entry *e)
 {
 	free(e->subject);
 	free(e->body);
-	strv_free(e->vms, e->nvms);
+	s2e_strv_clear_owned(&e->vms);
 	for (size_t i = 0; i < e->nexperiments; i++)
 		s2e_experiment_free(&e->experiments[i]);
 	free(e->experiments);
@@ -168,25 +152,23 @@ static int describe(git_repository *repo, git_commit *commit, struct s2e_log_ent
 		goto out;
 	}
 	e->vms = t.vms;
-	e->nvms = t.nvms;
-	t.vms = NULL;
-	t.nvms = 0;
-	if (t.nexps) {
-		e->experiments = calloc(t.nexps, sizeof(*e->experiments));
+	memset(&t.vms, 0, sizeof(t.vms));
+	if (t.exps.n) {
+		e->experiments = calloc(t.exps.n, sizeof(*e->experiments));
 		if (!e->experiments) {
 			s2e_error("out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < t.nexps; i++) {
-			if (read_record(repo, tree, t.exps[i], &e->experiments[i]))
+		for (size_t i = 0; i < t.exps.n; i++) {
+			if (read_record(repo, tree, t.exps.v[i], &e->experiments[i]))
 				goto out;
 			e->nexperiments++;
 		}
 	}
 	rc = 0;
 out:
-	strv_free(t.vms, t.nvms);
-	strv_free(t.exps, t.nexps);
+	s2e_strv_clear_owned(&t.vms);
+	s2e_strv_clear_owned(&t.exps);
 	git_diff_free(diff);
 	git_tree_free(ptree);
 	git_tree_free(tree);
@@ -202,12 +184,44 @@ static int matches(const struct s2e_log_entry *e, const struct s2e_log_filter *f
 		return 0;
 	if (!f->vm)
 		return 1;
-	if (!f->experiments && has(e->vms, e->nvms, f->vm))
+	if (!f->experiments && s2e_strv_has(&e->vms, f->vm))
 		return 1;
 	for (size_t i = 0; i < e->nexperiments; i++)
 		if (e->experiments[i].vm && !strcmp(e->experiments[i].vm, f->vm))
 			return 1;
 	return 0;
+}
+
+/* 0: opened; 1: there is no history yet (no S2EDIR/.git); -1: there is one
+ * that cannot be opened (permissions, ownership, damage), error set. */
+static int open_history(const char *root, git_repository **repo)
+{
+	char *dotgit, *what;
+	struct stat st;
+	int err = git_repository_open_ext(repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL), absent;
+
+	if (err == 0)
+		return 0;
+	dotgit = s2e_path_join(root, ".git");
+	if (!dotgit)
+		return -1;
+	absent = lstat(dotgit, &st) && errno == ENOENT;
+	if (err == GIT_ENOTFOUND && absent) {
+		free(dotgit);
+		return 1;
+	}
+	what = s2e_asprintf("cannot open the history repository %s", s2e_q(dotgit));
+	free(dotgit);
+	/* libgit2's message for a repository of another user may name only the
+	 * config lookup it failed on: say what it is. */
+	if (err == GIT_EOWNER || (stat(root, &st) == 0 && st.st_uid != geteuid()))
+		s2e_error("%s: not owned by the current user (git's safe.directory rule: 'git "
+			  "config --global --add safe.directory %s' trusts it)",
+			  what ? what : "cannot open the history repository", root);
+	else
+		git_fail(what ? what : "cannot open the history repository");
+	free(what);
+	return -1;
 }
 
 int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn, void *ctx)
@@ -222,13 +236,9 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 	if (!filter)
 		filter = &none;
 	s2e_git_init();
-	err = git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
-	if (err == GIT_ENOTFOUND) {
-		rc = 1;
-		goto out;
-	}
-	if (err < 0) {
-		git_fail("cannot open the history repository");
+	err = open_history(root, &repo);
+	if (err) {
+		rc = err > 0 ? 1 : -1;
 		goto out;
 	}
 	if (git_repository_head_unborn(repo) == 1) {

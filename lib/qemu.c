@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "s2e/error.h"
+#include "s2e/experiment.h"
 #include "s2e/fs.h"
 #include "s2e/names.h"
 #include "s2e/qemu.h"
@@ -354,79 +355,149 @@ static void format_seconds(char *buf, size_t len, double s)
 	}
 }
 
-int s2e_qemu_option(struct s2e_qemu_opts *o, int c, const char *arg)
+void s2e_qemu_opts_init(struct s2e_qemu_opts *o)
 {
-	unsigned long mib;
-	char *end;
+	memset(o, 0, sizeof(*o));
+	o->vnc_display = -1;
+	o->monitor_port = -1;
+}
+
+void s2e_qemu_opts_release(struct s2e_qemu_opts *o)
+{
+	s2e_strv_clear(&o->extra);
+	s2e_strv_clear(&o->args);
+}
+
+#define OPTS(opt) ((struct s2e_qemu_opts *)(opt)->value)
+
+int s2e_qemu_opt_build(const struct s2e_option *opt, const char *value)
+{
+	if (s2e_qemu_build_parse(value, NULL, NULL, NULL))
+		return -1;
+	OPTS(opt)->build = value;
+	return 0;
+}
+
+int s2e_qemu_opt_qemu(const struct s2e_option *opt, const char *value)
+{
+	if (!*value)
+		return s2e_error("needs the path of a QEMU binary");
+	OPTS(opt)->qemu = value;
+	return 0;
+}
+
+int s2e_qemu_opt_format(const struct s2e_option *opt, const char *value)
+{
+	if (strcmp(value, "raw") && strcmp(value, "s2e"))
+		return s2e_error("unknown format %s: expected s2e or raw", s2e_q(value));
+	OPTS(opt)->stock = !strcmp(value, "raw");
+	return 0;
+}
+
+int s2e_qemu_opt_accel(const struct s2e_option *opt, const char *value)
+{
+	return s2e_qemu_accel_parse(value, &OPTS(opt)->accel);
+}
+
+int s2e_qemu_opt_smp(const struct s2e_option *opt, const char *value)
+{
 	long smp;
 
-	switch (c) {
-	case 'b':
-		if (s2e_qemu_build_parse(arg, NULL, NULL, NULL))
-			return -1;
-		o->build = arg;
-		return 1;
-	case S2E_QEMU_OPT_QEMU:
-		if (!*arg)
-			return s2e_error("--qemu needs the path of a QEMU binary");
-		o->qemu = arg;
-		return 1;
-	case S2E_QEMU_OPT_STOCK:
-		o->stock = 1;
-		return 1;
-	case S2E_QEMU_OPT_FORMAT:
-		if (strcmp(arg, "raw") && strcmp(arg, "s2e"))
-			return s2e_error("unknown format %s: expected s2e or raw", s2e_q(arg));
-		o->stock = !strcmp(arg, "raw");
-		return 1;
-	case S2E_QEMU_OPT_ACCEL:
-		return s2e_qemu_accel_parse(arg, &o->accel) ? -1 : 1;
-	case S2E_QEMU_OPT_SMP:
-		errno = 0;
-		smp = strtol(arg, &end, 10);
-		if (!isdigit((unsigned char)*arg) || *end || errno || smp < 1 || smp > 1024)
-			return s2e_error("invalid CPU count %s: expected 1 to 1024", s2e_q(arg));
-		o->smp = (unsigned)smp;
-		return 1;
-	case 'm':
-		if (s2e_qemu_memory_parse(arg, &mib))
-			return -1;
-		o->memory = arg;
-		return 1;
-	case 'n':
-		return s2e_qemu_net_parse(arg, &o->net) ? -1 : 1;
-	case S2E_QEMU_OPT_HEADLESS:
-		o->headless = 1;
-		return 1;
-	case S2E_QEMU_OPT_VNC:
-		return s2e_qemu_display_parse(arg, &o->vnc_display) ? -1 : 1;
-	case S2E_QEMU_OPT_MONITOR:
-		return s2e_qemu_port_parse(arg, &o->monitor_port) ? -1 : 1;
-	case 'q':
-		o->extra[o->nextra++] = arg;
-		return 1;
-	case S2E_QEMU_OPT_GDB:
-		o->gdb = 1;
-		return 1;
-	case S2E_QEMU_OPT_STRACE:
-		o->strace = 1;
-		return 1;
-	case 'f':
-		if (!*arg)
-			return s2e_error("--config-file needs a path");
-		o->config_file = arg;
-		return 1;
-	case S2E_QEMU_OPT_EXPNAME:
-		if (s2e_expname_check(arg))
-			return -1;
-		o->expname = arg;
-		return 1;
-	case 't':
-		return s2e_qemu_seconds_parse("timeout", arg, &o->timeout) ? -1 : 1;
-	case S2E_QEMU_OPT_KILL_AFTER:
-		return s2e_qemu_seconds_parse("--kill-after", arg, &o->kill_after) ? -1 : 1;
-	}
+	if (parse_int("CPU count", value, 1, 1024, &smp))
+		return -1;
+	OPTS(opt)->smp = (unsigned)smp;
 	return 0;
+}
+
+int s2e_qemu_opt_memory(const struct s2e_option *opt, const char *value)
+{
+	unsigned long mib;
+
+	if (s2e_qemu_memory_parse(value, &mib))
+		return -1;
+	OPTS(opt)->memory = value;
+	return 0;
+}
+
+int s2e_qemu_opt_network(const struct s2e_option *opt, const char *value)
+{
+	return s2e_qemu_net_parse(value, &OPTS(opt)->net);
+}
+
+int s2e_qemu_opt_vnc(const struct s2e_option *opt, const char *value)
+{
+	return s2e_qemu_display_parse(value, &OPTS(opt)->vnc_display);
+}
+
+int s2e_qemu_opt_monitor(const struct s2e_option *opt, const char *value)
+{
+	return s2e_qemu_port_parse(value, &OPTS(opt)->monitor_port);
+}
+
+int s2e_qemu_opt_extra(const struct s2e_option *opt, const char *value)
+{
+	return s2e_strv_add(&OPTS(opt)->extra, value);
+}
+
+int s2e_qemu_opt_config(const struct s2e_option *opt, const char *value)
+{
+	if (!*value)
+		return s2e_error("needs a path");
+	OPTS(opt)->config_file = value;
+	return 0;
+}
+
+int s2e_qemu_opt_expname(const struct s2e_option *opt, const char *value)
+{
+	if (s2e_expname_check(value))
+		return -1;
+	OPTS(opt)->expname = value;
+	return 0;
+}
+
+int s2e_qemu_opt_timeout(const struct s2e_option *opt, const char *value)
+{
+	return s2e_qemu_seconds_parse("timeout", value, &OPTS(opt)->timeout);
+}
+
+int s2e_qemu_opt_kill_after(const struct s2e_option *opt, const char *value)
+{
+	return s2e_qemu_seconds_parse("--kill-after", value, &OPTS(opt)->kill_after);
+}
+
+#undef OPTS
+
+int s2e_qemu_operands(struct s2e_qemu_opts *o, int argc, char **argv, const char **ref)
+{
+	int n = 0;
+
+	while (n < argc && strcmp(argv[n], "--"))
+		n++;
+	if (n > 2)
+		return s2e_error("unexpected argument '%s' (QEMU arguments go after --)", argv[2]);
+	if (n != 2)
+		return s2e_error("expected NAME[:SNAP]|IMAGE and MODE");
+	for (int i = n + 1; i < argc; i++)
+		if (s2e_strv_add(&o->args, argv[i]))
+			return -1;
+	*ref = argv[0];
+	if (s2e_qemu_mode_parse(argv[1], &o->mode))
+		return -1;
+	return s2e_qemu_opts_check(o);
+}
+
+int s2e_qemu_parse(const struct s2e_command *cmd, struct s2e_qemu_opts *o,
+		   const char *qemu_default, int argc, char **argv, const char **ref, FILE *out,
+		   FILE *err)
+{
+	argc = s2e_parse_options(cmd, argc, argv, S2E_PARSE_KEEP_DASHDASH);
+	if (argc < 0)
+		return s2e_parse_options_exit(cmd, argc, out, err);
+	if (!o->qemu && qemu_default && *qemu_default)
+		o->qemu = qemu_default;
+	if (s2e_qemu_operands(o, argc, argv, ref))
+		return s2e_usage_fail(cmd, err, "%s", s2e_error_last());
+	return -1;
 }
 
 int s2e_qemu_opts_check(const struct s2e_qemu_opts *o)
@@ -445,153 +516,207 @@ int s2e_qemu_opts_check(const struct s2e_qemu_opts *o)
 	return 0;
 }
 
-int s2e_qemu_cmdline(const struct s2e_qemu_opts *o, struct s2e_qemu_cmdline *out)
+char *s2e_qemu_escape_comma(const char *path)
 {
-	struct words w = {0};
-	char *arch = NULL, *target = NULL, *bmode = NULL, *image = NULL, *config = NULL;
-	const char *fmt;
-	char buf[64];
-	size_t bin_index;
-	int rc = -1;
+	size_t n = 0;
+	char *out, *o;
 
-	memset(out, 0, sizeof(*out));
+	for (const char *p = path; *p; p++)
+		n += *p == ',' ? 2 : 1;
+	out = malloc(n + 1);
+	if (!out) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	for (o = out; *path; path++) {
+		*o++ = *path;
+		if (*path == ',')
+			*o++ = ',';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* timeout(1), gdb or strace before the binary. */
+static void add_wrappers(struct words *w, const struct s2e_qemu_opts *o)
+{
+	if (o->timeout > 0) {
+		char t[32], k[32];
+		format_seconds(t, sizeof(t), o->timeout);
+		format_seconds(k, sizeof(k),
+			       o->kill_after > 0 ? o->kill_after : S2E_QEMU_DEFAULT_KILL_AFTER);
+		add(w, "timeout");
+		add(w, "--foreground");
+		add(w, "-s");
+		add(w, "INT");
+		add(w, "-k");
+		add(w, k);
+		add(w, t);
+	}
+	if (o->gdb) {
+		add(w, "gdb");
+		add(w, "--args");
+	}
+	if (o->strace) {
+		add(w, "strace");
+		add(w, "-f");
+	}
+}
+
+static void add_binary(struct words *w, const struct s2e_qemu_opts *o, const char *arch,
+		       const char *target, const char *bmode)
+{
+	if (o->qemu)
+		add(w, o->qemu);
+	else if (o->stock)
+		addf(w, "qemu-system-%s", arch);
+	else
+		addf(w, "%s/build/%s-%s-%s/qemu/%s-%ssoftmmu/qemu-system-%s", o->root, arch, target,
+		     bmode, arch, o->mode == S2E_QEMU_SYM ? "s2e-" : "", arch);
+}
+
+/* The drive, the CPU (or KVM) and the memory. */
+static int add_machine(struct words *w, const struct s2e_qemu_opts *o, const char *image)
+{
+	char *escaped = s2e_qemu_escape_comma(image);
+	unsigned long mib;
+
+	if (!escaped)
+		return -1;
+	add(w, "-drive");
+	if (o->mode == S2E_QEMU_KVM)
+		addf(w, "file=%s,cache=writeback,if=virtio,format=raw", escaped);
+	else
+		addf(w, "file=%s,cache=writeback,format=%s", escaped, o->stock ? "raw" : "s2e");
+	free(escaped);
+	if (o->mode == S2E_QEMU_KVM) {
+		long cpus = o->smp ? (long)o->smp : sysconf(_SC_NPROCESSORS_ONLN);
+		if (o->accel == S2E_QEMU_ACCEL_TCG) {
+			add(w, "-accel");
+			add(w, "tcg");
+		} else {
+			add(w, "-enable-kvm");
+		}
+		add(w, "-smp");
+		addf(w, "%ld", cpus > 0 ? cpus : 1);
+	} else {
+		add(w, "-cpu");
+		add(w, "pentium");
+	}
+	if (o->memory) {
+		if (s2e_qemu_memory_parse(o->memory, &mib))
+			return -1;
+		add(w, "-m");
+		addf(w, "%lu", mib);
+	}
+	return 0;
+}
+
+/* Network, snapshot, display and monitor. */
+static void add_devices(struct words *w, const struct s2e_qemu_opts *o)
+{
+	if (o->net == S2E_QEMU_NET_NONE) {
+		add(w, "-net");
+		add(w, "none");
+	} else {
+		add(w, "-net");
+		add(w, o->mode == S2E_QEMU_KVM ? "nic,model=virtio" : "nic,model=pcnet");
+		add(w, "-net");
+		add(w, o->net == S2E_QEMU_NET_TAP ? "tap" : "user");
+	}
+	if (o->snapshot) {
+		add(w, "-loadvm");
+		add(w, o->snapshot);
+	}
+	if (o->headless || o->vnc_display >= 0) {
+		add(w, "-vnc");
+		addf(w, ":%d", o->vnc_display >= 0 ? o->vnc_display : S2E_QEMU_DEFAULT_VNC_DISPLAY);
+	}
+	if (o->headless || o->monitor_port >= 0) {
+		add(w, "-monitor");
+		addf(w, "tcp:127.0.0.1:%d,server=on,wait=off",
+		     o->monitor_port >= 0 ? o->monitor_port : S2E_QEMU_DEFAULT_MONITOR_PORT);
+	}
+}
+
+/* sym: the experiment name, config file and output directory. */
+static int add_sym(struct words *w, const struct s2e_qemu_opts *o, struct s2e_qemu_cmdline *out)
+{
+	char buf[64];
+
+	if (o->expname) {
+		if (s2e_expname_check(o->expname))
+			return -1;
+		out->expname = s2e_strdup(o->expname);
+	} else {
+		s2e_expname_auto(buf, sizeof(buf));
+		out->expname = s2e_strdup(buf);
+	}
+	if (!out->expname)
+		return -1;
+	out->config_file = o->config_file ? absolute(o->config_file)
+					  : s2e_path_join(o->root, S2E_QEMU_DEFAULT_CONFIG);
+	out->output_dir = s2e_asprintf("%s/" S2E_EXPDATA_DIR "/%s", o->root, out->expname);
+	if (!out->config_file || !out->output_dir)
+		return -1;
+	add(w, "-s2e-config-file");
+	add(w, out->config_file);
+	add(w, "-s2e-verbose");
+	add(w, "-s2e-output-dir");
+	add(w, out->output_dir);
+	return 0;
+}
+
+static int check_request(const struct s2e_qemu_opts *o)
+{
 	if (!o->root || !o->image)
 		return s2e_error("no S2EDIR or image given");
 	if (o->mode > S2E_QEMU_SYM)
 		return s2e_error("unknown mode");
-	if (s2e_qemu_build_parse(o->build ? o->build : S2E_QEMU_DEFAULT_BUILD, &arch, &target,
+	if (o->snapshot && s2e_snap_name_check(o->snapshot))
+		return -1;
+	if (s2e_qemu_opts_check(o))
+		return -1;
+	if (o->mode == S2E_QEMU_SYM && !ends_with(o->image, ".s2e"))
+		return s2e_error("disk image %s does not end in .s2e: S2E refuses any other name in "
+				 "sym mode, to protect the image (rename it to end in .s2e)",
+				 s2e_q(o->image));
+	return 0;
+}
+
+int s2e_qemu_cmdline(const struct s2e_qemu_opts *o, struct s2e_qemu_cmdline *out)
+{
+	struct words w = {0};
+	char *arch = NULL, *target = NULL, *bmode = NULL, *image = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (check_request(o) ||
+	    s2e_qemu_build_parse(o->build ? o->build : S2E_QEMU_DEFAULT_BUILD, &arch, &target,
 				 &bmode))
 		return -1;
-	if (o->snapshot && s2e_snap_name_check(o->snapshot))
-		goto out;
-	if (s2e_qemu_opts_check(o))
-		goto out;
-	if (o->mode == S2E_QEMU_SYM && !ends_with(o->image, ".s2e")) {
-		s2e_error("disk image %s does not end in .s2e: S2E refuses any other name in sym "
-			  "mode, to protect the image (rename it to end in .s2e)",
-			  s2e_q(o->image));
-		goto out;
-	}
 	image = absolute(o->image);
 	if (!image)
 		goto out;
-
-	if (o->timeout > 0) {
-		char t[32], k[32];
-		format_seconds(t, sizeof(t), o->timeout);
-		format_seconds(k, sizeof(k), o->kill_after > 0 ? o->kill_after : 10);
-		add(&w, "timeout");
-		add(&w, "--foreground");
-		add(&w, "-s");
-		add(&w, "INT");
-		add(&w, "-k");
-		add(&w, k);
-		add(&w, t);
-	}
-	if (o->gdb) {
-		add(&w, "gdb");
-		add(&w, "--args");
-	}
-	if (o->strace) {
-		add(&w, "strace");
-		add(&w, "-f");
-	}
-	bin_index = w.n;
-	if (o->qemu)
-		add(&w, o->qemu);
-	else if (o->stock)
-		addf(&w, "qemu-system-%s", arch);
-	else
-		addf(&w, "%s/build/%s-%s-%s/qemu/%s-%ssoftmmu/qemu-system-%s", o->root, arch,
-		     target, bmode, arch, o->mode == S2E_QEMU_SYM ? "s2e-" : "", arch);
-
-	add(&w, "-drive");
-	if (o->mode == S2E_QEMU_KVM) {
-		addf(&w, "file=%s,cache=writeback,if=virtio,format=raw", image);
-	} else {
-		fmt = o->stock ? "raw" : "s2e";
-		addf(&w, "file=%s,cache=writeback,format=%s", image, fmt);
-	}
-	if (o->mode == S2E_QEMU_KVM) {
-		long cpus = o->smp ? (long)o->smp : sysconf(_SC_NPROCESSORS_ONLN);
-		if (o->accel == S2E_QEMU_ACCEL_TCG) {
-			add(&w, "-accel");
-			add(&w, "tcg");
-		} else {
-			add(&w, "-enable-kvm");
-		}
-		add(&w, "-smp");
-		addf(&w, "%ld", cpus > 0 ? cpus : 1);
-	} else {
-		add(&w, "-cpu");
-		add(&w, "pentium");
-	}
-	if (o->memory) {
-		unsigned long mib;
-		if (s2e_qemu_memory_parse(o->memory, &mib))
-			goto out;
-		add(&w, "-m");
-		addf(&w, "%lu", mib);
-	}
-	switch (o->net) {
-	case S2E_QEMU_NET_NONE:
-		add(&w, "-net");
-		add(&w, "none");
-		break;
-	case S2E_QEMU_NET_DEFAULT:
-	case S2E_QEMU_NET_USER:
-	case S2E_QEMU_NET_TAP:
-		add(&w, "-net");
-		add(&w, o->mode == S2E_QEMU_KVM ? "nic,model=virtio" : "nic,model=pcnet");
-		add(&w, "-net");
-		add(&w, o->net == S2E_QEMU_NET_TAP ? "tap" : "user");
-		break;
-	}
-	if (o->snapshot) {
-		add(&w, "-loadvm");
-		add(&w, o->snapshot);
-	}
-	if (o->headless || o->vnc_display >= 0) {
-		add(&w, "-vnc");
-		addf(&w, ":%d",
-		     o->vnc_display >= 0 ? o->vnc_display : S2E_QEMU_DEFAULT_VNC_DISPLAY);
-	}
-	if (o->headless || o->monitor_port >= 0) {
-		add(&w, "-monitor");
-		addf(&w, "tcp:127.0.0.1:%d,server=on,wait=off",
-		     o->monitor_port >= 0 ? o->monitor_port : S2E_QEMU_DEFAULT_MONITOR_PORT);
-	}
-	if (o->mode == S2E_QEMU_SYM) {
-		if (o->expname) {
-			if (s2e_expname_check(o->expname))
-				goto out;
-			out->expname = s2e_strdup(o->expname);
-		} else {
-			s2e_expname_auto(buf, sizeof(buf));
-			out->expname = s2e_strdup(buf);
-		}
-		config = o->config_file ? absolute(o->config_file)
-					: s2e_path_join(o->root, S2E_QEMU_DEFAULT_CONFIG);
-		out->output_dir =
-		    s2e_asprintf("%s/expdata/%s", o->root, out->expname ? out->expname : "");
-		if (!out->expname || !config || !out->output_dir)
-			goto out;
-		add(&w, "-s2e-config-file");
-		add(&w, config);
-		add(&w, "-s2e-verbose");
-		add(&w, "-s2e-output-dir");
-		add(&w, out->output_dir);
-	}
-	for (size_t i = 0; i < o->nextra; i++)
-		add(&w, o->extra[i]);
+	add_wrappers(&w, o);
+	out->binary_index = w.n;
+	add_binary(&w, o, arch, target, bmode);
+	if (add_machine(&w, o, image))
+		goto out;
+	add_devices(&w, o);
+	if (o->mode == S2E_QEMU_SYM && add_sym(&w, o, out))
+		goto out;
+	for (size_t i = 0; i < o->extra.n; i++)
+		add(&w, o->extra.v[i]);
+	for (size_t i = 0; i < o->args.n; i++)
+		add(&w, o->args.v[i]);
 	if (w.oom) {
 		s2e_error("out of memory");
 		goto out;
 	}
-	out->binary = s2e_strdup(w.v[bin_index]);
+	out->binary = s2e_strdup(w.v[out->binary_index]);
 	if (!out->binary)
 		goto out;
-	out->binary_index = bin_index;
 	out->argv = w.v;
 	out->argc = w.n;
 	w.v = NULL;
@@ -605,7 +730,6 @@ out:
 	free(target);
 	free(bmode);
 	free(image);
-	free(config);
 	if (rc)
 		s2e_qemu_cmdline_free(out);
 	return rc;
@@ -620,44 +744,76 @@ void s2e_qemu_cmdline_free(struct s2e_qemu_cmdline *cmd)
 	free(cmd->binary);
 	free(cmd->output_dir);
 	free(cmd->expname);
+	free(cmd->config_file);
 	memset(cmd, 0, sizeof(*cmd));
 }
 
-char *s2e_which(const char *name)
-{
-	const char *path, *p;
+static const char *const net_names[] = {
+    [S2E_QEMU_NET_NONE] = "none",
+    [S2E_QEMU_NET_USER] = "user",
+    [S2E_QEMU_NET_TAP] = "tap",
+};
 
-	if (strchr(name, '/')) {
-		struct stat st;
-		if (stat(name, &st)) {
-			s2e_error_errno("cannot run %s", s2e_q(name));
-			return NULL;
-		}
-		if (!S_ISREG(st.st_mode) || access(name, X_OK)) {
-			s2e_error("cannot run %s: not an executable file", s2e_q(name));
-			return NULL;
-		}
-		return s2e_strdup(name);
-	}
-	path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;;) {
-		size_t len = strcspn(p, ":");
-		char *cand = s2e_asprintf("%.*s/%s", (int)len, len ? p : ".", name);
-		struct stat st;
-		if (!cand)
-			return NULL;
-		if (!stat(cand, &st) && S_ISREG(st.st_mode) && !access(cand, X_OK))
-			return cand;
-		free(cand);
-		p += len;
-		if (!*p)
-			break;
-		p++;
-	}
-	s2e_error("cannot run %s: not found in PATH", s2e_q(name));
-	return NULL;
+/* "--name" and, when value is not NULL, the value: two owned words. */
+static int opt_word(struct s2e_strv *words, const char *name, const char *value)
+{
+	if (s2e_strv_add_dup(words, name))
+		return -1;
+	return value ? s2e_strv_add_dup(words, value) : 0;
+}
+
+static int opt_wordf(struct s2e_strv *words, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int opt_wordf(struct s2e_strv *words, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	char *value;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return s2e_error("out of memory");
+	rc = opt_word(words, name, value);
+	free(value);
+	return rc;
+}
+
+static int seconds_word(struct s2e_strv *words, const char *name, double s)
+{
+	char buf[32];
+
+	format_seconds(buf, sizeof(buf), s);
+	return opt_word(words, name, buf);
+}
+
+int s2e_qemu_opts_words(const struct s2e_qemu_opts *o, struct s2e_strv *words)
+{
+	int rc = 0;
+
+	rc |= o->build ? opt_word(words, "--build", o->build) : 0;
+	rc |= o->qemu ? opt_word(words, "--qemu", o->qemu) : 0;
+	rc |= o->stock ? opt_word(words, "--stock", NULL) : 0;
+	rc |= o->accel ? opt_word(words, "--accel",
+				  o->accel == S2E_QEMU_ACCEL_TCG ? "tcg" : "kvm")
+		       : 0;
+	rc |= o->smp ? opt_wordf(words, "--smp", "%u", o->smp) : 0;
+	rc |= o->memory ? opt_word(words, "--memory", o->memory) : 0;
+	rc |= o->net ? opt_word(words, "--network", net_names[o->net]) : 0;
+	rc |= o->headless ? opt_word(words, "--headless", NULL) : 0;
+	rc |= o->vnc_display >= 0 ? opt_wordf(words, "--vnc-display", "%d", o->vnc_display) : 0;
+	rc |= o->monitor_port >= 0 ? opt_wordf(words, "--monitor-port", "%d", o->monitor_port)
+				   : 0;
+	rc |= o->gdb ? opt_word(words, "--gdb", NULL) : 0;
+	rc |= o->strace ? opt_word(words, "--strace", NULL) : 0;
+	rc |= o->config_file ? opt_word(words, "--config-file", o->config_file) : 0;
+	rc |= o->expname ? opt_word(words, "--expname", o->expname) : 0;
+	rc |= o->timeout > 0 ? seconds_word(words, "--timeout", o->timeout) : 0;
+	rc |= o->kill_after > 0 ? seconds_word(words, "--kill-after", o->kill_after) : 0;
+	for (size_t i = 0; i < o->extra.n; i++)
+		rc |= opt_word(words, "--qemu-opt", o->extra.v[i]);
+	return rc ? -1 : 0;
 }
 
 int s2e_qemu_check(const struct s2e_qemu_opts *o, const struct s2e_qemu_cmdline *cmd)

@@ -1,7 +1,6 @@
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "s2e/error.h"
 #include "s2e/names.h"
@@ -127,6 +126,29 @@ void s2e_json_string(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+char *s2e_shell_join(const char *const *argv, size_t argc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < argc; i++) {
+		if (i)
+			fputc(' ', f);
+		s2e_shell_quote(f, argv[i]);
+	}
+	if (fclose(f)) {
+		free(buf);
+		s2e_error("out of memory");
+		return NULL;
+	}
+	return buf;
 }
 
 void s2e_put_untrusted(FILE *out, const char *s)

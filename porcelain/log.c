@@ -1,7 +1,7 @@
 /* s2e log [--vm NAME] [--experiments] [--json] [-n N] [-v]: the history of VMs
  * and experiments, read with libgit2's revwalk.  `git -C "$S2EDIR" log` shows
  * the same commits. */
-#include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +12,13 @@
 #include "s2e/names.h"
 #include "s2e/quote.h"
 
-static const char usage[] =
-    "usage: s2e log [--vm NAME] [--experiments] [--json] [-n N] [-v] [--s2edir DIR]\n"
-    "\n"
-    "Show the history of VMs and experiments, newest first: one line per\n"
-    "operation (commit id, date, what was done).\n"
-    "\n"
-    "  --vm NAME          only the life of VM NAME: its changes and its runs\n"
-    "  --experiments      only experiment records (s2e vm run)\n"
-    "  --json             machine-readable output, with the experiment records\n"
-    "  -n, --max-count N  show at most N entries\n"
-    "  -v, --verbose      show each commit's body (what changed)\n"
-    "  --s2edir DIR       use DIR instead of $S2EDIR\n"
-    "  -h, --help         show this help\n";
+static const char *const usage[] = {
+	"s2e log [--vm NAME] [--experiments] [--json] [-n N] [-v]",
+	NULL,
+	"Show the history of VMs and experiments, newest first: one line per",
+	"operation (commit id, date, what was done).",
+	NULL,
+};
 
 struct out {
 	int json, verbose;
@@ -40,13 +34,13 @@ static void json_str(const char *key, const char *value, int comma)
 		fputs("null", stdout);
 }
 
-static void json_strv(const char *key, char *const *v, size_t n)
+static void json_strv(const char *key, const struct s2e_strv *sv)
 {
 	printf(", \"%s\": [", key);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < sv->n; i++) {
 		if (i)
 			fputs(", ", stdout);
-		s2e_json_string(stdout, v[i]);
+		s2e_json_string(stdout, sv->v[i]);
 	}
 	fputs("]", stdout);
 }
@@ -84,35 +78,39 @@ static void json_experiment(const struct s2e_experiment *x)
 		printf(", \"diskChanged\": %s", x->disk_changed ? "true" : "false");
 	json_str("snapshotDigest", x->snapshot_digest, 1);
 	json_str("snapshotRecordedDisk", x->snapshot_disk, 1);
-	json_strv("snapshotsAdded", x->snaps_added, x->nadded);
-	json_strv("snapshotsRemoved", x->snaps_removed, x->nremoved);
-	json_strv("snapshotsRetaken", x->snaps_retaken, x->nretaken);
+	json_strv("snapshotsAdded", &x->snaps_added);
+	json_strv("snapshotsRemoved", &x->snaps_removed);
+	json_strv("snapshotsRetaken", &x->snaps_retaken);
 	fputs("}", stdout);
 }
 
-static int show(const struct s2e_log_entry *e, void *ctx)
+static int write_error(void)
 {
-	struct out *o = ctx;
-	char date[64];
+	return ferror(stdout) ? s2e_error_errno("cannot write the log") : 0;
+}
 
-	s2e_log_date(e, date, sizeof(date));
-	if (!o->json) {
-		printf("%.7s %s %s\n", e->oid, date, e->subject);
-		if (o->verbose && *e->body) {
-			for (const char *p = e->body; *p;) {
-				size_t len = strcspn(p, "\n");
-				printf("    %.*s\n", (int)len, p);
-				p += len;
-				if (*p)
-					p++;
-			}
-			putchar('\n');
+static int show_text(const struct s2e_log_entry *e, struct out *o, const char *date)
+{
+	printf("%.7s %s %s\n", e->oid, date, e->subject);
+	if (o->verbose && *e->body) {
+		for (const char *p = e->body; *p;) {
+			size_t len = strcspn(p, "\n");
+			printf("    %.*s\n", (int)len, p);
+			p += len;
+			if (*p)
+				p++;
 		}
-		o->count++;
-		return ferror(stdout) ? s2e_error_errno("cannot write the log") : 0;
+		putchar('\n');
 	}
-	/* ISO 8601: "2026-11-28 10:00:00 +0100" -> "2026-11-28T10:00:00+01:00" */
+	o->count++;
+	return write_error();
+}
+
+static int show_json(const struct s2e_log_entry *e, struct out *o, const char *date)
+{
 	char iso[40];
+
+	/* ISO 8601: "2026-11-28 10:00:00 +0100" -> "2026-11-28T10:00:00+01:00" */
 	snprintf(iso, sizeof(iso), "%.10sT%.8s%.3s:%.2s", date, date + 11, date + 20, date + 23);
 	fputs(o->count ? ",\n  {" : "\n  {", stdout);
 	json_str("commit", e->oid, 0);
@@ -121,7 +119,7 @@ static int show(const struct s2e_log_entry *e, void *ctx)
 	json_str("date", iso, 1);
 	json_str("subject", e->subject, 1);
 	json_str("body", e->body, 1);
-	json_strv("vms", e->vms, e->nvms);
+	json_strv("vms", &e->vms);
 	fputs(", \"experiments\": [", stdout);
 	for (size_t i = 0; i < e->nexperiments; i++) {
 		if (i)
@@ -130,74 +128,75 @@ static int show(const struct s2e_log_entry *e, void *ctx)
 	}
 	fputs("]}", stdout);
 	o->count++;
-	return ferror(stdout) ? s2e_error_errno("cannot write the log") : 0;
+	return write_error();
+}
+
+static int show(const struct s2e_log_entry *e, void *ctx)
+{
+	struct out *o = ctx;
+	char date[64];
+
+	s2e_log_date(e, date, sizeof(date));
+	return o->json ? show_json(e, o, date) : show_text(e, o, date);
+}
+
+static int opt_count(const struct s2e_option *opt, const char *value)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (*end || !*value || *value == '-' || n == 0 || errno)
+		return s2e_error("invalid count '%s': expected a number > 0", value);
+	*(size_t *)opt->value = n;
+	return 0;
+}
+
+/* The walk, between the JSON brackets. */
+static int walk(const struct s2e_log_filter *filter, struct out *o)
+{
+	char *root = porcelain_root(NULL);
+	int rc;
+
+	if (!root)
+		return -1;
+	if (o->json)
+		fputs("[", stdout);
+	rc = s2e_log_walk(root, filter, show, o);
+	free(root);
+	if (rc < 0)
+		return -1;
+	if (o->json)
+		fputs(o->count ? "\n]\n" : "]\n", stdout);
+	if (fflush(stdout))
+		return s2e_error_errno("cannot write the log");
+	return 0;
 }
 
 int cmd_log(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"vm", required_argument, NULL, 'V'},
-	    {"experiments", no_argument, NULL, 'e'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"max-count", required_argument, NULL, 'n'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    S2EDIR_LONGOPT,
-	    {NULL, 0, NULL, 0},
-	};
 	struct s2e_log_filter filter = {0};
 	struct out o = {0};
-	const char *s2edir = NULL;
-	char *root, *end;
-	int c, rc;
+	const struct s2e_option options[] = {
+		OPT_STRING(0, "vm", &filter.vm, "NAME", "only the life of VM NAME: its changes and runs"),
+		OPT_BOOL(0, "experiments", &filter.experiments, "only experiment records (s2e vm run)"),
+		OPT_BOOL(0, "json", &o.json, "machine-readable output, with the experiment records"),
+		OPT_CALLBACK('n', "max-count", &filter.max, "N", "show at most N entries", opt_count),
+		OPT_BOOL('v', "verbose", &o.verbose, "show each commit's body (what changed)"),
+		OPT_S2EDIR(),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {"s2e log", usage, options};
 
-	while ((c = getopt_long(argc, argv, "+n:vh", options, NULL)) != -1) {
-		switch (c) {
-		case 'V':
-			if (s2e_vm_name_check(optarg))
-				return fail("log");
-			filter.vm = optarg;
-			break;
-		case 'e':
-			filter.experiments = 1;
-			break;
-		case 'j':
-			o.json = 1;
-			break;
-		case 'n':
-			filter.max = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || *optarg == '-' || filter.max == 0)
-				return usage_error(
-				    usage, "invalid count '%s': expected a number > 0", optarg);
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'h':
-			return usage_help(usage);
-		case S2EDIR_OPTION:
-			s2edir = optarg;
-			break;
-		default:
-			return usage_error(usage, NULL);
-		}
-	}
-	if (optind < argc)
-		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	root = porcelain_root(s2edir);
-	if (!root)
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (argc > 0)
+		return s2e_usage_fail(&cmd, stderr, "unexpected argument '%s'", argv[0]);
+	if (filter.vm && s2e_vm_name_check(filter.vm))
 		return fail("log");
-	if (o.json)
-		fputs("[", stdout);
-	rc = s2e_log_walk(root, &filter, show, &o);
-	free(root);
-	if (rc < 0)
+	if (walk(&filter, &o))
 		return fail("log");
-	if (o.json)
-		fputs(o.count ? "\n]\n" : "]\n", stdout);
-	if (fflush(stdout)) {
-		s2e_error_errno("cannot write the log");
-		return fail("log");
-	}
 	return 0;
 }

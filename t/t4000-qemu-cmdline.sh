@@ -18,6 +18,25 @@ t_is "--s2edir wins over \$S2EDIR" \
 t_is "options go first (extra words are refused)" \
 	"$(s2e-qemu-cmdline Debian prep Debian 2>&1 | head -1)" \
 	"s2e-qemu-cmdline: unexpected argument 'Debian' (QEMU arguments go after --)"
+t_is "options may follow the operands" \
+	"$(s2e-qemu-cmdline Debian sym -z --expname "$EXP" | tr '\0' ' ')" "$SPEC_LINE "
+t_is "... and -- ends them: what follows goes to QEMU as is" \
+	"$(s2e-qemu-cmdline --s2edir /S Debian prep -n none -- -m 5 --expname x | cut -d' ' -f8-)" \
+	"-m 5 --expname x"
+t_is "-c names the S2E config file" \
+	"$(s2e-qemu-cmdline --s2edir /S -c /etc/my.lua --expname e Debian sym | grep -o -- '-s2e-config-file [^ ]*')" \
+	"-s2e-config-file /etc/my.lua"
+
+# QEMU reads -drive as a key=value list: commas in the image path are doubled.
+t_is "a VM named a,b: the comma is doubled in file=" \
+	"$(s2e-qemu-cmdline --s2edir /S -n none 'a,b' prep | cut -d' ' -f3)" \
+	"file=/S/vm/a,,b/disk.s2e,cache=writeback,format=s2e"
+t_is "a VM named x,file.filename= cannot add a key of its own" \
+	"$(s2e-qemu-cmdline --s2edir /S -n none 'x,file.filename=' kvm --smp 1 | cut -d' ' -f3)" \
+	"file=/S/vm/x,,file.filename=/disk.s2e,cache=writeback,if=virtio,format=raw"
+t_is "an S2EDIR with a comma" \
+	"$(s2e-qemu-cmdline --s2edir /my,s2e -n none --expname e Debian sym | cut -d' ' -f1,3)" \
+	"/my,s2e/build/i386-release-normal/qemu/i386-s2e-softmmu/qemu-system-i386 file=/my,,s2e/vm/Debian/disk.s2e,cache=writeback,format=s2e"
 t_is "prep: the non-S2E build with format=s2e" \
 	"$(s2e-qemu-cmdline --s2edir /S Debian:ready prep)" \
 	"/S/build/i386-release-normal/qemu/i386-softmmu/qemu-system-i386 -drive file=/S/vm/Debian/disk.s2e,cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet -net user -loadvm ready"
@@ -71,7 +90,9 @@ bad "an unknown accelerator" "unknown accelerator 'hvf'" --accel hvf Debian kvm
 bad "a timeout of zero" "invalid timeout '0'" -t 0 Debian sym
 bad "a bad VM name" "invalid VM name '.x'" .x sym
 bad "a bad experiment name" "invalid experiment name 'a/b'" --expname a/b Debian sym
-bad "--config-file outside sym mode" "sym mode only" -f x.lua Debian kvm
+bad "--config-file outside sym mode" "sym mode only" -c x.lua Debian kvm
+bad "-f is not the config file (-f always means force)" "unknown option -f" -f x.lua Debian sym
+bad "--expname outside sym mode" "sym mode only" --expname x Debian kvm
 t_exit 1 "sym on an image not ending in .s2e" s2e-qemu-cmdline /tmp/disk.raw sym
 t_is "... says why" "$(s2e-qemu-cmdline /tmp/disk.raw sym 2>&1)" \
 	"s2e-qemu-cmdline: disk image '/tmp/disk.raw' does not end in .s2e: S2E refuses any other name in sym mode, to protect the image (rename it to end in .s2e)"

@@ -19,6 +19,24 @@ t_ok "without --expname: auto_ + local time of the same shape" \
 t_is "... in local time" "$(TZ=Europe/Zurich s2e vm run --dry-run Debian sym | tail -1 | grep -Eo '[+-][0-9]{4}$' | sed 's/[+]0[12]00/zone/')" "zone"
 t_ok "S2E_TRACE=1 shows the plumbing it runs" \
 	bash -c "S2E_TRACE=1 s2e vm run --dry-run Debian:ready kvm 2>&1 >/dev/null | grep -q '^+ .*/s2e-qemu-cmdline -z --s2edir .* Debian:ready kvm$'"
+# The traced s2e-qemu-cmdline line replays: it prints the words vm run ran.
+replay()
+{
+	local trace dry
+	trace=$(S2E_TRACE=1 s2e vm run --dry-run "$@" 2>&1 >/dev/null | sed -n 's/^+ //p')
+	dry=$(S2E_TRACE=1 s2e vm run --dry-run "$@" 2>/dev/null | tail -1)
+	[ -n "$trace" ] && [ "$(eval "$trace" | tr '\0' '\n' | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//')" = "$(eval "printf '%s\n' $dry" | tr '\n' ' ' | sed 's/ $//')" ]
+}
+t_ok "S2E_TRACE=1: the s2e-qemu-cmdline line gives the same words (sym)" \
+	replay Debian sym --expname "$EXP" -m 1G -c '/a b.lua' -q -serial -q 'file:/x y' -- -display none
+t_ok "... (kvm, every kind of option)" \
+	replay --accel=tcg --smp 2 --stock -n none --headless --vnc-display 3 --monitor-port 4000 'a,b:snap' kvm --qemu /q -- -x
+t_ok "... (prep, under gdb, an image path)" replay --gdb -b x86_64:debug:asan /tmp/img.raw prep
+t_is "the timeout is enforced by s2e vm run, so it is not in the line" \
+	"$(s2e vm run --dry-run -t 5 --kill-after 1 Debian prep | tail -1 | cut -d' ' -f1)" \
+	"$S2EDIR/build/i386-release-normal/qemu/i386-softmmu/qemu-system-i386"
+t_exit 2 "a bad -m is a usage error" s2e vm run --dry-run -m 1X Debian prep
+t_exit 2 "so is a second operand after MODE" s2e vm run --dry-run Debian prep extra
 
 # --- the stand-in QEMU
 mkdir -p "$T_TMP/bin"
@@ -31,7 +49,7 @@ cat >"$FAKE" <<'EOS'
 img= out= cfg= loadvm=
 while [ $# -gt 0 ]; do
 	case $1 in
-	-drive) img=${2#file=}; img=${img%%,*}; shift ;;
+	-drive) img=$(printf '%s' "${2#file=}" | sed 's/,,/\x01/g; s/,.*//; s/\x01/,/g'); shift ;;
 	-s2e-output-dir) out=$2; shift ;;
 	-s2e-config-file) cfg=$2; shift ;;
 	-loadvm) loadvm=$2; shift ;;
@@ -91,6 +109,8 @@ t_is "... the full command line" "$(rec first qemu.commandLine)" \
 	"$FAKE -drive file=$S2EDIR/vm/Box/disk.s2e,cache=writeback,format=s2e -cpu pentium -net nic,model=pcnet -net user -s2e-config-file $S2EDIR/src/config/default-config.lua -s2e-verbose -s2e-output-dir $S2EDIR/expdata/first"
 t_ok "... and the disk digest" bash -c "git config -f '$S2EDIR/experiments/first/record.conf' disk.before | grep -Eq '^sha256-1m:[0-9a-f]{64}$'"
 t_ok "... expdata never enters git" bash -c "! git -C '$S2EDIR' ls-files | grep -q expdata"
+t_is "... the disk digest is kept in the digest cache (the next run reads no disk)" \
+	"$(cat "$S2EDIR"/.s2e/digests/* 2>/dev/null | grep -c "$(rec first disk.before)")" 1
 
 n0=$(commits)
 t_exit 1 "an existing EXPNAME is refused" s2e vm run --qemu "$FAKE" Box sym --expname first
@@ -105,7 +125,7 @@ t_exit 3 "QEMU's exit status is passed on" env FAKE_QEMU_EXIT=3 s2e vm run --qem
 t_is "... and recorded" "$(rec three experiment.exitStatus)" 3
 t_exit 0 "\$S2E_QEMU names the binary" env S2E_QEMU="$FAKE" s2e vm run Box sym --expname env
 t_is "... recorded as the binary" "$(rec env qemu.binary)" "$FAKE"
-t_exit 0 "-f names another config file" bash -c "cd '$T_TMP' && echo '-- mine' >my.lua && s2e vm run --qemu '$FAKE' -f my.lua Box sym --expname mine"
+t_exit 0 "-c names another config file" bash -c "cd '$T_TMP' && echo '-- mine' >my.lua && s2e vm run --qemu '$FAKE' -c my.lua Box sym --expname mine"
 t_is "... whose copy is recorded" "$(cat "$S2EDIR/experiments/mine/s2e-config.lua")" "-- mine"
 t_is "... by its absolute path" "$(rec mine experiment.configFile)" "$T_TMP/my.lua"
 
@@ -125,11 +145,29 @@ pid=$!
 for _ in $(seq 100); do [ -e "$T_TMP/ready" ] && break; sleep 0.05; done
 t_ok "other commands work while a VM runs" env S2E_LOCK_TIMEOUT=1 s2e vm create Other 1M
 t_ok "... and s2e vm list" s2e vm list
+t_ok "... the running experiment is in use, not interrupted" bash -c "! s2e vm status | grep -q interrupted"
+t_exit 0 "a second sym run of the VM proceeds (sym runs share it)" s2e vm run --qemu "$FAKE" Box sym --expname beside
+n0=$(commits)
+out=$(s2e vm run --qemu "$FAKE" Box kvm --expname writer 2>&1)
+t_is "a kvm run of a VM a run is using is refused" "$?" 1
+t_ok "... saying so" bash -c "printf '%s' \"\$1\" | grep -q \"VM 'Box' is in use by a running s2e vm run\"" _ "$out"
+t_is "... with nothing recorded" "$(commits)" "$n0"
+t_ok "... and no record left" test ! -e "$S2EDIR/experiments/writer"
 kill -TERM "$pid"
 wait "$pid"
 t_is "SIGTERM to s2e reaches QEMU (its exit status 7 comes back)" "$?" 7
 t_is "... QEMU saw SIGTERM" "$(cat "$T_TMP/ready.got" 2>/dev/null)" TERM
 t_is "... recorded" "$(rec long experiment.exitStatus) $(rec long experiment.timedOut)" "7 false"
+
+# kill -9 of s2e: QEMU is stopped too, and the run shows as interrupted.
+rm -f "$T_TMP/ready" "$T_TMP/ready.got"
+FAKE_QEMU_HANG=1 FAKE_QEMU_READY=$T_TMP/ready s2e vm run --qemu "$FAKE" Box sym --expname killed >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "$T_TMP/ready" ] && break; sleep 0.05; done
+{ kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+for _ in $(seq 40); do [ -e "$T_TMP/ready.got" ] && break; sleep 0.05; done
+t_is "kill -9 of s2e vm run: QEMU gets SIGTERM" "$(cat "$T_TMP/ready.got" 2>/dev/null)" TERM
+t_ok "... and s2e vm status shows the run interrupted" bash -c "s2e vm status | grep -q 'interrupted experiment  killed (VM Box)'"
 
 # --- kvm/prep runs record snapshots and disk changes
 out=$(FAKE_QEMU_SAVEVM=ready s2e vm run --qemu "$FAKE" Box prep --expname prep1 2>&1)
@@ -156,8 +194,8 @@ t_is "a snapshot whose disk changed is refused" "$?" 1
 t_ok "... saying which snapshot and why" bash -c "printf '%s' \"\$1\" | grep -q \"snapshot 'ready' of VM 'Box' was taken against disk $DISK_DIGEST, but the disk is now sha256-1m:.*changed since the snapshot was taken.*--force\"" _ "$out"
 t_is "... with nothing recorded" "$(commits)" "$n0"
 t_ok "... and no expdata made" test ! -e "$S2EDIR/expdata/stale"
-out=$(s2e vm run --force --qemu "$FAKE" Box:ready sym --expname stale 2>&1)
-t_is "--force runs it" "$?" 0
+out=$(s2e vm run -f --qemu "$FAKE" Box:ready sym --expname stale 2>&1)
+t_is "-f (--force) runs it" "$?" 0
 t_ok "... with a warning" bash -c "printf '%s' \"\$1\" | grep -q '^\[WARN\] snapshot .ready. of VM .Box.: the disk changed'" _ "$out"
 t_is "... and the record says it was forced" "$(rec stale experiment.forced)" true
 
@@ -174,6 +212,16 @@ t_is "... records that the disk changed" "$(rec "$k" disk.changed)" true
 t_is "... and the snapshot that went away" "$(rec "$k" snapshots.removed)" byhand
 t_is "... vm.config has the new disk digest" "$(git config -f "$S2EDIR/vm/Box/vm.config" vm.digest)" "$(rec "$k" disk.after)"
 t_exit 1 "after which the old snapshot is refused" s2e vm run --qemu "$FAKE" Box:ready prep
+
+# A snapshot file made during a run whose name is no valid snapshot name is
+# left out of vm.config, with a warning.
+out=$(FAKE_QEMU_SAVEVM="$(printf 'bad\nname')" s2e vm run --qemu "$FAKE" Box prep --expname badsnap 2>&1)
+t_is "a run that leaves a snapshot file with a newline in its name succeeds" "$?" 0
+t_ok "... warns that it is not recorded" bash -c "printf '%s' \"\$1\" | grep -q '^\[WARN\] 1 snapshot file(s) of VM .Box. have names that are not valid snapshot names: not recorded'" _ "$out"
+t_ok "... vm.config stays readable" git config -f "$S2EDIR/vm/Box/vm.config" --list
+t_ok "... and holds no such snapshot" bash -c "! git config -f '$S2EDIR/vm/Box/vm.config' --list | grep -q '^snapshot\.bad'"
+t_ok "... s2e vm list still works" s2e vm list
+rm -f "$S2EDIR/vm/Box/disk.s2e.bad"*
 
 # --- errors: each clear, nothing recorded (acceptance 5)
 n0=$(commits)
@@ -199,11 +247,25 @@ err "a bad memory size" 2 "invalid memory size '12X'" s2e vm run --qemu "$FAKE" 
 err "a bad port" 2 "invalid port '99999'" s2e vm run --qemu "$FAKE" --monitor-port 99999 Box sym
 err "a bad mode" 2 "unknown mode 'fast'" s2e vm run --qemu "$FAKE" Box fast
 err "a bad VM name" 1 "invalid VM name" s2e vm run --qemu "$FAKE" .Box sym
-err "a missing S2E config file" 1 "S2E config file '$T_TMP/none.lua'" s2e vm run --qemu "$FAKE" -f "$T_TMP/none.lua" Box sym
+err "a missing S2E config file" 1 "S2E config file '$T_TMP/none.lua'" s2e vm run --qemu "$FAKE" -c "$T_TMP/none.lua" Box sym
 truncate -s 1M "$T_TMP/disk.raw"
 err "sym on an image not ending in .s2e" 1 "does not end in .s2e" s2e vm run --qemu "$FAKE" "$T_TMP/disk.raw" sym
 err "a --qemu that is not executable" 1 "cannot run '/etc/passwd': not an executable file" s2e vm run --qemu /etc/passwd Box sym
 t_exit 2 "no MODE is a usage error" s2e vm run Box
+
+# Commas in names and paths reach QEMU escaped (QEMU doubles them).
+s2e vm create 'a,b' 1M >/dev/null
+t_exit 0 "a VM named a,b runs" env FAKE_QEMU_LOG="$T_TMP/args" s2e vm run --qemu "$FAKE" 'a,b' sym --expname comma
+t_is "... QEMU got the image path with the comma doubled" "$(sed -n 2p "$T_TMP/args")" \
+	"file=$S2EDIR/vm/a,,b/disk.s2e,cache=writeback,format=s2e"
+s2e vm create 'x,file.filename=' 1M >/dev/null
+t_exit 0 "a VM named x,file.filename= runs on its own disk" env FAKE_QEMU_LOG="$T_TMP/args" s2e vm run --qemu "$FAKE" 'x,file.filename=' prep --expname inject
+t_is "... no file.filename key reaches QEMU" "$(sed -n 2p "$T_TMP/args")" \
+	"file=$S2EDIR/vm/x,,file.filename=/disk.s2e,cache=writeback,format=s2e"
+mkdir -p "$T_TMP/with,comma"
+s2e --s2edir "$T_TMP/with,comma" vm create C 1M >/dev/null
+t_exit 0 "an S2EDIR with a comma works" s2e vm run --s2edir "$T_TMP/with,comma" --qemu "$FAKE" C prep --expname c
+t_is "... and is recorded" "$(git config -f "$T_TMP/with,comma/experiments/c/record.conf" experiment.state)" finished
 
 # An image path runs too (prep), recorded without a VM.
 t_exit 0 "an image path runs in prep mode" s2e vm run --qemu "$FAKE" "$T_TMP/disk.raw" prep --expname raw

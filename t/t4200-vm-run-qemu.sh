@@ -49,11 +49,20 @@ t_is "... marker" "$(cat "$T_TMP/serial.prep")" S2E-BOOT-MARKER
 t_ok "... with format=raw" grep -q "format=raw -cpu pentium" "$T_TMP/out.prep"
 
 # A guest that never powers off is stopped by --timeout.
-s2e vm run --stock --accel=tcg -n none -m 16 -t 1 --kill-after 5 --expname loop Loop kvm -- \
+s2e vm run --stock --accel=tcg -n none -m 16 -t 4 --kill-after 5 --expname loop Loop kvm -- \
 	-display none -serial "file:$T_TMP/serial.loop" >"$T_TMP/out.loop" 2>&1
 t_is "--timeout stops a guest that runs on (exit 124)" "$?" 124
 t_is "... it had booted" "$(cat "$T_TMP/serial.loop")" S2E-BOOT-MARKER
 t_is "... recorded as timed out" "$(rec loop experiment.state) $(rec loop experiment.timedOut)" "timed-out true"
+
+# Commas in the image path are doubled for QEMU's -drive parser.
+for name in 'a,b' 'x,file.filename='; do
+	s2e vm create "$name" 1M >/dev/null
+	bootsector "$S2EDIR/vm/$name/disk.s2e" yes
+	s2e vm run --stock --accel=tcg -n none -m 16 --expname "comma-${name%%,*}" "$name" kvm -- \
+		-display none -serial "file:$T_TMP/serial.comma" $DEV >"$T_TMP/out.comma" 2>&1
+	t_is "a VM named $name boots from its own disk" "$? $(cat "$T_TMP/serial.comma")" "85 S2E-BOOT-MARKER"
+done
 
 t_ok "s2e log lists the runs" bash -c "s2e log --experiments | grep -c 'run Boot' | grep -qx 4"
 t_ok "git fsck --strict" git -C "$S2EDIR" fsck --strict --no-progress

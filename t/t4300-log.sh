@@ -58,6 +58,26 @@ else
 fi
 
 t_exit 1 "--vm with a bad name" s2e log --vm .x
+t_is "options may follow nothing but options: -n after --vm" "$(s2e log --vm Alpha -n 1 | wc -l)" 1
+
+# A history that exists but cannot be opened is an error, not an empty log.
+mkdir -p "$T_TMP/broken"
+echo "gitdir: /nonexistent" >"$T_TMP/broken/.git"
+out=$(s2e --s2edir "$T_TMP/broken" log 2>&1)
+t_is "a history that cannot be opened: exit 1" "$?" 1
+t_ok "... with a message naming it" bash -c "printf '%s' \"\$1\" | grep -q \"^\\[FAIL\\] s2e log: cannot open the history repository '$T_TMP/broken/.git'\"" _ "$out"
+t_exit 1 "... --json too" s2e --s2edir "$T_TMP/broken" log --json
+mkdir -p "$T_TMP/empty"
+t_is "an S2EDIR with no history yet: nothing, exit 0" "$(s2e --s2edir "$T_TMP/empty" log; echo "rc=$?")" "rc=0"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	cp -a "$S2EDIR" "$T_TMP/theirs"
+	chown -R nobody "$T_TMP/theirs"
+	out=$(s2e --s2edir "$T_TMP/theirs" log 2>&1)
+	t_is "another user's S2EDIR (dubious ownership): exit 1" "$?" 1
+	t_ok "... saying why" bash -c "printf '%s' \"\$1\" | grep -q 'not owned by the current user'" _ "$out"
+else
+	t_skip "another user's S2EDIR" "needs root to make one"
+fi
 t_exit 2 "-n 0 is a usage error" s2e log -n 0
 t_exit 2 "an extra argument is a usage error" s2e log Alpha
 t_ok "s2e log --help" bash -c "s2e log --help | grep -q '^usage: s2e log'"

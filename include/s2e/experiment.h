@@ -18,20 +18,46 @@
  *   [disk]
  *           before = sha256-1m:...
  *
- * This module writes and reads those records and supervises the QEMU process
- * (signals passed through, the timeout). */
+ * Two parts:
+ *   - the record: struct s2e_experiment and its text form
+ *     (lib/experiment-record.c), and the snapshot bookkeeping of kvm/prep
+ *     runs (lib/experiment-snapshots.c);
+ *   - the run lifecycle, struct s2e_run (lib/experiment.c):
+ *         prepare   resolve NAME[:SNAP]|IMAGE and build the QEMU command line
+ *                   (no file is looked at: enough for --dry-run)
+ *         start     check the VM, snapshot, binaries, config and disk, then
+ *                   under the S2EDIR lock mark the experiment and the VM in
+ *                   use (s2e/inuse.h: the VM shared by sym runs, exclusive
+ *                   for kvm and prep, which write the disk), create
+ *                   expdata/EXPNAME and record the start (one commit)
+ *         supervise run QEMU in the foreground without the lock
+ *                   (lib/supervise.c: signals passed on, the timeout)
+ *         finish    under the lock record the outcome, the disk and the
+ *                   snapshots the run made or removed (one commit); then
+ *                   the in-use marks are dropped (they vanish too if s2e
+ *                   dies, which is how `s2e vm status` tells an
+ *                   interrupted run)
+ *   Nothing here prints: warnings go to the caller's callback.
+ *   The options are taken from r->opts as the command line set them; the
+ *   place for a VM's stored settings (defaults for the fields left unset)
+ *   is effective_opts() in lib/experiment.c, used by every step. */
 #ifndef S2E_EXPERIMENT_H
 #define S2E_EXPERIMENT_H
 
 #include <stddef.h>
-#include <sys/types.h>
-#include <time.h>
+
+#include "s2e/inuse.h"
+#include "s2e/qemu.h"
+#include "s2e/snapshot.h"
+#include "s2e/strv.h"
+#include "s2e/supervise.h"
 
 #define S2E_EXPERIMENTS_DIR   "experiments"
 #define S2E_EXPDATA_DIR	      "expdata"
 #define S2E_EXPERIMENT_RECORD "record.conf"
 #define S2E_EXPERIMENT_CONFIG "s2e-config.lua"
 
+/* One record.  The strings, and those of the vectors, are owned by it. */
 struct s2e_experiment {
 	char *name;
 	char *vm;	/* NULL when run on an image path */
@@ -50,19 +76,19 @@ struct s2e_experiment {
 	char *output_dir;
 	char *config_file; /* the S2E config file the run used (its copy is in the record) */
 	char *binary;
-	char *cmdline; /* shell-quoted, one line */
-	char **argv;   /* every word */
-	size_t argc;
-	char *disk_before; /* digests */
+	char *cmdline;	      /* shell-quoted, one line */
+	struct s2e_strv argv; /* every word */
+	char *disk_before;    /* digests */
 	char *disk_after;
 	int disk_changed;      /* -1 unknown */
 	char *snapshot_digest; /* of disk.s2e.SNAP */
 	char *snapshot_disk;   /* the disk digest the snapshot was recorded against */
-	char **snaps_added, **snaps_removed, **snaps_retaken;
-	size_t nadded, nremoved, nretaken;
+	struct s2e_strv snaps_added, snaps_removed, snaps_retaken;
 	char *error; /* why QEMU could not start */
 };
 
+/* An empty record (the unknown values set as such). */
+void s2e_experiment_init(struct s2e_experiment *exp);
 /* "experiments/NAME" (relative to S2EDIR), malloc'd. */
 char *s2e_experiment_path(const char *name);
 
@@ -72,51 +98,58 @@ int s2e_experiment_parse(const char *text, struct s2e_experiment *exp);
 int s2e_experiment_write(const char *path, const struct s2e_experiment *exp);
 int s2e_experiment_read(const char *path, struct s2e_experiment *exp);
 void s2e_experiment_free(struct s2e_experiment *exp);
-/* Append a malloc'd copy of s to a string vector. */
-int s2e_strv_push(char ***v, size_t *n, const char *s);
-
-/* Shell-quoted, space-joined command line (malloc'd). */
-char *s2e_cmdline_join(char *const *argv, size_t argc);
-
-/* Snapshot files of a VM (disk.s2e.*) with their modification times. */
-struct s2e_snapfile {
-	char *name;
-	struct timespec mtime;
-};
-int s2e_snapfiles(const char *vm_dir, struct s2e_snapfile **out, size_t *n);
-void s2e_snapfiles_free(struct s2e_snapfile *v, size_t n);
-
-/* After a kvm/prep run of VM e->vm: snapshots that appeared, went away or
- * were taken again (comparing the files before and after) go into the
- * record's lists and into vm.config, with the disk digest e->disk_after. */
-int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,
-				  const struct s2e_snapfile *before, size_t nbefore,
-				  const struct s2e_snapfile *after, size_t nafter);
 
 /* A commit body: the record's essentials before the run (after == 0) or its
  * outcome (after == 1), in readable lines.  malloc'd. */
 char *s2e_experiment_body(const struct s2e_experiment *e, int after);
 
-/* "INT" for SIGINT. */
-const char *s2e_signame(int sig);
+/* After a kvm/prep run of VM e->vm: snapshots that appeared, went away or
+ * were taken again (comparing the files before and after) go into the
+ * record's lists and into vm.config, with the disk digest e->disk_after. */
+int s2e_experiment_note_snapshots(const char *root, struct s2e_experiment *e,
+				  const struct s2e_snapfiles *before,
+				  const struct s2e_snapfiles *after);
 
-/* How a supervised process ended. */
-struct s2e_exit {
-	int exit_status; /* -1 when killed by a signal */
-	int signal;
-	int timed_out;
-	double duration; /* seconds */
+/* The lifecycle of one run. */
+typedef void (*s2e_run_warn_fn)(void *ctx, const char *message);
+
+struct s2e_run {
+	/* Set by the caller: */
+	const char *root;	    /* S2EDIR, absolute */
+	const char *ref;	    /* NAME[:SNAP], or an image path (has a '/') */
+	struct s2e_qemu_opts *opts; /* the mode and options as given (root, image,
+				       snapshot and expname come from the run) */
+	int force;		    /* resume a snapshot whose disk changed since */
+	s2e_run_warn_fn warn;	    /* warnings, may be NULL */
+	void *warn_ctx;
+
+	/* Filled in by the steps: */
+	char *vm, *snap, *image, *expname;
+	struct s2e_qemu_cmdline cmd; /* what QEMU runs (never wrapped in timeout(1)) */
+	struct s2e_experiment rec;
+	struct s2e_exit how;
+	int started; /* QEMU ran (s2e_run_supervise returned 0) */
+
+	/* private */
+	char *exp_dir, *record_path, *subject;
+	struct s2e_snapfiles before;
+	int have_before;
+	struct s2e_inuse run_mark, vm_mark; /* held from start to the end of finish */
+	int marked;			    /* which: 1 run, 2 vm */
 };
 
-/* Run argv (argv[0] searched in PATH) in the foreground and wait for it.
- * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to us are passed
- * on to it (those from the terminal reach it directly).  With timeout > 0 it
- * gets SIGINT after `timeout` seconds and SIGKILL `kill_after` seconds later.
- * Returns 0 once it has ended, -1 when it could not be started. */
-int s2e_supervise(char *const argv[], double timeout, double kill_after, struct s2e_exit *how);
+/* Each step returns 0, or -1 with the error set; after a failed prepare or
+ * start nothing is left behind.  s2e_run_free() always. */
+int s2e_run_prepare(struct s2e_run *r);
+int s2e_run_start(struct s2e_run *r);
+/* -1 when QEMU could not be started (the reason goes into the record too). */
+int s2e_run_supervise(struct s2e_run *r);
+int s2e_run_finish(struct s2e_run *r);
+void s2e_run_free(struct s2e_run *r);
 
-/* The shell-like status for an ending: the exit status, 128+signal, or 124
- * when the timeout ended it (as timeout(1) does). */
-int s2e_exit_code(const struct s2e_exit *how);
+/* The s2e-qemu-cmdline arguments (after the program name) that print the
+ * line r->cmd holds: "-z --s2edir ROOT [options] REF MODE [-- ARGS]".
+ * Appended as malloc'd strings (free with s2e_strv_clear_owned). */
+int s2e_run_plumbing_words(const struct s2e_run *r, struct s2e_strv *words);
 
 #endif

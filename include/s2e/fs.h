@@ -23,6 +23,9 @@ int s2e_read_file(const char *path, char **data, size_t *len);
 int s2e_allocated(const char *path, uint64_t *bytes);
 /* Wall-clock time now, and as UTC "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
 void s2e_time_utc(char *buf, size_t len);
+/* Find an executable: a name with '/' is checked as is, else searched in
+ * $PATH.  malloc'd path, or NULL with the error set ("cannot run 'NAME': ..."). */
+char *s2e_which(const char *name);
 struct timespec;
 void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
 

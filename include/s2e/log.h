@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "s2e/experiment.h"
+#include "s2e/strv.h"
 
 struct s2e_log_entry {
 	char oid[41];
@@ -17,8 +18,7 @@ struct s2e_log_entry {
 	int tz_offset; /* minutes east of UTC */
 	char *subject; /* first line */
 	char *body;    /* the rest, without the blank line; may be "" */
-	char **vms;    /* VMs whose vm/NAME/ the commit changed */
-	size_t nvms;
+	struct s2e_strv vms; /* VMs whose vm/NAME/ the commit changed (owned) */
 	struct s2e_experiment *experiments; /* records the commit changed, as of it */
 	size_t nexperiments;
 };

@@ -2,6 +2,7 @@
 #ifndef S2E_QUOTE_H
 #define S2E_QUOTE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* 'name' with non-printable bytes as \xNN, for error messages.  Returns a
@@ -12,6 +13,9 @@ void s2e_shell_quote(FILE *out, const char *word);
 /* The same into one of a few rotating static buffers, for messages and
  * commit subjects: "vm create 'My Box' 1G". */
 const char *s2e_sq(const char *word);
+/* Shell-quoted words joined by spaces, one line that `sh` reads back as
+ * the same words (malloc'd; NULL with the error set). */
+char *s2e_shell_join(const char *const *argv, size_t argc);
 /* Untrusted text (from a package, a manifest, a file name found on disk)
  * made safe to show on a terminal and to put in a commit message or a
  * metadata value: one line of printable text that stands for the original

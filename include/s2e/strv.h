@@ -18,4 +18,11 @@ int s2e_strv_add(struct s2e_strv *sv, const char *s);
 /* Free the vector (not the strings) and make it empty again. */
 void s2e_strv_clear(struct s2e_strv *sv);
 
+/* For a vector that owns its strings: append a malloc'd copy of s, and free
+ * the strings with the vector. */
+int s2e_strv_add_dup(struct s2e_strv *sv, const char *s);
+void s2e_strv_clear_owned(struct s2e_strv *sv);
+/* Whether s is one of the strings (strcmp). */
+int s2e_strv_has(const struct s2e_strv *sv, const char *s);
+
 #endif

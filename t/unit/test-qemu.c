@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -18,6 +20,10 @@
 
 #include "s2e/error.h"
 #include "s2e/experiment.h"
+#include "s2e/fs.h"
+#include "s2e/quote.h"
+#include "s2e/snapshot.h"
+#include "s2e/supervise.h"
 #include "s2e/qemu.h"
 
 #define ROOT	"/S"
@@ -138,7 +144,7 @@ static const struct row rows[] = {
      BIN " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net none -monitor "
 	 "tcp:127.0.0.1:1234,server=on,wait=off"},
     {"--qemu-opt words go last",
-     {BASE, .mode = S2E_QEMU_SYM, .extra = (const char **)two_opts, .nextra = 2},
+     {BASE, .mode = S2E_QEMU_SYM, .extra = {(const char **)two_opts, 2, 0}},
      BIN_S2E " -drive file=" DISK ",cache=writeback,format=s2e -cpu pentium -net "
 	     "nic,model=pcnet -net user" SYM_TAIL " -nographic -serial"},
     {"--gdb wraps QEMU in gdb --args",
@@ -432,12 +438,13 @@ static void test_which(void **state)
  * awkward values survive a round trip, and git reads what we write. */
 static void test_record_round_trip(void **state)
 {
-	struct s2e_experiment e = {0}, back;
+	struct s2e_experiment e, back;
 	char *text;
 	char *args[] = {"/q",	 "-append",   "a \"quoted\" \\ back#slash; x",
 			" lead", "tab\there", "new\nline"};
 
 	(void)state;
+	s2e_experiment_init(&e);
 	e.name = "auto_2015-08-19T15:06:25.383+0200";
 	e.vm = "MyBox";
 	e.snapshot = "asdf\xc3\xb6lkj";
@@ -451,9 +458,8 @@ static void test_record_round_trip(void **state)
 	e.timed_out = 1;
 	e.forced = 1;
 	e.disk_changed = -1;
-	e.argv = args;
-	e.argc = 6;
-	e.cmdline = s2e_cmdline_join(args, 6);
+	e.argv = (struct s2e_strv){(const char **)args, 6, 0};
+	e.cmdline = s2e_shell_join((const char *const *)args, 6);
 	assert_string_equal(e.cmdline, "/q -append 'a \"quoted\" \\ back#slash; x' ' lead' "
 				       "'tab\there' 'new\nline'");
 	text = s2e_experiment_format(&e);
@@ -469,9 +475,9 @@ static void test_record_round_trip(void **state)
 	assert_int_equal(back.timed_out, 1);
 	assert_int_equal(back.forced, 1);
 	assert_int_equal(back.disk_changed, -1);
-	assert_int_equal(back.argc, 6);
+	assert_int_equal(back.argv.n, 6);
 	for (size_t i = 0; i < 6; i++)
-		assert_string_equal(back.argv[i], args[i]);
+		assert_string_equal(back.argv.v[i], args[i]);
 	assert_string_equal(back.cmdline, e.cmdline);
 	s2e_experiment_free(&back);
 
@@ -492,6 +498,19 @@ static void test_record_round_trip(void **state)
 	unlink(path);
 	free(text);
 	free(e.cmdline);
+
+	/* Records written before (every value quoted) read the same; an include
+	 * section is refused by the one config reader. */
+	assert_int_equal(s2e_experiment_parse("[experiment]\n\tname = \"old\"\n\tstate = "
+					      "\"running\"\n[qemu]\n\targ = \" x\"\n",
+					      &back),
+			 0);
+	assert_string_equal(back.name, "old");
+	assert_string_equal(back.state, "running");
+	assert_string_equal(back.argv.v[0], " x");
+	s2e_experiment_free(&back);
+	assert_int_equal(s2e_experiment_parse("[include]\n\tpath = /etc/passwd\n", &back), -1);
+	assert_non_null(strstr(s2e_error_last(), "include"));
 }
 
 /* s2e_supervise: exit status, signals, the timeout, a program that is missing. */
@@ -530,6 +549,99 @@ static void test_supervise(void **state)
 	assert_non_null(strstr(s2e_error_last(), "no-such-program-s2e-test"));
 }
 
+/* A signal that arrives while the child is being started (here: already
+ * pending when s2e_supervise begins) still reaches the child. */
+static void test_supervise_signal_at_start(void **state)
+{
+	struct s2e_exit how;
+	char *hang[] = {"sleep", "5", NULL};
+	sigset_t term, old;
+
+	(void)state;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	raise(SIGTERM);
+	assert_int_equal(s2e_supervise(hang, 0, 0, &how), 0);
+	assert_int_equal(how.signal, SIGTERM);
+	assert_true(how.duration < 4);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The child gets the dispositions s2e had: an ignored SIGINT stays ignored. */
+static void test_supervise_keeps_ignored_signals(void **state)
+{
+	struct s2e_exit how;
+	char *self_int[] = {"sh", "-c", "kill -INT $$; exit 3", NULL};
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+
+	(void)state;
+	sigaction(SIGINT, &ign, &old);
+	assert_int_equal(s2e_supervise(self_int, 0, 0, &how), 0);
+	assert_int_equal(how.exit_status, 3);
+	sigaction(SIGINT, &old, NULL);
+}
+
+static void test_escape_comma(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = s2e_qemu_escape_comma("/a,b/x,file.filename=/disk.s2e");
+	assert_string_equal(s, "/a,,b/x,,file.filename=/disk.s2e");
+	free(s);
+	s = s2e_qemu_escape_comma("plain");
+	assert_string_equal(s, "plain");
+	free(s);
+}
+
+static void touch_at(const char *dir, const char *name, time_t when)
+{
+	char path[4096];
+	struct timespec t[2] = {{when, 0}, {when, 0}};
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* One scanner, one rule: recorded order, then by modification time; bad
+ * names and symlinks left out. */
+static void test_snapfiles_order(void **state)
+{
+	char dir[] = "/tmp/s2e-test-snaps-XXXXXX", path[4096];
+	const char *recorded[] = {"zz", "c", "gone"};
+	struct s2e_snapfiles files;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	touch_at(dir, "disk.s2e", 100);
+	touch_at(dir, "disk.s2e.a", 300);
+	touch_at(dir, "disk.s2e.b", 100);
+	touch_at(dir, "disk.s2e.c", 500);
+	touch_at(dir, "disk.s2e.zz", 900);
+	touch_at(dir, "disk.s2e.bad\nname", 50);
+	snprintf(path, sizeof(path), "%s/disk.s2e.link", dir);
+	assert_int_equal(symlink("disk.s2e.a", path), 0);
+	assert_int_equal(s2e_snapfiles_scan(dir, recorded, 3, &files), 0);
+	assert_int_equal(files.n, 4);
+	assert_int_equal(files.nbad, 1);
+	assert_string_equal(files.v[0].name, "zz");
+	assert_string_equal(files.v[1].name, "c");
+	assert_string_equal(files.v[2].name, "b");
+	assert_string_equal(files.v[3].name, "a");
+	assert_int_equal(files.v[2].rank, (size_t)-1);
+	assert_non_null(s2e_snapfiles_find(&files, "a"));
+	assert_null(s2e_snapfiles_find(&files, "link"));
+	s2e_snapfiles_free(&files);
+	assert_int_equal(s2e_remove_tree(dir), 0);
+	assert_int_equal(s2e_snapfiles_scan(dir, NULL, 0, &files), -1);
+	assert_non_null(strstr(s2e_error_last(), "cannot read VM directory"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +653,10 @@ int main(void)
 	    cmocka_unit_test(test_which),
 	    cmocka_unit_test(test_record_round_trip),
 	    cmocka_unit_test(test_supervise),
+	    cmocka_unit_test(test_supervise_signal_at_start),
+	    cmocka_unit_test(test_supervise_keeps_ignored_signals),
+	    cmocka_unit_test(test_escape_comma),
+	    cmocka_unit_test(test_snapfiles_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
