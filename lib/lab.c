@@ -213,18 +213,23 @@ int s2e_lab_record(const char *root, const char *key, char **record, char **conf
 struct dated {
 	int64_t time;
 	s2e_oid_hex oid;
+	git_oid parents[2]; /* s2e commits have one; a merge made by hand two */
+	size_t nparents;
+	size_t children; /* not yet listed */
 };
 
-static int newest_first(const void *a, const void *b)
+/* Which of two commits is listed first: newer, then the smaller id. */
+static int before(const struct dated *x, const struct dated *y)
 {
-	const struct dated *x = a, *y = b;
-
-	if (x->time != y->time)
-		return x->time < y->time ? 1 : -1;
-	return strcmp(x->oid, y->oid);
+	return x->time != y->time ? x->time > y->time : strcmp(x->oid, y->oid) < 0;
 }
 
-/* Every commit reachable from the walk, with its author time. */
+static int by_oid(const void *a, const void *b)
+{
+	return strcmp(((const struct dated *)a)->oid, ((const struct dated *)b)->oid);
+}
+
+/* Every commit reachable from the walk, with its author time and parents. */
 static int collect(git_repository *repo, git_revwalk *walk, struct dated **v, size_t *n)
 {
 	size_t cap = 0;
@@ -233,6 +238,7 @@ static int collect(git_repository *repo, git_revwalk *walk, struct dated **v, si
 
 	while ((err = git_revwalk_next(&id, walk)) == 0) {
 		git_commit *c;
+		struct dated *d;
 		if (*n == cap) {
 			struct dated *grown = realloc(*v, (cap = cap ? cap * 2 : 256) * sizeof(**v));
 			if (!grown)
@@ -241,12 +247,88 @@ static int collect(git_repository *repo, git_revwalk *walk, struct dated **v, si
 		}
 		if (git_commit_lookup(&c, repo, &id) < 0)
 			return git_fail("cannot read the hosts' histories");
-		(*v)[*n].time = git_commit_author(c)->when.time;
-		git_oid_tostr((*v)[*n].oid, sizeof((*v)[*n].oid), &id);
-		(*n)++;
+		d = &(*v)[(*n)++];
+		memset(d, 0, sizeof(*d));
+		d->time = git_commit_author(c)->when.time;
+		git_oid_tostr(d->oid, sizeof(d->oid), &id);
+		for (unsigned i = 0; i < git_commit_parentcount(c) && i < 2; i++)
+			git_oid_cpy(&d->parents[d->nparents++], git_commit_parent_id(c, i));
 		git_commit_free(c);
 	}
 	return err == GIT_ITEROVER ? 0 : git_fail("cannot walk the hosts' histories");
+}
+
+/* A binary heap of indices into v, the first to list on top. */
+static void sift(const struct dated *v, size_t *heap, size_t n, size_t i)
+{
+	for (;;) {
+		size_t best = i, l = 2 * i + 1, r = l + 1, t;
+		if (l < n && before(&v[heap[l]], &v[heap[best]]))
+			best = l;
+		if (r < n && before(&v[heap[r]], &v[heap[best]]))
+			best = r;
+		if (best == i)
+			return;
+		t = heap[i];
+		heap[i] = heap[best];
+		heap[best] = t;
+		i = best;
+	}
+}
+
+static void push(const struct dated *v, size_t *heap, size_t *n, size_t x)
+{
+	size_t i = (*n)++;
+
+	heap[i] = x;
+	while (i && before(&v[heap[i]], &v[heap[(i - 1) / 2]])) {
+		size_t p = (i - 1) / 2, t = heap[p];
+		heap[p] = heap[i];
+		heap[i] = t;
+		i = p;
+	}
+}
+
+static struct dated *find(struct dated *v, size_t n, const git_oid *id)
+{
+	struct dated key;
+
+	git_oid_tostr(key.oid, sizeof(key.oid), id);
+	return bsearch(&key, v, n, sizeof(*v), by_oid);
+}
+
+/* Newest first, a commit never before one of its children (so a run's
+ * outcome comes before its start even within one second), ties by id:
+ * the same order on every host that has the same commits. */
+static int order(struct dated *v, size_t n, s2e_oid_hex *out)
+{
+	size_t *heap = malloc((n + 1) * sizeof(*heap)), nheap = 0, k = 0;
+
+	if (!heap)
+		return s2e_error("out of memory");
+	qsort(v, n, sizeof(*v), by_oid);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i].nparents; j++) {
+			struct dated *p = find(v, n, &v[i].parents[j]);
+			if (p)
+				p->children++;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].children)
+			push(v, heap, &nheap, i);
+	while (nheap) {
+		size_t top = heap[0];
+		heap[0] = heap[--nheap];
+		sift(v, heap, nheap, 0);
+		memcpy(out[k++], v[top].oid, sizeof(v[top].oid));
+		for (size_t j = 0; j < v[top].nparents; j++) {
+			struct dated *p = find(v, n, &v[top].parents[j]);
+			if (p && --p->children == 0)
+				push(v, heap, &nheap, (size_t)(p - v));
+		}
+	}
+	free(heap);
+	return k == n ? 0 : s2e_error("the hosts' histories hold a cycle");
 }
 
 /* Push every refs/s2e/remotes/REMOTE/hosts/HOSTID (well-formed ones only). */
@@ -296,13 +378,15 @@ int s2e_lab_commits(const char *root, s2e_oid_hex **oids, size_t *n)
 	}
 	if (push_hosts(repo, walk) || collect(repo, walk, &v, &count))
 		goto out;
-	qsort(v, count, sizeof(*v), newest_first);
 	if (count && !(*oids = malloc(count * sizeof(**oids)))) {
 		s2e_error("out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < count; i++)
-		memcpy((*oids)[i], v[i].oid, sizeof(v[i].oid));
+	if (count && order(v, count, *oids)) {
+		free(*oids);
+		*oids = NULL;
+		goto out;
+	}
 	*n = count;
 	rc = count ? 0 : 1;
 out:

@@ -67,6 +67,12 @@ int cmd_vm_run_batch(int argc, char **argv);
 int cmd_vm_run_entry(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+/* porcelain/log-lab.c: s2e log show, and the lines of s2e log --all. */
+int cmd_log_show(int argc, char **argv);
+struct s2e_log_entry;
+struct s2e_host;
+int log_host(const struct s2e_log_entry *e, struct s2e_host *h);
+void log_lab_text(const struct s2e_log_entry *e, const char *date);
 int cmd_remote(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 

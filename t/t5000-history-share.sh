@@ -84,6 +84,30 @@ for i in $(seq $N); do
 done
 t_is "local history untouched by pull" "$heads" $N
 
+# --- s2e log --all: every host's history, the same everywhere
+all1=$(h 1 log --all)
+same=0
+for i in $(seq $N); do
+	[ "$(h $i log --all)" = "$all1" ] && same=$((same + 1))
+done
+t_is "s2e log --all is the same on all eight hosts" "$same" $N
+t_is "... every host's commits, each once" "$(printf '%s\n' "$all1" | wc -l)" \
+	"$(git -C "$T_TMP/h1" rev-list --count HEAD --glob='refs/s2e/remotes/*/hosts/*')"
+t_is "... newest first, as git orders them by date" \
+	"$(printf '%s\n' "$all1" | cut -d' ' -f2-3 | sort -rc && echo sorted)" "sorted"
+id5=$(git -C "$T_TMP/h5" config s2e.hostId)
+t_is "... naming host, user, VM and outcome" \
+	"$(printf '%s\n' "$all1" | grep -F "/${id5:0:8} " | grep -F ' run Box5 ' | grep -c ': exit 1')" 1
+t_ok "--all --json names the host of each commit" \
+	bash -c "S2EDIR='$T_TMP/h2' s2e log --all --json | python3 -c 'import json,sys; c=json.load(sys.stdin); assert len({e[\"hostId\"] for e in c}) == $N'"
+t_is "s2e log show HOSTID/EXP: a record from another host" \
+	"$(h 1 log show "$id5/e1" | grep -E '^[[:space:]]*(vm|exitStatus) = ' | tr -d '[:space:]')" "vm=Box5exitStatus=1"
+t_is "s2e log show EXP: this host's own" \
+	"$(h 5 log show e1 | grep -E '^[[:space:]]*vm = ' | tr -d '[:space:]')" "vm=Box5"
+t_exit 1 "s2e log show of an unknown host" h 1 log show nobody/e1
+t_exit 1 "s2e log show of an unknown experiment" h 1 log show "$id5/e9"
+t_exit 1 "s2e log show of a bad key" h 1 log show "a/b/c"
+
 # --- repeating changes nothing
 before_remote=$(refs "$BARE" refs/)
 before_h3=$(refs "$T_TMP/h3" refs/)

@@ -38,8 +38,9 @@ int s2e_lab_read(const char *root, const char *hostid, const char *path, char **
 int s2e_lab_record(const char *root, const char *key, char **record, char **config);
 
 /* Every commit of every known host's history (HEAD and S2E_LAB_HOSTS_GLOB),
- * each once, newest first: by author time, ties by commit id, so that hosts
- * that have pulled the same histories list them in the same order.  *oids
+ * each once, newest first (author time) but never before one of its
+ * children, ties by commit id, so that hosts that have pulled the same
+ * histories list them in the same order.  *oids
  * is malloc'd; 1 (and none) when there is no history at all. */
 typedef char s2e_oid_hex[41];
 int s2e_lab_commits(const char *root, s2e_oid_hex **oids, size_t *n);
