@@ -67,6 +67,20 @@ run Box sym sweep-0004-cat: exit 0
 run Box sym sweep-0005-cat: exit 0
 run Box sym sweep-0006-cat: exit 1"
 t_ok "each has its expdata directory" test -d "$S2EDIR/expdata/sweep-0006-cat"
+outcome() # S2EDIR EXPNAME: the body of the commit of its outcome
+{
+	git -C "$1" log --format=%B --grep="^run .* $2: exit" -n 1
+}
+t_is "each record names its batch, job, engine and file" \
+	"$(outcome "$S2EDIR" sweep-0005-cat | grep '^Batch')" \
+	"Batch: sweep
+Batch-Job: 5/6
+Batch-Engine: local
+Batch-File: $T_TMP/sweep.yaml"
+t_is "... its guest command and its host" \
+	"$(outcome "$S2EDIR" sweep-0005-cat | grep -E '^(Guest|Host):' | cut -d' ' -f1-3)" \
+	"Guest: /bin/cat b
+Host: $(git -C "$S2EDIR" config s2e.hostId) $(hostname)"
 t_exit 1 "running the batch again refuses the existing experiments" \
 	s2e vm run --batch "$T_TMP/sweep.yaml" --job 1
 t_exit 1 "--job N on an S2EDIR without the VM fails" \
@@ -83,6 +97,9 @@ if command -v parallel >/dev/null; then
 		--joblog "$T_TMP/joblog" --s2edir "$T_TMP/par"
 	t_is "... six experiments" "$(runs "$T_TMP/par" | wc -l)" 6
 	t_is "... parallel's job log names them" "$(tail -n +2 "$T_TMP/joblog" | wc -l)" 6
+	t_is "... each record names parallel's job number" \
+		"$(git -C "$T_TMP/par" log --format=%B --grep=': exit' | grep '^Batch-Engine:' | sort)" \
+		"$(for i in 1 2 3 4 5 6; do echo "Batch-Engine: parallel $i"; done)"
 	prepare "$T_TMP/parfail"
 	t_exit 1 "--engine=parallel with failing jobs fails" \
 		s2e vm run --batch "$T_TMP/sweep.yaml" --engine=parallel --s2edir "$T_TMP/parfail"
@@ -109,6 +126,12 @@ run Box sym good-0003-ls: exit 0
 run Box sym good-0004-cat: exit 0
 run Box sym good-0005-cat: exit 0
 run Box sym good-0006-cat: exit 0"
+	t_ok "... each recorded under its own host id" bash -c "
+		for h in alpha beta; do
+			id=\$(git -C '$T_TMP'/\$h config s2e.hostId)
+			git -C '$T_TMP'/\$h log --format=%B --grep=': exit' | grep '^Host: ' |
+				grep -qv \"^Host: \$id \" && exit 1
+		done; exit 0"
 	t_ok "... both hosts ran some" test "$(runs "$T_TMP/alpha" | wc -l)" -gt 0 -a "$(runs "$T_TMP/beta" | wc -l)" -gt 0
 else
 	t_skip "--sshlogin" "GNU parallel or sshd is not installed"
