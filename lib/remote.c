@@ -290,8 +290,12 @@ int s2e_remote_list(const char *root, struct s2e_remote **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (open_repo(root, &repo))
-		return -1;
+	s2e_git_init();
+	rc = git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (rc == GIT_ENOTFOUND) /* no history yet: no remotes */
+		return 0;
+	if (rc < 0)
+		return git_fail("cannot open the history repository");
 	rc = list_repo(repo, out, n);
 	if (rc) {
 		s2e_remote_list_free(*out, *n);

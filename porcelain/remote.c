@@ -105,7 +105,7 @@ static int cmd_remote_list(int argc, char **argv)
 	root = porcelain_root(NULL);
 	if (!root)
 		return fail("remote list");
-	rc = s2e_dir_prepare(root) == 0 && s2e_remote_list(root, &remotes, &n) == 0 ? 0 : 1;
+	rc = s2e_remote_list(root, &remotes, &n) == 0 ? 0 : 1;
 	for (size_t i = 0; i < n; i++)
 		printf("%s\t%s\n", remotes[i].name, remotes[i].url);
 	s2e_remote_list_free(remotes, n);

@@ -36,6 +36,8 @@ done
 # --- host ids
 t_ok "remote add: a plain git remote" bash -c "git -C '$T_TMP/h1' remote -v | grep -qx 'lab	$URL (push)'"
 t_is "s2e remote list" "$(h 1 remote list)" "lab	$URL"
+t_is "s2e remote list on a fresh S2EDIR: nothing, and nothing made" \
+	"$(S2EDIR=$T_TMP/fresh s2e remote list; ls -d "$T_TMP/fresh" 2>/dev/null)" ""
 t_is "git fetch uses the s2e refspec" "$(git -C "$T_TMP/h1" config remote.lab.fetch)" \
 	"refs/s2e/hosts/*:refs/s2e/remotes/lab/hosts/*"
 
