@@ -31,7 +31,7 @@ O ?= build/default
 SANITIZE_FLAGS =
 endif
 
-PACKAGES = libarchive libgit2 libcrypto zlib libzstd libdeflate yaml-0.1
+PACKAGES = libarchive libgit2 libcrypto zlib libzstd libdeflate libcurl yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PACKAGES) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PACKAGES) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -59,12 +59,12 @@ UNIT := $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
 INTEGRATION := $(wildcard t/t*.sh)
 
 # Under ThreadSanitizer: the threaded modules (compression ring, writer and
-# source; copy; digest; progress) and the scripts that drive them.
+# source; copy; digest; progress; the chunk pipeline) and the scripts that drive them.
 # Reports go to files (not into the output the scripts compare), and any
 # report fails the run.
 ifeq ($(SANITIZE),thread)
-UNIT := $(filter $(addprefix $(O)/t/test-,zstream digest digest-alloc copy progress package),$(UNIT))
-INTEGRATION := $(wildcard t/t2000-*.sh t/t2100-*.sh t/t3000-*.sh t/t3100-*.sh)
+UNIT := $(filter $(addprefix $(O)/t/test-,zstream digest digest-alloc copy progress package storevm),$(UNIT))
+INTEGRATION := $(wildcard t/t2000-*.sh t/t2100-*.sh t/t3000-*.sh t/t3100-*.sh t/t5000-*.sh)
 TSAN_LOG = $(abspath $(O))/tsan-report
 export TSAN_OPTIONS = log_path=$(TSAN_LOG) second_deadlock_stack=1
 CLEAR_REPORTS = @rm -f $(TSAN_LOG).*

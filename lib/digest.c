@@ -17,6 +17,7 @@
 
 #include "s2e/digest.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/progress.h"
 #include "s2e/sys.h"
 
@@ -83,39 +84,18 @@ struct job {
 	int error_errno; /* written by the first worker that fails, only */
 };
 
-/* 1 when [off, off+len) holds no data extent. */
-static int is_hole(int fd, uint64_t off, uint64_t len)
-{
-	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
-
-	if (data < 0)
-		return errno == ENXIO; /* no data after off */
-	return (uint64_t)data >= off + len;
-}
-
 static int hash_chunk(struct job *job, unsigned char *buf, uint64_t index)
 {
 	uint64_t off = index * S2E_DIGEST_CHUNK;
 	size_t len = job->size - off < S2E_DIGEST_CHUNK ? (size_t)(job->size - off) : S2E_DIGEST_CHUNK;
 	unsigned char *md = job->digests + (index - job->first) * SHA_LEN;
-	size_t got = 0;
 
-	if (len == S2E_DIGEST_CHUNK && is_hole(job->fd, off, len)) {
+	if (len == S2E_DIGEST_CHUNK && s2e_range_is_hole(job->fd, off, len)) {
 		memcpy(md, zero_chunk_digest, SHA_LEN);
 		return 0;
 	}
-	while (got < len) {
-		ssize_t n = pread(job->fd, buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO; /* the file shrank under us */
-			return -1;
-		}
-		got += (size_t)n;
-	}
+	if (s2e_pread_full(job->fd, buf, len, off))
+		return -1;
 	return sha256(buf, len, md);
 }
 
@@ -317,4 +297,15 @@ void s2e_digest_stream_free(struct s2e_digest_stream *d)
 	EVP_MD_CTX_free(d->outer);
 	EVP_MD_CTX_free(d->chunk);
 	free(d);
+}
+
+int s2e_digest_valid(const char *d)
+{
+	if (strncmp(d, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX)) ||
+	    strlen(d) != S2E_DIGEST_LEN - 1)
+		return 0;
+	for (d += strlen(S2E_DIGEST_PREFIX); *d; d++)
+		if (!((*d >= '0' && *d <= '9') || (*d >= 'a' && *d <= 'f')))
+			return 0;
+	return 1;
 }

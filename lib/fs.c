@@ -1,7 +1,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +135,48 @@ int s2e_fsync_dir(const char *path)
 	return 0;
 }
 
+int s2e_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* the file shrank under us */
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int s2e_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int s2e_range_is_hole(int fd, uint64_t off, uint64_t len)
+{
+	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (data < 0)
+		return errno == ENXIO; /* no data after off */
+	return (uint64_t)data >= off + len;
+}
+
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -180,11 +224,17 @@ int s2e_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 	free(tmp);
 	return 0;
 fail:
+	s2e_tmp_discard(fd, tmp);
+	return -1;
+}
+
+void s2e_tmp_discard(int fd, char *tmp)
+{
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	if (tmp)
+		unlink(tmp);
 	free(tmp);
-	return -1;
 }
 
 int s2e_read_file(const char *path, char **data, size_t *len)
@@ -288,4 +338,32 @@ char *s2e_which(const char *name)
 	}
 	s2e_error("cannot run %s: not found in PATH", s2e_q(name));
 	return NULL;
+}
+
+int s2e_std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int null;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, as the ones below are open. */
+		null = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+		if (null < 0)
+			return -1;
+		if (null != fd) {
+			int rc = dup2(null, fd);
+			close(null);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void s2e_locale_utf8(void)
+{
+	setlocale(LC_CTYPE, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
 }

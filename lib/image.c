@@ -65,9 +65,6 @@ int s2e_image_create(const char *path, uint64_t size, int force)
 	free(tmp);
 	return 0;
 fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
+	s2e_tmp_discard(fd, tmp);
 	return -1;
 }

@@ -249,6 +249,19 @@ static int add_created(struct unpack *u, const char *name)
 	return 0;
 }
 
+/* The end of an unpack: on failure (rc != 0) the files it made are removed. */
+static void forget_created(struct unpack *u, int dir_fd, int rc)
+{
+	for (size_t i = 0; i < u->ncreated; i++) {
+		if (rc)
+			unlinkat(dir_fd, u->created[i], 0);
+		free(u->created[i]);
+	}
+	free(u->created);
+	u->created = NULL;
+	u->ncreated = 0;
+}
+
 static int ar_error(struct unpack *u, const char *what)
 {
 	const char *msg = archive_error_string(u->a);
@@ -701,12 +714,7 @@ out:
 		archive_read_free(u.a);
 	}
 	s2e_zsource_close(rd.src);
-	if (rc)
-		for (size_t i = 0; i < u.ncreated; i++)
-			unlinkat(dir_fd, u.created[i], 0);
-	for (size_t i = 0; i < u.ncreated; i++)
-		free(u.created[i]);
-	free(u.created);
+	forget_created(&u, dir_fd, rc);
 	return rc;
 }
 
@@ -798,12 +806,7 @@ out:
 	s2e_digest_stream_free(w.ds);
 	EVP_MD_CTX_free(sha);
 	free(buf);
-	if (rc)
-		for (size_t i = 0; i < u.ncreated; i++)
-			unlinkat(dir_fd, u.created[i], 0);
-	for (size_t i = 0; i < u.ncreated; i++)
-		free(u.created[i]);
-	free(u.created);
+	forget_created(&u, dir_fd, rc);
 	return rc;
 }
 

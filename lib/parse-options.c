@@ -206,6 +206,11 @@ int s2e_parse_options(const struct s2e_command *cmd, int argc, char **argv, int 
 			return S2E_PARSE_ERROR;
 	}
 	argv[nops] = NULL;
+	if (cmd->operands &&
+	    (nops < cmd->min_operands || (cmd->max_operands >= 0 && nops > cmd->max_operands))) {
+		s2e_error("%s", cmd->operands);
+		return S2E_PARSE_ERROR;
+	}
 	return nops;
 }
 

@@ -35,9 +35,10 @@ static size_t put_char(FILE *out, const unsigned char *p, const char *also_x)
 	return n;
 }
 
-/* Controls, backslash and quote as \xNN (as this always did), invalid UTF-8
- * as \xNN, C1 controls and formatting characters as \uNNNN. */
-const char *s2e_q(const char *s)
+/* s with controls, backslash and the quote as \xNN (as s2e_q always did),
+ * invalid UTF-8 as \xNN, C1 controls and formatting characters as \uNNNN,
+ * in one of a few rotating static buffers, cut with "..." when too long. */
+static const char *escaped(const char *s, const char *quote)
 {
 	static _Thread_local char ring[4][1024];
 	static _Thread_local unsigned next;
@@ -47,14 +48,24 @@ const char *s2e_q(const char *s)
 
 	if (!out)
 		return "'?'";
-	fputc('\'', out);
+	fputs(quote, out);
 	while (*p && ftell(out) < (long)sizeof(ring[0]) - 24)
-		p += put_char(out, p, "\n\t\\'");
+		p += put_char(out, p, *quote ? "\n\t\\'" : "\n\t\\");
 	if (*p)
 		fputs("...", out);
-	fputc('\'', out);
+	fputs(quote, out);
 	fclose(out);
 	return buf;
+}
+
+const char *s2e_q(const char *s)
+{
+	return escaped(s, "'");
+}
+
+const char *s2e_printable(const char *s)
+{
+	return escaped(s, "");
 }
 
 /* Words made only of these (and of UTF-8 beyond ASCII, which no shell treats

@@ -233,24 +233,130 @@ static int snapshot_changes(const struct s2e_vm_info *vm, struct s2e_changes *ch
 	return rc;
 }
 
-/* Snapshot files whose names s2e would refuse: reported, never recorded. */
-static int bad_snapshot_names(const char *root, const char *name, struct s2e_changes *ch)
+
+/* 1 when no command holds the S2EDIR lock (so staging is a dead command's). */
+static int lock_free(const char *root)
 {
-	static const char prefix[] = S2E_VM_DISK ".";
-	char *path = s2e_vm_dir(root, name);
+	char *path = s2e_path_join(root, ".s2e/lock");
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, isfree;
+
+	free(path);
+	if (fd < 0)
+		return 1;
+	isfree = flock(fd, LOCK_SH | LOCK_NB) == 0;
+	close(fd);
+	return isfree;
+}
+
+/* Call fn(name, ctx) for each entry of `path` but "." and "..", until one
+ * fails.  A directory that cannot be read has no entries: the scan reports
+ * what it finds and never fails on what is absent. */
+static int each_entry(const char *path, int (*fn)(const char *name, void *ctx), void *ctx)
+{
 	DIR *dir = path ? opendir(path) : NULL;
 	struct dirent *de;
 	int rc = 0;
 
-	free(path);
-	if (!dir)
+	while (dir && !rc && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = fn(de->d_name, ctx);
+	if (dir)
+		closedir(dir);
+	return rc;
+}
+
+struct scan {
+	const char *root, *vm, *dir;
+	struct s2e_changes *ch;
+	int dead; /* nobody holds the S2EDIR lock */
+};
+
+/* Snapshot files whose names s2e would refuse: reported, never recorded. */
+static int bad_snapshot_name(const char *n, void *ctx)
+{
+	static const char prefix[] = S2E_VM_DISK ".";
+	struct scan *s = ctx;
+
+	if (strncmp(n, prefix, strlen(prefix)) || !s2e_snap_name_check(n + strlen(prefix)))
 		return 0;
-	while (!rc && (de = readdir(dir)))
-		if (!strncmp(de->d_name, prefix, strlen(prefix)) &&
-		    s2e_snap_name_check(de->d_name + strlen(prefix)))
-			rc = add(ch, S2E_CHANGE_BAD_NAME, name, de->d_name);
-	closedir(dir);
 	s2e_error_clear();
+	return add(s->ch, S2E_CHANGE_BAD_NAME, s->vm, n);
+}
+
+static int bad_snapshot_names(const char *root, const char *name, struct s2e_changes *ch)
+{
+	struct scan s = {root, name, NULL, ch, 0};
+	char *path = s2e_vm_dir(root, name);
+	int rc = each_entry(path, bad_snapshot_name, &s);
+
+	free(path);
+	return rc;
+}
+
+/* What a killed delete or replace left in .s2e/trash (removed by the next
+ * command that takes the lock). */
+static int trash_entry(const char *n, void *ctx)
+{
+	struct scan *s = ctx;
+	char *item = s2e_asprintf(S2E_TRASH_DIR "/%s", n);
+	int rc = item ? add(s->ch, S2E_CHANGE_LEFTOVER, NULL, item) : -1;
+
+	free(item);
+	return rc;
+}
+
+/* Staging and trash of dead commands, and names in vm/ s2e would refuse. */
+static int vmdir_entry(const char *n, void *ctx)
+{
+	struct scan *s = ctx;
+
+	if (!strncmp(n, S2E_STAGING_PREFIX, strlen(S2E_STAGING_PREFIX)) ||
+	    !strncmp(n, S2E_TRASH_PREFIX, strlen(S2E_TRASH_PREFIX)))
+		return s->dead ? add(s->ch, S2E_CHANGE_LEFTOVER, NULL, n) : 0;
+	if (n[0] != '.' && s2e_vm_name_check(n)) {
+		s2e_error_clear();
+		return add(s->ch, S2E_CHANGE_BAD_NAME, NULL, n);
+	}
+	return 0;
+}
+
+static int vmdir_entries(const char *root, struct s2e_changes *ch)
+{
+	struct scan s = {root, NULL, NULL, ch, lock_free(root)};
+	char *vm = s2e_path_join(root, "vm"), *trash = s2e_path_join(root, S2E_TRASH_DIR);
+	int rc = each_entry(vm, vmdir_entry, &s);
+
+	if (!rc && s.dead)
+		rc = each_entry(trash, trash_entry, &s);
+	free(vm);
+	free(trash);
+	return rc;
+}
+
+/* Experiments recorded as running whose s2e no longer holds their mark. */
+static int interrupted_run(const char *n, void *ctx)
+{
+	struct scan *s = ctx;
+	struct s2e_experiment e = {0};
+	char *rec = n[0] == '.' ? NULL : s2e_asprintf("%s/%s/" S2E_EXPERIMENT_RECORD, s->dir, n);
+	int rc = 0;
+
+	if (rec && !s2e_experiment_read(rec, &e) && e.state && !strcmp(e.state, "running") &&
+	    s2e_inuse_held(s->root, S2E_INUSE_RUN, n) == 0)
+		rc = add(s->ch, S2E_CHANGE_INTERRUPTED, e.vm, n);
+	s2e_error_clear();
+	s2e_experiment_free(&e);
+	free(rec);
+	return rc;
+}
+
+static int interrupted_runs(const char *root, struct s2e_changes *ch)
+{
+	char *path = s2e_path_join(root, S2E_EXPERIMENTS_DIR);
+	struct scan s = {root, NULL, path, ch, 0};
+	int rc = path ? each_entry(path, interrupted_run, &s) : 0;
+
+	free(path);
 	return rc;
 }
 
@@ -299,103 +405,6 @@ static int deleted_vms(const char *root, const struct tracked *t, const char *co
 			return -1;
 	}
 	return 0;
-}
-
-/* 1 when no command holds the S2EDIR lock (so staging is a dead command's). */
-static int lock_free(const char *root)
-{
-	char *path = s2e_path_join(root, ".s2e/lock");
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, isfree;
-
-	free(path);
-	if (fd < 0)
-		return 1;
-	isfree = flock(fd, LOCK_SH | LOCK_NB) == 0;
-	close(fd);
-	return isfree;
-}
-
-/* What a killed delete or replace left in .s2e/trash (removed by the next
- * command that takes the lock). */
-static int trash_entries(const char *root, struct s2e_changes *ch)
-{
-	char *path = s2e_path_join(root, S2E_TRASH_DIR), *item;
-	DIR *dir = path ? opendir(path) : NULL;
-	struct dirent *de;
-	int rc = 0;
-
-	free(path);
-	if (!dir)
-		return 0;
-	while (!rc && (de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		item = s2e_asprintf(S2E_TRASH_DIR "/%s", de->d_name);
-		rc = item ? add(ch, S2E_CHANGE_LEFTOVER, NULL, item) : -1;
-		free(item);
-	}
-	closedir(dir);
-	return rc;
-}
-
-/* Staging and trash of dead commands, and names in vm/ s2e would refuse. */
-static int vmdir_entries(const char *root, struct s2e_changes *ch)
-{
-	char *path = s2e_path_join(root, "vm");
-	DIR *dir = path ? opendir(path) : NULL;
-	struct dirent *de;
-	int rc = 0, dead = lock_free(root);
-
-	free(path);
-	while (dir && !rc && (de = readdir(dir))) {
-		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		if (!strncmp(n, S2E_STAGING_PREFIX, strlen(S2E_STAGING_PREFIX)) ||
-		    !strncmp(n, S2E_TRASH_PREFIX, strlen(S2E_TRASH_PREFIX))) {
-			if (dead)
-				rc = add(ch, S2E_CHANGE_LEFTOVER, NULL, n);
-		} else if (n[0] != '.' && s2e_vm_name_check(n)) {
-			rc = add(ch, S2E_CHANGE_BAD_NAME, NULL, n);
-		}
-	}
-	if (dir)
-		closedir(dir);
-	s2e_error_clear();
-	if (!rc && dead)
-		rc = trash_entries(root, ch);
-	return rc;
-}
-
-/* Experiments recorded as running whose s2e no longer holds their mark. */
-static int interrupted_runs(const char *root, struct s2e_changes *ch)
-{
-	char *path = s2e_path_join(root, S2E_EXPERIMENTS_DIR);
-	DIR *dir = path ? opendir(path) : NULL;
-	struct dirent *de;
-	int rc = 0;
-
-	if (!dir) {
-		free(path);
-		return 0;
-	}
-	while (!rc && (de = readdir(dir))) {
-		struct s2e_experiment e = {0};
-		char *rec;
-
-		if (de->d_name[0] == '.')
-			continue;
-		rec = s2e_asprintf("%s/%s/" S2E_EXPERIMENT_RECORD, path, de->d_name);
-		if (rec && !s2e_experiment_read(rec, &e) && e.state && !strcmp(e.state, "running") &&
-		    s2e_inuse_held(root, S2E_INUSE_RUN, de->d_name) == 0)
-			rc = add(ch, S2E_CHANGE_INTERRUPTED, e.vm, de->d_name);
-		s2e_experiment_free(&e);
-		free(rec);
-	}
-	closedir(dir);
-	free(path);
-	s2e_error_clear();
-	return rc;
 }
 
 int s2e_reconcile_scan(const char *root, const char *const *names, size_t nnames,

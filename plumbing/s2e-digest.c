@@ -1,7 +1,6 @@
 /* s2e-digest: the content digest of SPEC §4.2, in the manner of sha256sum. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,19 +8,18 @@
 
 #include "s2e/digest.h"
 #include "s2e/error.h"
-#include "s2e/pgzip.h"
+#include "s2e/fs.h"
+#include "s2e/parse-options.h"
 #include "s2e/quote.h"
 
-static const char usage[] =
-    "usage: s2e-digest [-j N] FILE...\n"
-    "   or: s2e-digest -c [-q] [-j N] LIST\n"
-    "\n"
-    "Print 'sha256-1m:HEX  FILE' for each FILE ('-': standard input).\n"
-    "\n"
-    "  -c, --check      read such lines from LIST ('-': standard input) and check them\n"
-    "  -q, --quiet      with -c, print only the files that fail\n"
-    "  -j, --jobs N     hash on N threads (default: all cores)\n"
-    "  -h, --help       show this help\n";
+static const char *const usage[] = {
+	"s2e-digest [-j N] FILE...",
+	"s2e-digest -c [-q] [-j N] LIST",
+	NULL,
+	"Print 'sha256-1m:HEX  FILE' for each FILE ('-': standard input); with -c, read",
+	"such lines from LIST ('-': standard input) and check them.",
+	NULL,
+};
 
 static unsigned threads;
 
@@ -104,45 +102,26 @@ static int check(const char *list, int quiet)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"check", no_argument, NULL, 'c'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	int check_mode = 0, quiet = 0, rc = 0;
+	const struct s2e_option options[] = {
+		OPT_BOOL('c', "check", &check_mode, "check the digests listed in LIST"),
+		OPT_BOOL('q', "quiet", &quiet, "with -c, print only the files that fail"),
+		OPT_JOBS(&threads),
+		OPT_END(),
 	};
-	int c, check_mode = 0, quiet = 0, rc = 0;
+	const struct s2e_command cmd = {.name = "s2e-digest", .usage = usage, .options = options};
 
-	while ((c = getopt_long(argc, argv, "+cqj:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			check_mode = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'j':
-			if (s2e_parse_jobs(optarg, &threads)) {
-				fprintf(stderr, "s2e-digest: %s\n%s", s2e_error_last(), usage);
-				return 2;
-			}
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	if (optind == argc || (check_mode && argc - optind != 1)) {
-		fprintf(stderr, "s2e-digest: expected %s\n%s", check_mode ? "one LIST" : "FILE...",
-			usage);
-		return 2;
-	}
+	if (s2e_std_fds_open())
+		return 1;
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (!argc || (check_mode && argc != 1))
+		return s2e_usage_fail(&cmd, stderr, "expected %s",
+				      check_mode ? "one LIST" : "FILE...");
 	if (check_mode)
-		return check(argv[optind], quiet);
-	for (int i = optind; i < argc; i++) {
+		return check(argv[0], quiet);
+	for (int i = 0; i < argc; i++) {
 		char out[S2E_DIGEST_LEN];
 		if (digest_path(argv[i], out)) {
 			fprintf(stderr, "s2e-digest: %s\n", s2e_error_last());

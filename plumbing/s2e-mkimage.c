@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/image.h"
 #include "s2e/parse-options.h"
 #include "s2e/size.h"
@@ -23,14 +24,16 @@ int main(int argc, char **argv)
 		OPT_VERBOSE(&verbose),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e-mkimage", usage, options};
+	const struct s2e_command cmd = {"s2e-mkimage", usage, options,
+					"expected PATH and SIZE", 2, 2};
 	uint64_t size;
+
+	if (s2e_std_fds_open())
+		return 1;
 
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 2)
-		return s2e_usage_fail(&cmd, stderr, "expected PATH and SIZE");
 	if (s2e_size_parse(argv[1], &size))
 		return s2e_usage_fail(&cmd, stderr, "%s", s2e_error_last());
 	if (s2e_image_create(argv[0], size, force)) {

@@ -50,7 +50,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		OPT_BOOL('v', "verbose", &c->verbose, "say on stderr what was chosen"),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {prog, usage, options};
+	const struct s2e_command cmd = {.name = prog, .usage = usage, .options = options};
 	int rc = s2e_qemu_parse(&cmd, &c->o, getenv("S2E_QEMU"), argc, argv, &c->ref, stdout,
 				stderr);
 
@@ -132,6 +132,8 @@ int main(int argc, char **argv)
 	struct cli c = {.null = 0};
 	int rc;
 
+	if (s2e_std_fds_open())
+		return 1;
 	s2e_qemu_opts_init(&c.o);
 	rc = parse(&c, argc, argv);
 	if (rc < 0)

@@ -2,7 +2,6 @@
  * file system can, holes kept always.  See s2e-snapcp(1). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -13,32 +12,26 @@
 
 #include "s2e/copy.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
+#include "s2e/parse-options.h"
 #include "s2e/progress.h"
 #include "s2e/size.h"
 
-static const char usage_text[] =
-    "usage: s2e-snapcp [--reflink=auto|always|never] [--progress] [--no-sync] [-f] [-v] SRC DST\n"
-    "\n"
-    "Copy the image or snapshot file SRC to the new file DST: a reflink when the\n"
-    "file system can, else a copy of the data that keeps holes.  DST appears\n"
-    "complete or not at all.\n"
-    "\n"
-    "  --reflink=WHEN     auto (default): reflink if possible; always: reflink or\n"
-    "                     fail; never: copy the bytes\n"
-    "  --progress         show a progress bar on a terminal (stderr)\n"
-    "  --progress=FD      write \"DONE TOTAL\" byte counts, one line per step, to FD\n"
-    "                     (--progress-fd=FD is the same)\n"
-    "  --no-sync          do not wait for the data to reach the disk (like cp)\n"
-    "  -j, --threads=N    copy with N threads (at most 4 are used)\n"
-    "  -f, --force        replace an existing DST\n"
-    "  -v, --verbose      say how the file was copied\n"
-    "  -h, --help         show this text\n";
+static const char *const usage[] = {
+	"s2e-snapcp [--reflink=auto|always|never] [--progress[=FD]] [--no-sync] [-j N] [-f] [-v] SRC DST",
+	NULL,
+	"Copy the image or snapshot file SRC to the new file DST: a reflink when the",
+	"file system can, else a copy of the data that keeps holes.  DST appears",
+	"complete or not at all.",
+	NULL,
+};
 
 static const char *prog = "s2e-snapcp";
 
+/* A bar on a terminal; "DONE TOTAL" records on any other --progress=FD. */
 struct progress_state {
 	struct s2e_progress *bar;
-	FILE *fd_out;
+	FILE *records;
 	uint64_t total;
 };
 
@@ -47,28 +40,15 @@ static void on_progress(void *arg, uint64_t done)
 	struct progress_state *ps = arg;
 
 	s2e_progress_update(ps->bar, done);
-	if (ps->fd_out) {
-		fprintf(ps->fd_out, "%" PRIu64 " %" PRIu64 "\n", done, ps->total);
-		fflush(ps->fd_out);
+	if (ps->records) {
+		fprintf(ps->records, "%" PRIu64 " %" PRIu64 "\n", done, ps->total);
+		fflush(ps->records);
 	}
 }
 
-static int usage(const char *fmt, const char *arg)
+static int opt_reflink(const struct s2e_option *opt, const char *value)
 {
-	fprintf(stderr, "%s: ", prog);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(usage_text, stderr);
-	return 2;
-}
-
-static int parse_uint(const char *text, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(text, &end, 10);
-	return errno || end == text || *end || *text == '-' || *out > max ? -1 : 0;
+	return s2e_reflink_parse(value, opt->value);
 }
 
 /* The total for the progress: bytes of data in SRC. */
@@ -86,104 +66,80 @@ static uint64_t data_total(const char *src)
 	return bytes;
 }
 
+/* Set up the progress output for --progress[=FD]; -1 if FD is unusable. */
+static int progress_open(struct progress_state *ps, int fd, const char *src)
+{
+	char *copy;
+
+	ps->total = data_total(src);
+	if (fd == S2E_PROGRESS_BAR || isatty(fd)) {
+		copy = strdup(src);
+		ps->bar = s2e_progress_start(fd == S2E_PROGRESS_BAR ? STDERR_FILENO : fd,
+					     copy ? basename(copy) : src, ps->total);
+		free(copy);
+		return 0;
+	}
+	if (!(ps->records = fdopen(fd, "w"))) {
+		fprintf(stderr, "%s: cannot use --progress=%d: %s\n", prog, fd, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void verbose_report(const char *src, const char *dst, const struct s2e_copy_result *r)
+{
+	char size[32], data[32];
+
+	s2e_size_human(r->size, size, sizeof(size));
+	s2e_size_human(r->data, data, sizeof(data));
+	fprintf(stderr, "%s: %s -> %s: %s, %s (%s of data)\n", prog, src, dst,
+		s2e_copy_method_name(r->method), size, data);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"reflink", required_argument, NULL, 'r'},
-	    {"progress", optional_argument, NULL, 'p'},
-	    {"progress-fd", required_argument, NULL, 'P'},
-	    {"threads", required_argument, NULL, 'j'},
-	    {"no-sync", no_argument, NULL, 'S'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct s2e_copy_options opt;
 	struct s2e_copy_result result;
 	struct progress_state ps = {NULL, NULL, 0};
-	int c, verbose = 0, show_bar = 0, progress_fd = -1, rc;
-	unsigned long n;
+	int verbose = 0, progress = S2E_PROGRESS_NONE, rc;
 
 	s2e_copy_options_init(&opt);
-	while ((c = getopt_long(argc, argv, "+fvhj:", options, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			if (s2e_reflink_parse(optarg, &opt.reflink))
-				return usage("%s", s2e_error_last());
-			break;
-		case 'p':
-			if (!optarg) {
-				show_bar = 1;
-				break;
-			}
-			/* --progress=FD is --progress-fd=FD */
-			/* fall through */
-		case 'P':
-			if (parse_uint(optarg, 1024 * 1024, &n))
-				return usage("invalid file descriptor '%s'", optarg);
-			progress_fd = (int)n;
-			break;
-		case 'j':
-			if (parse_uint(optarg, 64, &n) || n == 0)
-				return usage("invalid thread count '%s' (1 to 64)", optarg);
-			opt.threads = (unsigned)n;
-			break;
-		case 'S':
-			opt.no_sync = 1;
-			break;
-		case 'f':
-			opt.force = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fputs(usage_text, stderr);
-			return 2;
-		}
-	}
-	if (argc - optind != 2)
-		return usage("%s",
-			     argc - optind < 2 ? "expected SRC and DST" : "too many arguments");
-	const char *src = argv[optind], *dst = argv[optind + 1];
+	const struct s2e_option options[] = {
+		OPT_CALLBACK(0, "reflink", &opt.reflink, "WHEN",
+			     "auto (default): reflink if possible; always: or fail; never: copy",
+			     opt_reflink),
+		OPT_PROGRESS(&progress),
+		OPT_BOOL(0, "no-sync", &opt.no_sync, "do not wait for the data to reach the disk"),
+		OPT_JOBS(&opt.threads),
+		OPT_BOOL('f', "force", &opt.force, "replace an existing DST"),
+		OPT_VERBOSE(&verbose),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {.name = prog, .usage = usage, .options = options};
 
-	if (progress_fd >= 0) {
-		ps.fd_out = fdopen(progress_fd, "w");
-		if (!ps.fd_out) {
-			fprintf(stderr, "%s: cannot use --progress-fd=%d: %s\n", prog, progress_fd,
-				strerror(errno));
+	if (s2e_std_fds_open())
+		return 1;
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (argc != 2)
+		return s2e_usage_fail(&cmd, stderr, "%s",
+				      argc < 2 ? "expected SRC and DST" : "too many arguments");
+	if (progress != S2E_PROGRESS_NONE) {
+		if (progress_open(&ps, progress, argv[0]))
 			return 2;
-		}
-	}
-	if (show_bar || ps.fd_out) {
-		ps.total = data_total(src);
-		if (show_bar) {
-			char *copy = strdup(src);
-			ps.bar = s2e_progress_start(STDERR_FILENO, copy ? basename(copy) : src,
-						    ps.total);
-			free(copy);
-		}
 		opt.progress = on_progress;
 		opt.progress_arg = &ps;
 	}
-	rc = s2e_copy_file(src, dst, &opt, &result);
+	rc = s2e_copy_file(argv[0], argv[1], &opt, &result);
 	s2e_progress_finish(ps.bar);
-	if (ps.fd_out)
-		fclose(ps.fd_out);
+	if (ps.records)
+		fclose(ps.records);
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", prog, s2e_error_last());
 		return 1;
 	}
-	if (verbose) {
-		char size[32], data[32];
-		s2e_size_human(result.size, size, sizeof(size));
-		s2e_size_human(result.data, data, sizeof(data));
-		fprintf(stderr, "%s: %s -> %s: %s, %s (%s of data)\n", prog, src, dst,
-			s2e_copy_method_name(result.method), size, data);
-	}
+	if (verbose)
+		verbose_report(argv[0], argv[1], &result);
 	return 0;
 }

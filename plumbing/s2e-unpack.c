@@ -2,9 +2,6 @@
  * check it (SPEC §4, §4.1). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,232 +9,211 @@
 #include <unistd.h>
 
 #include "s2e/error.h"
+#include "s2e/fs.h"
+#include "s2e/meta.h"
 #include "s2e/package.h"
-#include "s2e/pgzip.h"
+#include "s2e/parse-options.h"
 #include "s2e/progress.h"
 #include "s2e/quote.h"
+#include "s2e/record.h"
 #include "s2e/size.h"
 
-static const char usage[] =
-    "usage: s2e-unpack [-C DIR] [--list | --check] [--raw] [--no-sync] [--max-size SIZE]\n"
-    "                  [--max-total SIZE] [--max-snapshots N] [-j N] FILE|-\n"
-    "\n"
-    "  -C, --directory DIR   extract into DIR (default: the current directory)\n"
-    "  -l, --list            list the VM files (size and name) without extracting\n"
-    "  -c, --check           read and verify everything without writing\n"
-    "      --max-size SIZE   refuse a file larger than SIZE (default 4T)\n"
-    "      --max-total SIZE  refuse files larger than SIZE in all (default 64T)\n"
-    "      --max-snapshots N refuse more than N snapshots (default 1024)\n"
-    "  -j, --jobs N          decompress on N threads (default: all cores)\n"
-    "      --progress[=FD]   show a progress bar on standard error (or FD) when\n"
-    "                        it is a terminal\n"
-    "      --raw             FILE is a raw disk image: copy it as disk.s2e\n"
-    "      --status-fd FD    write 'skipped NAME', 'extracted SIZE DIGEST NAME' and\n"
-    "                        'package FORMAT sha256:HEX BYTES' lines to FD\n"
-    "  -v, --verbose         say what was skipped and each file's digest\n"
-    "  -h, --help            show this help\n";
+static const char *const usage[] = {
+	"s2e-unpack [-C DIR] [--list | --check] [--raw] [--no-sync] [--max-size SIZE]",
+	"           [--max-total SIZE] [--max-snapshots N] [-j N] FILE|-",
+	NULL,
+	"Read the package FILE ('-': standard input) as untrusted input and extract its",
+	"VM files into DIR, or only list or verify them.",
+	NULL,
+};
 
-static int verbose;
+struct unpack {
+	int verbose;
+	FILE *status;
+};
 
-/* A bad option value: the message, the usage, exit status 2. */
-static int bad_arg(void)
+static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size,
+		  const char *digest)
 {
-	fprintf(stderr, "s2e-unpack: %s\n%s", s2e_error_last(), usage);
-	return 2;
+	struct unpack *u = ctx;
+	char bytes[32];
+
+	if (ev == S2E_UNPACK_SKIPPED && u->verbose)
+		fprintf(stderr, "s2e-unpack: skipping %s: not a VM file\n", s2e_q(name));
+	if (!u->status)
+		return;
+	if (ev == S2E_UNPACK_SKIPPED) {
+		s2e_record_write(u->status, "skipped", name, NULL);
+		return;
+	}
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)size);
+	s2e_record_write(u->status, "extracted", bytes, digest ? digest : "-", name, NULL);
 }
-static FILE *status;
+
+static int opt_size(const struct s2e_option *opt, const char *value)
+{
+	return s2e_size_parse(value, opt->value);
+}
 
 /* A positive count (--max-snapshots). */
-static int parse_count(const char *text, unsigned *n)
+static int opt_count(const struct s2e_option *opt, const char *value)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (*text < '1' || *text > '9' || *end || errno || v > 1000000000)
+	v = strtoul(value, &end, 10);
+	if (*value < '1' || *value > '9' || *end || errno || v > 1000000000)
 		return s2e_error("invalid count %s: expected a number from 1 to 1000000000",
-				 s2e_q(text));
-	*n = (unsigned)v;
+				 s2e_q(value));
+	*(unsigned *)opt->value = (unsigned)v;
 	return 0;
 }
 
-/* Names from a package may hold anything: %XX for control bytes and '%'. */
-static void put_name(FILE *f, const char *s)
+static int fail(const char *what, const char *path)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '%')
-			fprintf(f, "%%%02X", *p);
-		else
-			fputc(*p, f);
+	fprintf(stderr, "s2e-unpack: cannot open %s%s: %s\n", what, s2e_q(path), strerror(errno));
+	return 1;
 }
 
-static void event(void *ctx, enum s2e_unpack_event ev, const char *name, uint64_t size,
-		  const char *digest)
+/* The metadata the package carries, from the manifest that s2e_unpack()
+ * validated, as records: the importer builds vm.config from these and never
+ * reads the manifest itself. */
+static int manifest_records(FILE *status, const char *dir, const struct s2e_unpack_result *res)
 {
-	(void)ctx;
-	if (ev == S2E_UNPACK_SKIPPED && verbose)
-		fprintf(stderr, "s2e-unpack: skipping %s: not a VM file\n", s2e_q(name));
-	if (!status)
-		return;
-	if (ev == S2E_UNPACK_SKIPPED)
-		fputs("skipped ", status);
-	else
-		fprintf(status, "extracted %llu %s ", (unsigned long long)size,
-			digest ? digest : "-");
-	put_name(status, name);
-	fputc('\n', status);
-	fflush(status);
+	const struct s2e_manifest *m = &res->manifest;
+	struct s2e_meta meta;
+	char *path, size[32];
+	int rc = 0;
+
+	if (m->name)
+		rc |= s2e_record_write(status, "package-name", m->name, NULL);
+	if (m->exported_from)
+		rc |= s2e_record_write(status, "exported-from", m->exported_from, NULL);
+	if (!(path = s2e_path_join(dir, S2E_MANIFEST_NAME)) || s2e_meta_read(path, &meta) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)meta.size);
+	if (meta.size_label && *meta.size_label)
+		rc |= s2e_record_write(status, "size-label", size, meta.size_label, NULL);
+	for (size_t i = 0; i < meta.nsnaps; i++) {
+		const struct s2e_meta_snap *sn = &meta.snaps[i];
+		rc |= s2e_record_write(status, "snapshot", sn->name,
+				       sn->taken && *sn->taken ? sn->taken : "-",
+				       sn->disk_digest && *sn->disk_digest ? sn->disk_digest : "-",
+				       NULL);
+	}
+	s2e_meta_free(&meta);
+	return rc ? -1 : 0;
+}
+
+/* What was read: the list, the digests, the status record. */
+static int report(const struct unpack *u, enum s2e_unpack_mode mode, const char *dir,
+		  const struct s2e_unpack_result *res)
+{
+	char bytes[32], sha[80];
+
+	for (size_t i = 0; i < res->nfiles; i++) {
+		if (mode == S2E_UNPACK_LIST)
+			printf("%llu\t%s\n", (unsigned long long)res->files[i].size,
+			       res->files[i].file);
+		else if (u->verbose)
+			fprintf(stderr, "s2e-unpack: %s  %s\n", res->files[i].digest,
+				res->files[i].file);
+	}
+	if (u->verbose)
+		fprintf(stderr, "s2e-unpack: %s package, %s manifest, sha256:%s, %llu bytes\n",
+			res->compression, res->has_manifest ? "with" : "without", res->sha256,
+			(unsigned long long)res->bytes);
+	if (u->status && mode == S2E_UNPACK_EXTRACT && res->has_manifest &&
+	    manifest_records(u->status, dir, res)) {
+		fprintf(stderr, "s2e-unpack: %s\n", s2e_error_last());
+		return 1;
+	}
+	if (u->status) {
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)res->bytes);
+		snprintf(sha, sizeof(sha), "sha256:%s", res->sha256);
+		if (s2e_record_write(u->status, "package", res->compression, sha, bytes, NULL) ||
+		    fclose(u->status))
+			return 1;
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
+static int run(const char *input, const char *dir, int raw, int progress,
+	       struct s2e_unpack_opts *o, struct s2e_unpack_result *res)
+{
+	int in_fd = 0, dir_fd = -1, rc;
+	struct stat st;
+
+	if (strcmp(input, "-") && (in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0)
+		return fail("", input);
+	if (!strcmp(input, "-") && isatty(0)) {
+		fprintf(stderr, "s2e-unpack: refusing to read a package from a terminal\n");
+		return 1;
+	}
+	if (o->mode == S2E_UNPACK_EXTRACT &&
+	    (dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return fail("directory ", dir);
+	if (progress != S2E_PROGRESS_NONE)
+		o->progress = s2e_progress_start(
+		    progress == S2E_PROGRESS_BAR ? 2 : progress, "unpack",
+		    !fstat(in_fd, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
+	rc = raw ? s2e_unpack_raw(in_fd, dir_fd, o, res) : s2e_unpack(in_fd, dir_fd, o, res);
+	s2e_progress_finish(o->progress);
+	if (rc)
+		fprintf(stderr, "s2e-unpack: %s: %s\n", strcmp(input, "-") ? input : "(stdin)",
+			s2e_error_last());
+	return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_MAX = 0x100,
-		OPT_MAX_TOTAL,
-		OPT_MAX_SNAPS,
-		OPT_PROGRESS,
-		OPT_STATUS_FD,
-		OPT_RAW,
-		OPT_NO_SYNC
+	struct unpack u = {0};
+	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event, .ctx = &u};
+	struct s2e_unpack_result res = {0};
+	const char *dir = ".";
+	int progress = S2E_PROGRESS_NONE, status_fd = -1, raw = 0, rc;
+	const struct s2e_option options[] = {
+		OPT_STRING('C', "directory", &dir, "DIR", "extract into DIR (default: .)"),
+		OPT_SET_INT('l', "list", &o.mode, "list the VM files (size, name) only",
+			    S2E_UNPACK_LIST),
+		OPT_SET_INT('c', "check", &o.mode, "read and verify everything, write nothing",
+			    S2E_UNPACK_CHECK),
+		OPT_BOOL(0, "raw", &raw, "FILE is a raw disk image: copy it as disk.s2e"),
+		OPT_BOOL(0, "no-sync", &o.no_sync, "do not wait for the data to reach the disk"),
+		OPT_CALLBACK(0, "max-size", &o.max_size, "SIZE",
+			     "refuse a file larger than SIZE (default 4T)", opt_size),
+		OPT_CALLBACK(0, "max-total", &o.max_total, "SIZE",
+			     "refuse files larger than SIZE in all (default 64T)", opt_size),
+		OPT_CALLBACK(0, "max-snapshots", &o.max_snapshots, "N",
+			     "refuse more than N snapshots (default 1024)", opt_count),
+		OPT_JOBS(&o.threads),
+		OPT_PROGRESS(&progress),
+		OPT_STATUS_FD(&status_fd),
+		OPT_VERBOSE(&u.verbose),
+		OPT_END(),
 	};
-	static const struct option options[] = {
-	    {"directory", required_argument, NULL, 'C'},
-	    {"list", no_argument, NULL, 'l'},
-	    {"check", no_argument, NULL, 'c'},
-	    {"max-size", required_argument, NULL, OPT_MAX},
-	    {"max-total", required_argument, NULL, OPT_MAX_TOTAL},
-	    {"max-snapshots", required_argument, NULL, OPT_MAX_SNAPS},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"progress", optional_argument, NULL, OPT_PROGRESS},
-	    {"status-fd", required_argument, NULL, OPT_STATUS_FD},
-	    {"raw", no_argument, NULL, OPT_RAW},
-	    {"no-sync", no_argument, NULL, OPT_NO_SYNC},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct s2e_unpack_opts o = {.mode = S2E_UNPACK_EXTRACT, .event = event};
-	struct s2e_unpack_result res;
-	const char *dir = ".", *input;
-	int c, progress = -1, raw = 0, in_fd = 0, dir_fd = -1, rc;
+	const struct s2e_command cmd = {"s2e-unpack", usage, options,
+					"expected one FILE (or - for standard input)", 1, 1};
 
-	/* Member names are UTF-8: let libarchive see a UTF-8 locale. */
-	setlocale(LC_CTYPE, "");
-	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
-		setlocale(LC_CTYPE, "C.UTF-8");
-	while ((c = getopt_long(argc, argv, "+C:lcj:vh", options, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			dir = optarg;
-			break;
-		case 'l':
-			o.mode = S2E_UNPACK_LIST;
-			break;
-		case 'c':
-			o.mode = S2E_UNPACK_CHECK;
-			break;
-		case OPT_MAX:
-		case OPT_MAX_TOTAL:
-			if (s2e_size_parse(optarg, c == OPT_MAX ? &o.max_size : &o.max_total))
-				return bad_arg();
-			break;
-		case OPT_MAX_SNAPS:
-			if (parse_count(optarg, &o.max_snapshots))
-				return bad_arg();
-			break;
-		case 'j':
-			if (s2e_parse_jobs(optarg, &o.threads))
-				return bad_arg();
-			break;
-		case OPT_PROGRESS:
-			progress = 2;
-			if (optarg && s2e_parse_fd(optarg, &progress))
-				return bad_arg();
-			break;
-		case OPT_RAW:
-			raw = 1;
-			break;
-		case OPT_NO_SYNC:
-			o.no_sync = 1;
-			break;
-		case OPT_STATUS_FD:
-			if (!(status = s2e_fdopen_arg(optarg, "w")))
-				return bad_arg();
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "s2e-unpack: expected one FILE (or - for standard input)\n%s",
-			usage);
-		return 2;
-	}
-	input = argv[optind];
-	if (strcmp(input, "-")) {
-		in_fd = open(input, O_RDONLY | O_CLOEXEC);
-		if (in_fd < 0) {
-			fprintf(stderr, "s2e-unpack: cannot open %s: %s\n", s2e_q(input),
-				strerror(errno));
-			return 1;
-		}
-	} else if (isatty(0)) {
-		fprintf(stderr, "s2e-unpack: refusing to read a package from a terminal\n");
+	if (s2e_std_fds_open())
+		return 1;
+	s2e_locale_utf8();
+	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (raw && o.mode == S2E_UNPACK_LIST)
+		return s2e_usage_fail(&cmd, stderr, "--raw and --list do not go together");
+	if (status_fd >= 0 && !(u.status = fdopen(status_fd, "w"))) {
+		fprintf(stderr, "s2e-unpack: cannot use the --status-fd descriptor\n");
 		return 1;
 	}
-	if (o.mode == S2E_UNPACK_EXTRACT) {
-		dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dir_fd < 0) {
-			fprintf(stderr, "s2e-unpack: cannot open directory %s: %s\n", s2e_q(dir),
-				strerror(errno));
-			return 1;
-		}
-	}
-	if (progress >= 0) {
-		struct stat st;
-		uint64_t total =
-		    !fstat(in_fd, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-		o.progress = s2e_progress_start(progress, "unpack", total);
-	}
-	if (raw && o.mode == S2E_UNPACK_LIST) {
-		fprintf(stderr, "s2e-unpack: --raw and --list do not go together\n%s", usage);
-		return 2;
-	}
-	rc = raw ? s2e_unpack_raw(in_fd, dir_fd, &o, &res) : s2e_unpack(in_fd, dir_fd, &o, &res);
-	s2e_progress_finish(o.progress);
-	if (rc) {
-		fprintf(stderr, "s2e-unpack: %s: %s\n", strcmp(input, "-") ? input : "(stdin)",
-			s2e_error_last());
-		s2e_unpack_result_free(&res);
-		return 1;
-	}
-	for (size_t i = 0; i < res.nfiles; i++) {
-		if (o.mode == S2E_UNPACK_LIST)
-			printf("%llu\t%s\n", (unsigned long long)res.files[i].size,
-			       res.files[i].file);
-		else if (verbose)
-			fprintf(stderr, "s2e-unpack: %s  %s\n", res.files[i].digest,
-				res.files[i].file);
-	}
-	if (verbose)
-		fprintf(stderr, "s2e-unpack: %s package, %s manifest, sha256:%s, %llu bytes\n",
-			res.compression, res.has_manifest ? "with" : "without", res.sha256,
-			(unsigned long long)res.bytes);
-	if (status) {
-		fprintf(status, "package %s sha256:%s %llu\n", res.compression, res.sha256,
-			(unsigned long long)res.bytes);
-		fclose(status);
-	}
+	rc = run(argv[0], dir, raw, progress, &o, &res);
+	if (!rc)
+		rc = report(&u, o.mode, dir, &res);
 	s2e_unpack_result_free(&res);
-	if (fflush(stdout))
-		return 1;
-	return 0;
+	return rc;
 }

@@ -45,7 +45,7 @@ static int start(const struct s2e_command *cmd, int *argc, char **argv, char **r
 static int cmd_history_push(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e history push", push_usage, options};
+	const struct s2e_command cmd = {.name = "s2e history push", .usage = push_usage, .options = options};
 	struct s2e_push_result res;
 	struct s2e_lock lock = {-1};
 	struct s2e_status st;
@@ -72,7 +72,7 @@ static int cmd_history_push(int argc, char **argv)
 static int cmd_history_pull(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e history pull", pull_usage, options};
+	const struct s2e_command cmd = {.name = "s2e history pull", .usage = pull_usage, .options = options};
 	struct s2e_pull_result res;
 	struct s2e_lock lock = {-1};
 	struct s2e_status st;
@@ -111,7 +111,7 @@ static const char *const usage[] = {
 int cmd_history(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e history", usage, options};
+	const struct s2e_command cmd = {.name = "s2e history", .usage = usage, .options = options};
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)

@@ -90,7 +90,7 @@ static char *lab_key(const char *root, const char *key)
 int cmd_log_show(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e log show", show_usage, options};
+	const struct s2e_command cmd = {.name = "s2e log show", .usage = show_usage, .options = options};
 	struct s2e_experiment exp;
 	char *root, *key = NULL, *record = NULL, *config = NULL;
 	int rc = -1;

@@ -2,6 +2,7 @@
  * and experiments, read with libgit2's revwalk.  `git -C "$S2EDIR" log` shows
  * the same commits. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,18 +48,50 @@ static void json_strv(const char *key, const struct s2e_strv *sv)
 	fputs("]", stdout);
 }
 
+/* The record's text fields, in the order --json shows them: NULL ends a
+ * group, between which the numeric fields go. */
+#define FIELD(key, member) {key, offsetof(struct s2e_experiment, member)}
+static const struct {
+	const char *key;
+	size_t offset;
+} text_fields[] = {
+	FIELD("name", name),
+	FIELD("vm", vm),
+	FIELD("snapshot", snapshot),
+	FIELD("mode", mode),
+	FIELD("build", build),
+	FIELD("image", image),
+	FIELD("state", state),
+	FIELD("started", started),
+	FIELD("ended", ended),
+	{NULL, 0},
+	FIELD("commandLine", cmdline),
+	FIELD("outputDir", output_dir),
+	FIELD("configFile", config_file),
+	FIELD("diskBefore", disk_before),
+	FIELD("diskAfter", disk_after),
+	{NULL, 0},
+	FIELD("snapshotDigest", snapshot_digest),
+	FIELD("snapshotRecordedDisk", snapshot_disk),
+	{NULL, 0},
+};
+#undef FIELD
+
+/* The next group of text fields from *i on; *i is left past its end. */
+static void json_texts(const struct s2e_experiment *x, size_t *i)
+{
+	for (; text_fields[*i].key; (*i)++)
+		json_str(text_fields[*i].key,
+			 *(char *const *)((const char *)x + text_fields[*i].offset), *i > 0);
+	(*i)++;
+}
+
 static void json_experiment(const struct s2e_experiment *x)
 {
+	size_t i = 0;
+
 	fputs("{", stdout);
-	json_str("name", x->name, 0);
-	json_str("vm", x->vm, 1);
-	json_str("snapshot", x->snapshot, 1);
-	json_str("mode", x->mode, 1);
-	json_str("build", x->build, 1);
-	json_str("image", x->image, 1);
-	json_str("state", x->state, 1);
-	json_str("started", x->started, 1);
-	json_str("ended", x->ended, 1);
+	json_texts(x, &i);
 	if (x->duration >= 0)
 		printf(", \"duration\": %.3f", x->duration);
 	else
@@ -71,15 +104,10 @@ static void json_experiment(const struct s2e_experiment *x)
 	       x->timed_out ? "true" : "false", x->forced ? "true" : "false");
 	if (x->timeout > 0)
 		printf(", \"timeout\": %.3f", x->timeout);
-	json_str("commandLine", x->cmdline, 1);
-	json_str("outputDir", x->output_dir, 1);
-	json_str("configFile", x->config_file, 1);
-	json_str("diskBefore", x->disk_before, 1);
-	json_str("diskAfter", x->disk_after, 1);
+	json_texts(x, &i);
 	if (x->disk_changed >= 0)
 		printf(", \"diskChanged\": %s", x->disk_changed ? "true" : "false");
-	json_str("snapshotDigest", x->snapshot_digest, 1);
-	json_str("snapshotRecordedDisk", x->snapshot_disk, 1);
+	json_texts(x, &i);
 	json_strv("snapshotsAdded", &x->snaps_added);
 	json_strv("snapshotsRemoved", &x->snaps_removed);
 	json_strv("snapshotsRetaken", &x->snaps_retaken);
@@ -201,7 +229,8 @@ int cmd_log(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e log", usage, options};
+	const struct s2e_command cmd = {"s2e log", usage, options,
+					"takes no operands (see --vm and --experiments)", 0, 0};
 
 	if (argc > 1 && !strcmp(argv[1], "show"))
 		return cmd_log_show(argc - 1, argv + 1);
@@ -209,8 +238,6 @@ int cmd_log(int argc, char **argv)
 	o.all = filter.all;
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc > 0)
-		return s2e_usage_fail(&cmd, stderr, "unexpected argument '%s'", argv[0]);
 	if (filter.vm && s2e_vm_name_check(filter.vm))
 		return fail("log");
 	if (walk(&filter, &o))

@@ -8,6 +8,7 @@
 #include "s2e/status.h"
 
 #include "s2e/parse-options.h"
+#include "s2e/vmops.h"
 
 /* Set by --s2edir DIR, which every level accepts (`s2e --s2edir D vm list`,
  * `s2e vm list --s2edir D`); the last one given wins.  NULL: $S2EDIR. */
@@ -41,11 +42,26 @@ int fail(const char *cmd);
 
 /* A report for the lib's VM operations (s2e/vmops.h): each step done is
  * printed on `st` as "[ OK ] step", a progress bar goes to stderr. */
-struct s2e_vm_report;
 void porcelain_report(struct s2e_vm_report *report, struct s2e_status *st, FILE *out);
 /* Finish a command after one call into lib: 0, the usage (2) for
  * S2E_EUSAGE, "[FAIL] ..." (1) otherwise. */
 int porcelain_done(const struct s2e_command *cmd, int rc);
+
+/* What a VM command holds between its parse and its report. */
+struct porcelain_run {
+	const struct s2e_command *cmd;
+	struct s2e_status st;
+	struct s2e_vm_report report; /* "[ OK ] step" lines on st */
+	char *root;		     /* S2EDIR */
+	int exit;		     /* the exit code, when porcelain_start() says stop */
+};
+/* The start of every VM command: parse argv (operands left in argv, their
+ * count in *argc), then status lines on stdout and S2EDIR resolved.  0: go
+ * on; otherwise return run->exit (0 after --help, 2 for usage, 1 failed). */
+int porcelain_start(struct porcelain_run *run, const struct s2e_command *cmd, int *argc,
+		    char **argv);
+/* The end: what start made is freed and lib's result becomes the exit code. */
+int porcelain_finish(struct porcelain_run *run, int rc);
 
 /* The resolved S2EDIR for this command (malloc'd), or NULL with the error set. */
 char *porcelain_root(const char *opt);

@@ -70,7 +70,7 @@ static int do_remove(const char *root, const char *name, const char *unused)
 static int cmd_remote_add(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e remote add", add_usage, options};
+	const struct s2e_command cmd = {.name = "s2e remote add", .usage = add_usage, .options = options};
 	int rc = parse(&cmd, &argc, argv, 2, "takes a NAME and a URL");
 
 	if (rc >= 0)
@@ -83,7 +83,7 @@ static int cmd_remote_add(int argc, char **argv)
 static int cmd_remote_remove(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e remote remove", remove_usage, options};
+	const struct s2e_command cmd = {.name = "s2e remote remove", .usage = remove_usage, .options = options};
 	int rc = parse(&cmd, &argc, argv, 1, "takes a NAME");
 
 	if (rc >= 0)
@@ -94,7 +94,7 @@ static int cmd_remote_remove(int argc, char **argv)
 static int cmd_remote_list(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e remote list", list_usage, options};
+	const struct s2e_command cmd = {.name = "s2e remote list", .usage = list_usage, .options = options};
 	struct s2e_remote *remotes = NULL;
 	size_t n = 0;
 	char *root;
@@ -135,7 +135,7 @@ static const char *const usage[] = {
 int cmd_remote(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {"s2e remote", usage, options};
+	const struct s2e_command cmd = {.name = "s2e remote", .usage = usage, .options = options};
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)

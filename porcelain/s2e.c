@@ -6,6 +6,7 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/fs.h"
 #include "s2e/exec.h"
 #include "s2e/history.h"
 #include "s2e/s2edir.h"
@@ -47,6 +48,32 @@ int porcelain_done(const struct s2e_command *cmd, int rc)
 	return fail(strncmp(cmd->name, "s2e ", 4) ? cmd->name : cmd->name + 4);
 }
 
+int porcelain_start(struct porcelain_run *run, const struct s2e_command *cmd, int *argc,
+		    char **argv)
+{
+	memset(run, 0, sizeof(*run));
+	run->cmd = cmd;
+	*argc = s2e_parse_options(cmd, *argc, argv, 0);
+	if (*argc < 0) {
+		run->exit = s2e_parse_options_exit(cmd, *argc, stdout, stderr);
+		return -1;
+	}
+	porcelain_report(&run->report, &run->st, stdout);
+	run->root = porcelain_root(NULL);
+	if (!run->root) {
+		run->exit = porcelain_done(cmd, -1);
+		return -1;
+	}
+	return 0;
+}
+
+int porcelain_finish(struct porcelain_run *run, int rc)
+{
+	free(run->root);
+	run->root = NULL;
+	return porcelain_done(run->cmd, rc);
+}
+
 char *porcelain_root(const char *opt)
 {
 	return s2e_dir_resolve(opt ? opt : porcelain_s2edir);
@@ -81,11 +108,11 @@ static const char *const usage[] = {
 	"Manage S2E VM images, snapshots and experiments, with a git history of",
 	"everything done to them.  Commands:",
 	"",
-	"   vm      create, list, clone, export, import, delete and run VMs",
-	"   log     show the history of VMs and experiments",
-	"   remote  add, remove and list the remotes histories are shared through",
-	"   history push this host's history to a remote, pull every host's",
-	"   help    show this help, or a command's: s2e help vm run",
+	"   vm       create, list, clone, export, import, delete and run VMs",
+	"   log      show the history of VMs and experiments",
+	"   remote   add, remove and list the remotes histories are shared through",
+	"   history  push this host's history to a remote, pull every host's",
+	"   help     show this help, or a command's: s2e help vm run",
 	"",
 	"Plumbing (in the exec path): s2e-mkimage, s2e-snapcp, s2e-pack, s2e-unpack,",
 	"s2e-digest, s2e-qemu-cmdline.  See s2e(1).",
@@ -142,7 +169,7 @@ int porcelain_main(int argc, char **argv)
 		OPT_BOOL(0, "version", &version, "print the version"),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e", usage, options};
+	const struct s2e_command cmd = {.name = "s2e", .usage = usage, .options = options};
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)
@@ -160,5 +187,7 @@ int porcelain_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (s2e_std_fds_open())
+		return 1;
 	return porcelain_main(argc, argv);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "porcelain.h"
+#include "s2e/error.h"
 #include "s2e/vmops.h"
 
 static const char *const usage[] = {
@@ -24,26 +25,18 @@ int cmd_vm_clone(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm clone", usage, options};
-	struct s2e_vm_report report;
-	struct s2e_status st;
-	char *root;
+	const struct s2e_command cmd = {"s2e vm clone", usage, options,
+					"takes a source VM SRC and a new name DST", 2, 2};
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 2)
-		return s2e_usage_fail(&cmd, stderr, "takes a source VM SRC and a new name DST");
-	if (!strcmp(argv[0], argv[1]))
-		return s2e_usage_fail(&cmd, stderr,
-				      "cannot clone VM '%s' onto itself: SRC and DST are the same",
-				      argv[0]);
-	porcelain_report(&report, &st, stdout);
-	root = porcelain_root(NULL);
-	if (root)
-		rc = s2e_vm_clone(root, argv[0], argv[1],
-				  (force ? S2E_VMOP_FORCE : 0) | (no_sync ? S2E_VMOP_NO_SYNC : 0),
-				  &report);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	if (!strcmp(argv[0], argv[1])) {
+		s2e_error_set(S2E_EUSAGE, "cannot clone VM '%s' onto itself: SRC and DST are the same",
+			      argv[0]);
+		return porcelain_finish(&run, S2E_EUSAGE);
+	}
+	rc = s2e_vm_clone(run.root, argv[0], argv[1],
+			  (force ? S2E_VMOP_FORCE : 0) | (no_sync ? S2E_VMOP_NO_SYNC : 0), &run.report);
+	return porcelain_finish(&run, rc);
 }

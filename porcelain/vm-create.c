@@ -22,21 +22,13 @@ int cmd_vm_create(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm create", usage, options};
-	struct s2e_vm_report report;
-	struct s2e_status st;
-	char *root;
+	const struct s2e_command cmd = {"s2e vm create", usage, options,
+					"takes a NAME and an optional SIZE", 1, 2};
+	struct porcelain_run run;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc < 1 || argc > 2)
-		return s2e_usage_fail(&cmd, stderr, "takes a NAME and an optional SIZE");
-	porcelain_report(&report, &st, stdout);
-	root = porcelain_root(NULL);
-	if (root)
-		rc = s2e_vm_create(root, argv[0], argc == 2 ? argv[1] : DEFAULT_SIZE,
-				   force ? S2E_VMOP_FORCE : 0, &report);
-	free(root);
-	return porcelain_done(&cmd, rc);
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	rc = s2e_vm_create(run.root, argv[0], argc == 2 ? argv[1] : DEFAULT_SIZE,
+			   force ? S2E_VMOP_FORCE : 0, &run.report);
+	return porcelain_finish(&run, rc);
 }

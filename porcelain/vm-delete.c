@@ -49,25 +49,20 @@ int cmd_vm_delete(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm delete", usage, options};
-	struct s2e_vm_report report;
-	struct s2e_status st;
-	char *root = NULL, *name = NULL, *snap = NULL;
+	const struct s2e_command cmd = {"s2e vm delete", usage, options,
+					"takes one NAME or NAME:SNAP", 1, 1};
+	struct porcelain_run run;
+	char *name = NULL, *snap = NULL;
 
-	argc = s2e_parse_options(&cmd, argc, argv, 0);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (argc != 1)
-		return s2e_usage_fail(&cmd, stderr, "takes one NAME or NAME:SNAP");
-	porcelain_report(&report, &st, stdout);
-	if (s2e_vm_ref_parse(argv[0], &name, &snap) == 0 && (root = porcelain_root(NULL))) {
+	if (porcelain_start(&run, &cmd, &argc, argv))
+		return run.exit;
+	if (s2e_vm_ref_parse(argv[0], &name, &snap) == 0) {
 		if (snap)
-			rc = s2e_vm_delete_snapshot(root, name, snap, &report);
-		else if (yes || (rc = confirm(root, name)) == 0)
-			rc = s2e_vm_delete(root, name, &report);
+			rc = s2e_vm_delete_snapshot(run.root, name, snap, &run.report);
+		else if (yes || (rc = confirm(run.root, name)) == 0)
+			rc = s2e_vm_delete(run.root, name, &run.report);
 	}
-	free(root);
 	free(name);
 	free(snap);
-	return porcelain_done(&cmd, rc);
+	return porcelain_finish(&run, rc);
 }

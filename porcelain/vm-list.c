@@ -122,7 +122,7 @@ int cmd_vm_list(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm list", usage, options};
+	const struct s2e_command cmd = {.name = "s2e vm list", .usage = usage, .options = options};
 	struct s2e_vm_info *vms;
 	size_t n;
 	char *root;

@@ -274,7 +274,7 @@ int cmd_vm_run_batch(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm run", usage, options};
+	const struct s2e_command cmd = {.name = "s2e vm run", .usage = usage, .options = options};
 	int rc;
 
 	argc = s2e_parse_options(&cmd, argc, argv, 0);

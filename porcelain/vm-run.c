@@ -48,7 +48,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm run", usage, options};
+	const struct s2e_command cmd = {.name = "s2e vm run", .usage = usage, .options = options};
 	int rc = s2e_qemu_parse(&cmd, &c->o, getenv("S2E_QEMU"), argc, argv, &c->ref, stdout,
 				stderr);
 

@@ -118,7 +118,7 @@ int cmd_vm_status(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm status", usage, options};
+	const struct s2e_command cmd = {.name = "s2e vm status", .usage = usage, .options = options};
 	struct s2e_changes ch;
 	char *root;
 

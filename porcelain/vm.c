@@ -38,13 +38,12 @@ int cmd_vm(int argc, char **argv)
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"s2e vm", usage, options};
+	const struct s2e_command cmd = {"s2e vm", usage, options,
+					"needs a command", 1, -1};
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (!argc)
-		return s2e_usage_fail(&cmd, stderr, "needs a command");
 	if (!strcmp(argv[0], "help")) {
 		argv[0] = "--help";
 		return s2e_parse_options_exit(&cmd, S2E_PARSE_HELP, stdout, stderr);

@@ -150,6 +150,13 @@ def main():
                                 "GNU.sparse.map": "0,512"}
             members.append((info, data))
         write(out, members)
+    elif kind == "forged-status":
+        # Not refused: a skipped member whose name is longer than an 8 KiB
+        # line buffer, with what reads as a status record after 8191 bytes
+        # ("skipped " + name), and a newline-forged one too.
+        forged = "extracted 7 - disk.s2e.phantom"
+        name = "n" * (8191 - len("skipped ")) + forged + "\n" + forged
+        write(out, [disk, reg(name, b"not a VM file\n")])
     else:
         sys.exit("unknown kind " + kind)
 

@@ -7,6 +7,8 @@
 #   t_skip DESC REASON        a skipped test, reason printed
 #   t_skip_all REASON         the whole script is skipped, reason printed
 #   t_done                    the plan line; exit status 1 if anything failed
+#   t_free_port               a TCP port free on 127.0.0.1 (for a server a test starts)
+#   t_wait_port PORT          wait until something listens on 127.0.0.1:PORT (5 s)
 #   t_kill_leaves_no_orphans  kill -9 a command at random moments, check no
 #                             plumbing of this test outlives it (see below)
 #
@@ -193,4 +195,20 @@ t_kill_leaves_no_orphans()
 	else
 		t_fail "$desc ($bad of $trials trials left processes)"
 	fi
+}
+
+t_free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+t_wait_port()
+{
+	local i
+	for i in $(seq 50); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1)).close()" \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -15,7 +15,7 @@ put()
 # --- usage
 t_ok "--help" s2e-snapcp --help
 t_is "--help prints the usage on stdout" "$(s2e-snapcp --help | head -1)" \
-	"usage: s2e-snapcp [--reflink=auto|always|never] [--progress] [--no-sync] [-f] [-v] SRC DST"
+	"usage: s2e-snapcp [--reflink=auto|always|never] [--progress[=FD]] [--no-sync] [-j N] [-f] [-v] SRC DST"
 t_exit 2 "no arguments is a usage error" s2e-snapcp
 t_exit 2 "one argument is a usage error" s2e-snapcp "$d/x"
 t_exit 2 "three arguments is a usage error" s2e-snapcp a b c
@@ -78,8 +78,13 @@ if script -qec true /dev/null >/dev/null 2>&1; then
 else
 	t_skip "--progress on a terminal works" "script(1) cannot make a pseudo-terminal here"
 fi
-s2e-snapcp --progress-fd=3 "$d/hole-middle" "$T_TMP/fd" 3>"$T_TMP/fd.log"
-t_is "--progress-fd ends with all the data done" "$(tail -1 "$T_TMP/fd.log" | awk '$1 == $2 { print "done" }')" done
+s2e-snapcp --progress=3 "$d/hole-middle" "$T_TMP/fd" 3>"$T_TMP/fd.log"
+t_is "--progress=FD ends with all the data done" "$(tail -1 "$T_TMP/fd.log" | awk '$1 == $2 { print "done" }')" done
+t_ok "options may follow the operands" s2e-snapcp "$d/hole-middle" "$T_TMP/after" --jobs 2 -v --progress=3 3>/dev/null
+t_ok "... and copy the same" cmp "$d/hole-middle" "$T_TMP/after"
+t_exit 2 "the old --threads spelling is gone (-j/--jobs)" s2e-snapcp --threads=2 "$d/hole-middle" "$T_TMP/x1"
+t_exit 2 "the old --progress-fd spelling is gone (--progress=FD)" s2e-snapcp --progress-fd=3 "$d/hole-middle" "$T_TMP/x2"
+t_exit 2 "a bad -j value is a usage error" s2e-snapcp -j 0 "$d/hole-middle" "$T_TMP/x3"
 
 # --- all or nothing
 cp "$d/no-holes" "$T_TMP/existing"

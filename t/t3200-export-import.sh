@@ -44,6 +44,8 @@ t_is "export leaves no temporary file" "$(ls -A "$work")" "MyBox.tar.gz"
 sha=$(sha256sum MyBox.tar.gz | cut -d' ' -f1)
 t_is "the history records the export" "$(git -C "$S2EDIR" log -1 --format=%s)" \
 	"vm export MyBox MyBox.tar.gz"
+t_is "... and git log -- vm/MyBox shows it (vm.config's updated)" \
+	"$(git -C "$S2EDIR" log -1 --format=%s -- vm/MyBox)" "vm export MyBox MyBox.tar.gz"
 t_ok "... with the package digest" sh -c "git -C '$S2EDIR' log -1 --format=%b | grep -q 'sha256:$sha'"
 
 out=$(s2e vm import MyBox.tar.gz AnImportedBox 2>&1)
@@ -68,7 +70,8 @@ t_is "the history records the import" "$(git -C "$S2EDIR" log -1 --format=%s)" \
 	"vm import MyBox.tar.gz AnImportedBox"
 body=$(git -C "$S2EDIR" log -1 --format=%b)
 t_ok "... with the package digest" grep -q "sha256:$sha" <<<"$body"
-export_commit=$(git -C "$S2EDIR" log -1 --format=%H -- vm/MyBox)
+# The package names the VM's commit before the export's own.
+export_commit=$(git -C "$S2EDIR" log -2 --format=%H -- vm/MyBox | sed -n 2p)
 t_ok "... and links back to the exported VM's commit" grep -q "Exported from: VM MyBox at commit $export_commit" <<<"$body"
 t_ok "vm.config records the origin" sh -c \
 	"git config -f '$S2EDIR/vm/AnImportedBox/vm.config' vm.origin | grep -q 'import of MyBox.tar.gz (sha256:$sha)'"

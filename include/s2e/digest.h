@@ -20,6 +20,8 @@ struct s2e_progress;
 
 /* A SHA-256 as 64 lower-case hex digits and a NUL. */
 void s2e_sha256_hex(const unsigned char md[32], char out[65]);
+/* 1 if d is "sha256-1m:" and 64 lower-case hex digits, else 0. */
+int s2e_digest_valid(const char *d);
 
 /* Digest an open file (from offset 0 to its size), hashing chunks on
  * `threads` threads (0: all cores).  progress may be NULL. */

@@ -17,8 +17,16 @@ int s2e_fsync_dir(const char *path);
 /* Write a whole file through a temporary and rename(2): readers see the old
  * or the new contents, never a mix. */
 int s2e_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Give up a temporary file: close fd (if >= 0), unlink and free tmp (if set). */
+void s2e_tmp_discard(int fd, char *tmp);
 /* Read a whole (small) file; *data is NUL-terminated. */
 int s2e_read_file(const char *path, char **data, size_t *len);
+/* The whole range or -1 with errno (EINTR retried; EIO when the file ends
+ * before the range does).  No message is set. */
+int s2e_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int s2e_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* 1 when [off, off+len) of fd holds no data extent (SEEK_DATA says so). */
+int s2e_range_is_hole(int fd, uint64_t off, uint64_t len);
 /* Bytes allocated on disk (st_blocks * 512). */
 int s2e_allocated(const char *path, uint64_t *bytes);
 /* Wall-clock time now, and as UTC "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
@@ -28,5 +36,13 @@ void s2e_time_utc(char *buf, size_t len);
 char *s2e_which(const char *name);
 struct timespec;
 void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
+/* Called first thing in every main(): open /dev/null onto whichever of the
+ * descriptors 0, 1 and 2 is closed, so that no file the program opens later
+ * is taken for standard input, output or error.  -1 if that fails (the
+ * program should then exit 1 without printing). */
+int s2e_std_fds_open(void);
+/* LC_CTYPE from the environment, or C.UTF-8 when that is not UTF-8: member
+ * names in packages are UTF-8, and libarchive converts them by the locale. */
+void s2e_locale_utf8(void);
 
 #endif

@@ -107,11 +107,15 @@ int s2e_opt_progress(const struct s2e_option *opt, const char *value); /* int *:
 
 /* One command: its full name as errors show it ("s2e vm create"), its usage
  * (synopsis lines, then NULL, then optional description lines, then NULL),
- * and its option table. */
+ * its option table, and what operands it takes. */
 struct s2e_command {
 	const char *name;
 	const char *const *usage;
 	const struct s2e_option *options;
+	/* When set, the operand count must be within [min_operands,
+	 * max_operands] (max < 0: no limit), else a usage error saying this. */
+	const char *operands;
+	int min_operands, max_operands;
 };
 
 enum {

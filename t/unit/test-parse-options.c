@@ -32,7 +32,7 @@ static int parse(struct opts *o, char **words, int n)
 		OPT_CALLBACK('q', "qemu-opt", &o->list, "OPT", "repeatable", s2e_opt_string_list),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"prog", usage, options};
+	const struct s2e_command cmd = {.name = "prog", .usage = usage, .options = options};
 
 	o->progress = S2E_PROGRESS_NONE;
 	return s2e_parse_options(&cmd, n, words, 0);
@@ -153,7 +153,7 @@ static void help_text_comes_from_the_table(void **state)
 		OPT_STRING(0, "s2edir", &o.out, "DIR", "use DIR"),
 		OPT_END(),
 	};
-	const struct s2e_command cmd = {"prog", usage, options};
+	const struct s2e_command cmd = {.name = "prog", .usage = usage, .options = options};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -171,6 +171,24 @@ static void help_text_comes_from_the_table(void **state)
 	free(text);
 }
 
+static void operand_counts(void **state)
+{
+	int force = 0;
+	const struct s2e_option options[] = {
+		OPT_BOOL('f', "force", &force, "force"),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {"prog", usage, options, "takes A and an optional B", 1, 2};
+	(void)state;
+
+	assert_int_equal(s2e_parse_options(&cmd, 2, ARGV("a"), 0), 1);
+	assert_int_equal(s2e_parse_options(&cmd, 4, ARGV("a", "-f", "b"), 0), 2);
+	assert_int_equal(s2e_parse_options(&cmd, 2, ARGV("-f"), 0), S2E_PARSE_ERROR);
+	assert_string_equal(s2e_error_last(), "takes A and an optional B");
+	assert_int_equal(s2e_parse_options(&cmd, 4, ARGV("a", "b", "c"), 0), S2E_PARSE_ERROR);
+	assert_int_equal(s2e_parse_options(&cmd, 3, ARGV("a", "-h"), 0), S2E_PARSE_HELP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +200,7 @@ int main(void)
 		cmocka_unit_test(negative_numbers_are_operands),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(help_text_comes_from_the_table),
+		cmocka_unit_test(operand_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
