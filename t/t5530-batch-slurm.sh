@@ -25,13 +25,17 @@ munged -F -f --socket="$D/munge.sock" --key-file="$D/munge.key" --pid-file="$D/m
 pids="$pids $!"
 
 H=$(hostname -s)
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Two free ports, found together so that they differ.
+read -r PORT DPORT < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
 export SLURM_CONF=$D/slurm.conf
 cat >"$SLURM_CONF" <<EOC
 ClusterName=s2etest
 SlurmctldHost=$H(127.0.0.1)
 SlurmctldPort=$PORT
-SlurmdPort=$((PORT + 1))
+SlurmdPort=$DPORT
 CommunicationParameters=NoInAddrAny,NoCtldInAddrAny
 AuthType=auth/munge
 AuthInfo=socket=$D/munge.sock
