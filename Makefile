@@ -31,7 +31,7 @@ O ?= build/default
 SANITIZE_FLAGS =
 endif
 
-PACKAGES = libarchive libgit2 libcrypto zlib libzstd libdeflate libcurl
+PACKAGES = libarchive libgit2 libcrypto zlib libzstd libdeflate libcurl yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PACKAGES) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PACKAGES) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -73,6 +73,7 @@ CHECK_REPORTS = @if ls $(TSAN_LOG).* >/dev/null 2>&1; then \
 endif
 
 MAN := $(wildcard Documentation/*.1)
+MAN5 := $(wildcard Documentation/*.5)
 
 all: $(PORCELAIN) $(PLUMBING)
 
@@ -134,9 +135,10 @@ demo: deps
 	S2E_BIN=$(abspath $(O)/bin) tools/demo
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(PORCELAIN) $(PLUMBING) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 
 format:
 	clang-format -i $(wildcard lib/*.c include/s2e/*.h plumbing/*.c porcelain/*.c t/unit/*.c)

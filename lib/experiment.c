@@ -11,6 +11,7 @@
 
 #include "s2e/digest-cache.h"
 #include "s2e/digest.h"
+#include "s2e/batch.h"
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
@@ -387,12 +388,15 @@ out:
 static int commit(struct s2e_run *r, const char *subject, int after, int with_vm)
 {
 	char *exp_path = s2e_experiment_path(r->expname), *vm_path = NULL,
-	     *body = s2e_experiment_body(&r->rec, after);
+	     *body = s2e_experiment_body(&r->rec, after), *batch = s2e_batch_job_body(),
+	     *full = NULL;
 	const char *paths[2];
 	size_t n = 0;
 	int rc = -1;
 
-	if (!exp_path || !body)
+	/* A job of a batch (s2e vm run --batch FILE --job N) says which. */
+	if (!exp_path || !body || !batch ||
+	    !(full = s2e_asprintf("%s%s%s", body, *body && *batch ? "\n" : "", batch)))
 		goto out;
 	paths[n++] = exp_path;
 	if (with_vm && r->vm) {
@@ -401,11 +405,13 @@ static int commit(struct s2e_run *r, const char *subject, int after, int with_vm
 			goto out;
 		paths[n++] = vm_path;
 	}
-	rc = s2e_history_commit(r->root, paths, n, subject, body, NULL);
+	rc = s2e_history_commit(r->root, paths, n, subject, full, NULL);
 out:
 	free(exp_path);
 	free(vm_path);
 	free(body);
+	free(batch);
+	free(full);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/hostid.h"
 #include "s2e/quote.h"
 
 /* Everything at the top of S2EDIR is ignored but VM metadata and experiment
@@ -611,12 +612,17 @@ int s2e_history_commit(const char *root, const char *const *paths, size_t npaths
 		       const char *subject, const char *body, char oid_hex[41])
 {
 	git_repository *repo = NULL;
+	char *signed_body = NULL;
 	int rc;
 
 	s2e_git_init();
 	rc = open_repo(root, &repo);
+	/* Every commit names the host, S2EDIR and user it was made by. */
+	if (rc == 0 && !(signed_body = s2e_host_body(root, body)))
+		rc = -1;
 	if (rc == 0)
-		rc = commit_in(repo, root, paths, npaths, subject, body, oid_hex);
+		rc = commit_in(repo, root, paths, npaths, subject, signed_body, oid_hex);
+	free(signed_body);
 	git_repository_free(repo);
 	if (rc)
 		s2e_error_prefix("cannot record %s%s%s in the history", "'", subject, "'");

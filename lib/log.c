@@ -11,6 +11,7 @@
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/lab.h"
 #include "s2e/log.h"
 #include "s2e/quote.h"
 
@@ -224,6 +225,46 @@ static int open_history(const char *root, git_repository **repo)
 	return -1;
 }
 
+/* One commit of a walk: described, filtered, shown. */
+static int visit(git_repository *repo, const git_oid *id, const struct s2e_log_filter *filter,
+		 size_t *shown, s2e_log_fn fn, void *ctx)
+{
+	git_commit *commit;
+	struct s2e_log_entry e;
+	int rc;
+
+	if (git_commit_lookup(&commit, repo, id) < 0)
+		return git_fail("cannot walk the history");
+	rc = describe(repo, commit, &e);
+	if (rc == 0) {
+		if (matches(&e, filter)) {
+			(*shown)++;
+			rc = fn(&e, ctx);
+		}
+		entry_free(&e);
+	}
+	git_commit_free(commit);
+	return rc;
+}
+
+/* filter->all: every host's commits, in s2e_lab_commits()'s order. */
+static int walk_all(const char *root, git_repository *repo, const struct s2e_log_filter *filter,
+		    s2e_log_fn fn, void *ctx)
+{
+	s2e_oid_hex *oids;
+	size_t n, shown = 0;
+	int rc = s2e_lab_commits(root, &oids, &n);
+
+	for (size_t i = 0; rc == 0 && i < n && (!filter->max || shown < filter->max); i++) {
+		git_oid id;
+		rc = git_oid_fromstr(&id, oids[i]) < 0 ? git_fail("cannot walk the history")
+						       : visit(repo, &id, filter, &shown, fn, ctx);
+	}
+	if (rc >= 0)
+		free(oids);
+	return rc;
+}
+
 int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn, void *ctx)
 {
 	static const struct s2e_log_filter none = {0};
@@ -241,6 +282,10 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 		rc = err > 0 ? 1 : -1;
 		goto out;
 	}
+	if (filter->all) {
+		rc = walk_all(root, repo, filter, fn, ctx);
+		goto out;
+	}
 	if (git_repository_head_unborn(repo) == 1) {
 		rc = 1;
 		goto out;
@@ -253,25 +298,11 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 	}
 	rc = 0;
 	while (rc == 0 && (!filter->max || shown < filter->max)) {
-		git_commit *commit;
-		struct s2e_log_entry e;
-
 		err = git_revwalk_next(&id, walk);
 		if (err == GIT_ITEROVER)
 			break;
-		if (err < 0 || git_commit_lookup(&commit, repo, &id) < 0) {
-			rc = git_fail("cannot walk the history");
-			break;
-		}
-		rc = describe(repo, commit, &e);
-		if (rc == 0) {
-			if (matches(&e, filter)) {
-				shown++;
-				rc = fn(&e, ctx);
-			}
-			entry_free(&e);
-		}
-		git_commit_free(commit);
+		rc = err < 0 ? git_fail("cannot walk the history")
+			     : visit(repo, &id, filter, &shown, fn, ctx);
 	}
 out:
 	git_revwalk_free(walk);

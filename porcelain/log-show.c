@@ -10,12 +10,12 @@
 #include "s2e/quote.h"
 
 static const char *const usage[] = {
-	"s2e log show EXP",
+	"s2e log show [HOSTID/]EXP",
 	NULL,
 	"Show experiment EXP as its record holds it: the VM or image, snapshot, mode,",
 	"build or binary, digests, settings, options, the full QEMU command line, how",
 	"it ended, and the copy of its S2E config.  's2e vm run --again EXP' runs it",
-	"again.",
+	"again.  HOSTID/EXP shows a record of another host (see s2e history pull).",
 	NULL,
 };
 
@@ -82,6 +82,10 @@ int cmd_log_show(int argc, char **argv)
 					"takes one experiment name", 1, 1};
 	struct porcelain_run run;
 
+	/* HOSTID/EXP: a record of any host, pulled with s2e history pull. */
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-' && strchr(argv[i], '/'))
+			return cmd_log_show_host(argc, argv);
 	if (porcelain_start(&run, &cmd, &argc, argv))
 		return run.exit;
 	return porcelain_finish(&run, show(run.root, argv[0]));

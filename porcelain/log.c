@@ -9,13 +9,14 @@
 
 #include "porcelain.h"
 #include "s2e/error.h"
+#include "s2e/hostid.h"
 #include "s2e/log.h"
 #include "s2e/names.h"
 #include "s2e/quote.h"
 
 static const char *const usage[] = {
-	"s2e log [--vm NAME] [--experiments] [--json] [-n N] [-v]",
-	"s2e log show EXP",
+	"s2e log [--all] [--vm NAME] [--experiments] [--json] [-n N] [-v]",
+	"s2e log show [HOSTID/]EXP",
 	NULL,
 	"Show the history of VMs and experiments, newest first: one line per",
 	"operation (commit id, date, what was done).",
@@ -23,7 +24,7 @@ static const char *const usage[] = {
 };
 
 struct out {
-	int json, verbose;
+	int json, verbose, all;
 	size_t count;
 };
 
@@ -122,7 +123,10 @@ static int show_text(const struct s2e_log_entry *e, struct out *o, const char *d
 {
 	/* A history may hold commits s2e did not write: nothing of them
 	 * reaches the terminal raw. */
-	printf("%.7s %s %s\n", e->oid, date, s2e_printable(e->subject));
+	if (o->all)
+		log_lab_text(e, date);
+	else
+		printf("%.7s %s %s\n", e->oid, date, s2e_printable(e->subject));
 	if (o->verbose && *e->body) {
 		for (const char *p = e->body; *p;) {
 			size_t len = strcspn(p, "\n");
@@ -151,6 +155,14 @@ static int show_json(const struct s2e_log_entry *e, struct out *o, const char *d
 	json_str("email", e->email, 1);
 	json_str("date", iso, 1);
 	json_str("subject", e->subject, 1);
+	if (o->all) {
+		struct s2e_host h;
+		if (log_host(e, &h) == 0) {
+			json_str("hostId", h.id[0] ? h.id : NULL, 1);
+			json_str("host", h.name, 1);
+			json_str("user", h.user, 1);
+		}
+	}
 	json_str("body", e->body, 1);
 	json_strv("vms", &e->vms);
 	fputs(", \"experiments\": [", stdout);
@@ -217,6 +229,7 @@ int cmd_log(int argc, char **argv)
 		OPT_BOOL(0, "json", &o.json, "machine-readable output, with the experiment records"),
 		OPT_CALLBACK('n', "max-count", &filter.max, "N", "show at most N entries", opt_count),
 		OPT_BOOL('v', "verbose", &o.verbose, "show each commit's body (what changed)"),
+		OPT_BOOL(0, "all", &filter.all, "every host's history (see s2e history pull), with host and user"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};
@@ -226,6 +239,7 @@ int cmd_log(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "show"))
 		return cmd_log_show(argc - 1, argv + 1);
 	argc = s2e_parse_options(&cmd, argc, argv, 0);
+	o.all = filter.all;
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
 	if (filter.vm && s2e_vm_name_check(filter.vm))

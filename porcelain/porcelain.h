@@ -81,9 +81,19 @@ int cmd_vm_export_s2e_env(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
 int cmd_vm_import_s2e_env(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
+int cmd_vm_run_batch(int argc, char **argv);
+int cmd_vm_run_entry(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
 int cmd_vm_config(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+/* porcelain/log-lab.c: s2e log show, and the lines of s2e log --all. */
 int cmd_log_show(int argc, char **argv);
+int cmd_log_show_host(int argc, char **argv); /* [HOSTID/]EXP of any host */
+struct s2e_log_entry;
+struct s2e_host;
+int log_host(const struct s2e_log_entry *e, struct s2e_host *h);
+void log_lab_text(const struct s2e_log_entry *e, const char *date);
+int cmd_remote(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

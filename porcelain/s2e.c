@@ -96,6 +96,8 @@ int porcelain_lock(const char *opt, char **root, struct s2e_lock *lock)
 static const struct porcelain_cmd commands[] = {
 	{"vm", cmd_vm, "create, list, clone, export, import, delete and run VMs"},
 	{"log", cmd_log, "show the history of VMs and experiments"},
+	{"remote", cmd_remote, "add, remove and list the remotes histories are shared through"},
+	{"history", cmd_history, "push this host's history to a remote, pull every host's"},
 	{"help", cmd_help, "show the help of s2e or of a command"},
 	{NULL, NULL, NULL},
 };
@@ -106,9 +108,11 @@ static const char *const usage[] = {
 	"Manage S2E VM images, snapshots and experiments, with a git history of",
 	"everything done to them.  Commands:",
 	"",
-	"   vm      create, list, clone, export, import, delete and run VMs",
-	"   log     show the history of VMs and experiments",
-	"   help    show this help, or a command's: s2e help vm run",
+	"   vm       create, list, clone, export, import, delete and run VMs",
+	"   log      show the history of VMs and experiments",
+	"   remote   add, remove and list the remotes histories are shared through",
+	"   history  push this host's history to a remote, pull every host's",
+	"   help     show this help, or a command's: s2e help vm run",
 	"",
 	"Plumbing (in the exec path): s2e-mkimage, s2e-snapcp, s2e-pack, s2e-unpack,",
 	"s2e-digest, s2e-qemu-cmdline.  See s2e(1).",

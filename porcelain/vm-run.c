@@ -19,6 +19,7 @@
 static const char *const usage[] = {
 	"s2e vm run [OPTIONS] NAME[:SNAP]|IMAGE MODE [-- QEMU-ARG...]",
 	"s2e vm run [OPTIONS] --again EXP",
+	"s2e vm run --batch FILE [BATCH-OPTIONS] [NAME[:SNAP] [MODE]]",
 	NULL,
 	"Run VM NAME (resuming snapshot SNAP), or a disk image (an argument with a",
 	"'/'), in MODE: kvm, prep or sym.  Options may come before or after NAME and",

@@ -11,7 +11,7 @@ static const struct porcelain_cmd vm_commands[] = {
 	{"export", cmd_vm_export, "write a VM as a package"},
 	{"import", cmd_vm_import, "make a VM from a package or a raw image"},
 	{"delete", cmd_vm_delete, "delete a VM or one snapshot"},
-	{"run", cmd_vm_run, "run QEMU/S2E on a VM"},
+	{"run", cmd_vm_run_entry, "run QEMU/S2E on a VM, or a batch of runs"},
 	{"status", cmd_vm_status, "show VMs changed outside s2e, and record them"},
 	{"config", cmd_vm_config, "show or change a VM's settings"},
 	{NULL, NULL, NULL},

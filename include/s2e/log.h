@@ -27,6 +27,8 @@ struct s2e_log_filter {
 	const char *vm;	 /* only commits about this VM (its metadata or its experiments) */
 	int experiments; /* only commits that record experiments */
 	size_t max;	 /* at most this many entries; 0: all */
+	int all;	 /* every host's history: HEAD and the pulled hosts' (s2e/lab.h),
+			  * newest first, ties by commit id */
 };
 
 /* Call fn for each matching commit, newest first; fn returning non-zero stops

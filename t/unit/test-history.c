@@ -13,6 +13,7 @@
 
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/hostid.h"
 
 static char root[] = "/tmp/s2e-test-history.XXXXXX";
 
@@ -64,7 +65,13 @@ static void commits_metadata_only(void **state)
 
 	git_libgit2_init();
 	assert_int_equal(git_repository_open(&repo, root), 0);
-	assert_string_equal(head_message(repo), "vm create A 512\n\nbody\n");
+	{
+		/* The body, then the Host trailer naming this S2EDIR's host id. */
+		char id[S2E_HOSTID_MAX + 1], want[256];
+		assert_int_equal(s2e_hostid_get(root, 0, id), 0);
+		snprintf(want, sizeof(want), "vm create A 512\n\nbody\n\nHost: %s ", id);
+		assert_int_equal(strncmp(head_message(repo), want, strlen(want)), 0);
+	}
 	assert_true(in_head(repo, "vm/A/vm.config"));
 	assert_true(in_head(repo, ".gitignore"));
 	assert_false(in_head(repo, "vm/A/disk.s2e"));

@@ -1,0 +1,132 @@
+/* Batch files (`s2e vm run --batch FILE`): many experiments described by one
+ * YAML file, the cross-product Chef's `ctl run --batch-file` used, read once
+ * by one hardened parser (libyaml events; no anchors, aliases or tags; one
+ * document; bounded size, depth and job count) into a list of jobs.
+ *
+ *   batch: sweep                   # the batch's name (default: FILE's base
+ *                                  # name without .yaml/.yml)
+ *   vm: Debian:ready               # defaults for every command: vm, mode,
+ *   mode: sym                      #   build, config, timeout, memory,
+ *   timeout: 600                   #   qemu-opts, line, expname
+ *   store: https://store/lab       # where a host lacking the VM gets it
+ *   monitor-port: 4444             # job N gets monitor port 4444+N and
+ *   vnc-display: 0                 #   VNC display 0+N (defaults 4444, 0)
+ *   variables:                     # NAME: [VALUE, ...] (or one VALUE)
+ *     prog: [ls, cat]
+ *     n: [1, 2, 3]
+ *   commands:                      # each expanded over the cross-product
+ *     - line: /bin/{prog} -n {n}   #   of the variables its fields use
+ *       config: cfg/{prog}.lua
+ *
+ * `{NAME}` in any field of a command is replaced by each value of variable
+ * NAME; the first variable declared varies slowest (Chef's order).  A `{`
+ * not followed by NAME and `}` is kept as is; `{NAME}` for an undeclared
+ * NAME is an error.  Jobs are numbered from 1 in file order.  A job's
+ * experiment name is `expname` if given, else BATCH-NNNN, plus "-" and the
+ * base name of the first word of `line` when there is one (as Chef named
+ * them).  `line` is the guest command a job stands for (Chef's); s2e records
+ * it.  Fields a command leaves unset come from the top level, then from
+ * the caller's defaults (the VM and mode on the command line).
+ *
+ * Unknown keys, duplicate keys, a used variable without values, an empty
+ * cross-product, no commands, an invalid VM, mode, timeout or experiment
+ * name, and two jobs with one experiment name are errors that name the
+ * file, the line and the reason. */
+#ifndef S2E_BATCH_H
+#define S2E_BATCH_H
+
+#include <stddef.h>
+
+#include "s2e/strv.h"
+
+#define S2E_BATCH_MAX_BYTES (1024 * 1024)
+#define S2E_BATCH_MAX_JOBS  4096
+
+struct s2e_batch_job {
+	size_t index; /* 1-based */
+	char *vm, *mode, *build, *config, *timeout, *memory, *line, *expname;
+	char **qemu_opts;
+	size_t nqemu_opts;
+	char monitor_port[8], vnc_display[8];
+};
+
+struct s2e_batch {
+	char *name;
+	char *store; /* NULL: none */
+	struct s2e_batch_job *jobs;
+	size_t njobs;
+};
+
+/* Used where the file sets nothing (may be NULL, as may their fields). */
+struct s2e_batch_defaults {
+	const char *vm, *mode;
+};
+
+/* Parse `len` bytes of YAML; `origin` names them in errors (the file name),
+ * and gives the default batch name. */
+int s2e_batch_parse(const char *text, size_t len, const char *origin,
+		    const struct s2e_batch_defaults *defaults, struct s2e_batch *batch);
+int s2e_batch_load(const char *path, const struct s2e_batch_defaults *defaults,
+		   struct s2e_batch *batch);
+void s2e_batch_free(struct s2e_batch *batch);
+
+/* The `s2e vm run` operands and options of one job (NAME[:SNAP] MODE
+ * --expname X ...), borrowing the job's strings. */
+int s2e_batch_job_argv(const struct s2e_batch_job *job, struct s2e_strv *argv);
+
+/* `s2e vm run --batch FILE --job N` tells the run it makes which job it is
+ * through these environment variables (set with s2e_batch_job_setenv()),
+ * and the run puts them into its record with s2e_batch_job_body(). */
+#define S2E_BATCH_ENV	   "S2E_BATCH"	    /* the batch's name */
+#define S2E_BATCH_ENV_FILE "S2E_BATCH_FILE" /* the batch file, absolute */
+#define S2E_BATCH_ENV_JOB  "S2E_BATCH_JOB"  /* "N/M": job N of M */
+int s2e_batch_job_setenv(const struct s2e_batch *b, const struct s2e_batch_job *job,
+			 const char *file);
+/* "Batch: NAME\nBatch-Job: N/M\nBatch-Engine: ENGINE-ID\nBatch-File: F\n[Guest: LINE\n]"
+ * lines for a commit body, from the environment (printable bytes only);
+ * "" outside a batch job.  malloc'd. */
+char *s2e_batch_job_body(void);
+
+/* How the job was started, for its record: "slurm JOBID_TASK" (Slurm array
+ * task), "parallel SEQ" (GNU parallel), else "local"; from the environment. */
+void s2e_batch_engine_id(char *buf, size_t len);
+
+/* ---- engines (lib/batch-run.c) ----
+ * Each runs every job of a batch as `prefix... N` (N the job's number, for
+ * `s2e vm run --batch FILE --job N`), and reports how each ended as a
+ * shell status (exit status, or 128 + the signal).  None prints. */
+
+typedef void (*s2e_batch_done_fn)(const struct s2e_batch_job *job, int status, void *ctx);
+
+/* Local: at most `jobs` (>= 1) at a time, as our own children.  Returns the
+ * number of jobs that failed, or -1 when one could not be started (the ones
+ * running are waited for first). */
+int s2e_batch_run_local(const struct s2e_batch *b, const char *const *prefix, unsigned jobs,
+			s2e_batch_done_fn done, void *ctx);
+
+/* GNU parallel: the words of `parallel` running every job, with its
+ * --sshlogin hosts (each host must see the batch file at the same path and
+ * have `s2e` in its PATH), --joblog FILE and -j N when given (0: parallel's
+ * default).  The strings are borrowed; numbers are kept in `numbers`
+ * (njobs + 1 words) which the caller frees after use with free(). */
+struct s2e_batch_parallel {
+	const char *const *sshlogins;
+	size_t nsshlogins;
+	const char *joblog; /* NULL: none */
+	unsigned jobs;	    /* 0: parallel's default */
+};
+int s2e_batch_parallel_argv(const struct s2e_batch *b, const char *const *prefix,
+			    const struct s2e_batch_parallel *opts, struct s2e_strv *argv,
+			    char **numbers);
+
+/* Run argv (a command such as the above) and wait: its shell status, or -1
+ * when it could not be started. */
+int s2e_batch_spawn_wait(const char *const *argv);
+
+/* Slurm: an sbatch script for an array of b->njobs tasks (at most `jobs` at
+ * once, 0: no limit), each running `prefix... $SLURM_ARRAY_TASK_ID`, with
+ * its output in OUTDIR/slurm-%A_%a.out.  malloc'd. */
+char *s2e_batch_sbatch_script(const struct s2e_batch *b, const char *const *prefix, unsigned jobs,
+			      const char *outdir);
+
+#endif
