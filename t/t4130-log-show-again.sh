@@ -26,7 +26,7 @@ done
 t_exit 1 "an unknown experiment fails" s2e log show nope
 t_is "... saying so" "$(s2e log show nope 2>&1)" "[FAIL] s2e log show: no experiment 'nope' (see 's2e log --experiments')"
 t_exit 2 "no name is a usage error" s2e log show
-t_ok "s2e log show --help" bash -c "s2e log show --help | grep -q '^usage: s2e log show EXP'"
+t_ok "s2e log show --help" bash -c "s2e log show --help | grep -q '^usage: s2e log show \[HOSTID/\]EXP'"
 t_ok "s2e log still works" bash -c "s2e log | grep -q 'run Box sym one'"
 
 # --- run --again

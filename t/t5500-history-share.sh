@@ -105,7 +105,7 @@ t_ok "--all --json names the host of each commit" \
 t_is "s2e log show HOSTID/EXP: a record from another host" \
 	"$(h 1 log show "$id5/e1" | grep -E '^[[:space:]]*(vm|exitStatus) = ' | tr -d '[:space:]')" "vm=Box5exitStatus=1"
 t_is "s2e log show EXP: this host's own" \
-	"$(h 5 log show e1 | grep -E '^[[:space:]]*vm = ' | tr -d '[:space:]')" "vm=Box5"
+	"$(h 5 log show e1 | grep -E '^VM: ' | tr -d '[:space:]')" "VM:Box5"
 t_exit 1 "s2e log show of an unknown host" h 1 log show nobody/e1
 t_exit 1 "s2e log show of an unknown experiment" h 1 log show "$id5/e9"
 t_exit 1 "s2e log show of a bad key" h 1 log show "a/b/c"
