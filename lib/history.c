@@ -678,6 +678,8 @@ int s2e_history_last(const char *root, const char *path, char oid_hex[41])
 		rc = walk ? -1 : git_fail("cannot read the history");
 		goto out;
 	}
+	if (git_repository_head_unborn(repo) == 1)
+		goto out; /* no commit yet (libgit2 1.5 gives push_head a plain error) */
 	err = git_revwalk_push_head(walk);
 	if (err == GIT_EUNBORNBRANCH || err == GIT_ENOTFOUND)
 		goto out; /* no commit yet */

@@ -176,4 +176,11 @@ else
 fi
 t_is "nothing is left in vm/ but VMs" "$(ls -A "$vm" | grep -c '^\.')" 0
 
+# A VM made by hand in an S2EDIR that has no history yet (as bench/make-vm
+# does): the clone starts the history and records itself.
+fresh=$T_TMP/fresh
+mkdir -p "$fresh/vm/Hand"
+truncate -s 1M "$fresh/vm/Hand/disk.s2e"
+t_ok "clone of a hand-made VM in an S2EDIR without history" s2e --s2edir "$fresh" vm clone Hand Copy
+t_is "... is the first commit" "$(git -C "$fresh" log --format=%s)" "vm clone Hand Copy"
 t_done
