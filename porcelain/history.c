@@ -42,23 +42,43 @@ static int start(const struct s2e_command *cmd, int *argc, char **argv, char **r
 	return 0;
 }
 
+/* Parse, lock, run op on (S2EDIR, REMOTE or NULL), unlock.  Returns the
+ * exit code, or -1 when op succeeded and the caller is to report. */
+static int locked(const struct s2e_command *cmd, int argc, char **argv,
+		  int (*op)(const char *root, const char *remote, void *res), void *res)
+{
+	struct s2e_lock lock = {-1};
+	char *root = NULL;
+	int rc = start(cmd, &argc, argv, &root, &lock);
+
+	if (rc)
+		return rc - 1;
+	rc = op(root, argc ? argv[0] : NULL, res);
+	s2e_unlock(&lock);
+	free(root);
+	return rc ? fail(cmd->name + 4) : -1;
+}
+
+static int push_op(const char *root, const char *remote, void *res)
+{
+	return s2e_history_push(root, remote, res);
+}
+
+static int pull_op(const char *root, const char *remote, void *res)
+{
+	return s2e_history_pull(root, remote, res);
+}
+
 static int cmd_history_push(int argc, char **argv)
 {
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
 	const struct s2e_command cmd = {.name = "s2e history push", .usage = push_usage, .options = options};
 	struct s2e_push_result res;
-	struct s2e_lock lock = {-1};
 	struct s2e_status st;
-	char *root = NULL;
-	int rc = start(&cmd, &argc, argv, &root, &lock);
+	int rc = locked(&cmd, argc, argv, push_op, &res);
 
-	if (rc)
-		return rc - 1;
-	rc = s2e_history_push(root, argc ? argv[0] : NULL, &res);
-	s2e_unlock(&lock);
-	free(root);
-	if (rc)
-		return fail("history push");
+	if (rc >= 0)
+		return rc;
 	s2e_status_init(&st, stdout);
 	if (res.up_to_date)
 		s2e_status_info(&st, "%s already has this host's history as %s (%.7s)", res.remote,
@@ -74,18 +94,11 @@ static int cmd_history_pull(int argc, char **argv)
 	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
 	const struct s2e_command cmd = {.name = "s2e history pull", .usage = pull_usage, .options = options};
 	struct s2e_pull_result res;
-	struct s2e_lock lock = {-1};
 	struct s2e_status st;
-	char *root = NULL;
-	int rc = start(&cmd, &argc, argv, &root, &lock);
+	int rc = locked(&cmd, argc, argv, pull_op, &res);
 
-	if (rc)
-		return rc - 1;
-	rc = s2e_history_pull(root, argc ? argv[0] : NULL, &res);
-	s2e_unlock(&lock);
-	free(root);
-	if (rc)
-		return fail("history pull");
+	if (rc >= 0)
+		return rc;
 	s2e_status_init(&st, stdout);
 	s2e_status_ok(&st, "pull from %s: %zu host%s, %zu new or updated", res.remote, res.hosts,
 		      res.hosts == 1 ? "" : "s", res.updated);
