@@ -42,20 +42,6 @@ struct env {
 	char *nic;	     /* from qemu_extra_flags, may be NULL */
 };
 
-static void step(const struct s2e_vm_report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void step(const struct s2e_vm_report *r, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-
-	if (!r || !r->step)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	r->step(r->data, text);
-}
 
 static int by_mtime(const void *a, const void *b)
 {
@@ -266,14 +252,14 @@ static int build(struct env *e, struct s2e_vmtx *tx, const struct s2e_vm_report 
 
 	if (copy(e->dir, S2E_ENV_DISK, tx->staging, S2E_VM_DISK))
 		goto out;
-	step(r, "copy disk image");
+	s2e_vm_step(r, "copy disk image");
 	for (size_t i = 0; i < e->nsnaps; i++) {
 		char leaf[300], to[300];
 		snprintf(leaf, sizeof(leaf), PREFIX "%s", e->snaps[i].name);
 		snprintf(to, sizeof(to), S2E_VM_DISK ".%s", e->snaps[i].name);
 		if (copy(e->dir, leaf, tx->staging, to))
 			goto out;
-		step(r, "copy snapshot: %s", e->snaps[i].name);
+		s2e_vm_step(r, "copy snapshot: %s", e->snaps[i].name);
 	}
 	disk = s2e_path_join(tx->staging, S2E_VM_DISK);
 	origin = s2e_asprintf("s2e-env import of %s", e->dir);
@@ -352,7 +338,7 @@ int s2e_vm_import_s2e_env(const char *root, const char *dir, const char *name, i
 		 (vm = choose_name(&e, name)))
 		rc = s2e_vmtx_begin(&tx, root, vm, (flags & S2E_VMOP_FORCE) ? S2E_VMTX_FORCE : 0);
 	if (rc == 0) {
-		step(r, "initialise VM");
+		s2e_vm_step(r, "initialise VM");
 		subject = s2e_asprintf("vm import --s2e-env %s %s", s2e_sq(dir), s2e_sq(vm));
 		rc = subject ? build(&e, &tx, r) : -1;
 		if (rc == 0)
@@ -481,14 +467,14 @@ static int export_files(const char *root, const char *vm, const struct s2e_meta 
 	int rc = vmdir ? copy(vmdir, S2E_VM_DISK, tmp, S2E_ENV_DISK) : -1;
 
 	if (rc == 0)
-		step(r, "copy disk image");
+		s2e_vm_step(r, "copy disk image");
 	for (size_t i = 0; rc == 0 && i < meta->nsnaps; i++) {
 		char from[300], to[300];
 		snprintf(from, sizeof(from), S2E_VM_DISK ".%s", meta->snaps[i].name);
 		snprintf(to, sizeof(to), PREFIX "%s", meta->snaps[i].name);
 		rc = copy(vmdir, from, tmp, to);
 		if (rc == 0)
-			step(r, "copy snapshot: %s", meta->snaps[i].name);
+			s2e_vm_step(r, "copy snapshot: %s", meta->snaps[i].name);
 	}
 	free(vmdir);
 	return rc;
@@ -529,7 +515,7 @@ int s2e_vm_export_s2e_env(const char *root, const char *vm, const char *dir,
 		s2e_remove_tree(tmp);
 		goto out;
 	}
-	step(r, "write %s", S2E_ENV_JSON);
+	s2e_vm_step(r, "write %s", S2E_ENV_JSON);
 	rc = 0;
 out:
 	if (use >= 0)

@@ -26,9 +26,7 @@
 /* Copies running at once. */
 #define CLONE_PARALLEL 4
 
-static void step(const struct s2e_vm_report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void step(const struct s2e_vm_report *r, const char *fmt, ...)
+void s2e_vm_step(const struct s2e_vm_report *r, const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
@@ -91,7 +89,7 @@ static int create_build(struct s2e_vmtx *tx, const char *size_text, uint64_t siz
 	meta.origin = "created";
 	if (write_meta(tx->staging, &meta))
 		return -1;
-	step(r, "initialise VM");
+	s2e_vm_step(r, "initialise VM");
 	disk = s2e_path_join(tx->staging, S2E_VM_DISK);
 	if (!disk || s2e_strv_add(&cmd.args, "s2e-mkimage") || s2e_strv_add(&cmd.args, disk) ||
 	    s2e_strv_add(&cmd.args, size_text)) {
@@ -103,7 +101,7 @@ static int create_build(struct s2e_vmtx *tx, const char *size_text, uint64_t siz
 	rc = s2e_cmd_run(&cmd);
 	free(disk);
 	if (rc == 0)
-		step(r, "create %s image", label);
+		s2e_vm_step(r, "create %s image", label);
 	return rc;
 }
 
@@ -217,9 +215,9 @@ static int copy_done(struct s2e_parallel *p, size_t i, int rc)
 			/* nothing to do: the bar is cosmetic */
 		}
 		if (cl->files[cl->reported].snap)
-			step(cl->r, "copy snapshot: %s", cl->files[cl->reported].snap);
+			s2e_vm_step(cl->r, "copy snapshot: %s", cl->files[cl->reported].snap);
 		else
-			step(cl->r, "copy disk image");
+			s2e_vm_step(cl->r, "copy disk image");
 	}
 	return 0;
 }
@@ -392,7 +390,7 @@ static int clone_into(struct s2e_vmtx *tx, const char *root, const char *src,
 
 	if (!origin)
 		return -1;
-	step(r, "initialise VM");
+	s2e_vm_step(r, "initialise VM");
 	if (clone_files(&cl, root, info, tx->staging) == 0 && copy_all(&cl) == 0 &&
 	    clone_meta(tx->staging, info, origin) == 0)
 		rc = clone_record(tx, src, info, origin);
@@ -461,7 +459,7 @@ int s2e_vm_delete(const char *root, const char *name, const struct s2e_vm_report
 	free(subject);
 	s2e_vmtx_end(&tx);
 	if (rc == 0)
-		step(r, "delete %s", name);
+		s2e_vm_step(r, "delete %s", name);
 	return rc;
 }
 
@@ -534,7 +532,7 @@ int s2e_vm_delete_snapshot(const char *root, const char *name, const char *snap,
 				snap, (unsigned long long)st.st_size,
 				recorded ? "" : "\nThe snapshot had been made by hand (not recorded).");
 	if (rc == 0)
-		step(r, "delete snapshot %s:%s", name, snap);
+		s2e_vm_step(r, "delete snapshot %s:%s", name, snap);
 out:
 	s2e_vmtx_end(&tx);
 	free(file);

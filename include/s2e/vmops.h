@@ -15,6 +15,9 @@ struct s2e_vm_report {
 	void *data;
 	int progress_fd; /* -1: no progress bar */
 };
+/* Report one step done ("[ OK ] text" in the porcelain), printf-style. */
+void s2e_vm_step(const struct s2e_vm_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 enum {
 	S2E_VMOP_FORCE = 1 << 0,   /* replace an existing VM (the new one complete first) */
