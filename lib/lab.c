@@ -98,6 +98,19 @@ static int host_tip(git_repository *repo, const char *root, const char *hostid, 
 	return rc ? rc : have ? 0 : 1;
 }
 
+/* The history repository and the newest commit host `hostid` has there;
+ * *repo is set (to free) whenever the repository could be opened. */
+static int open_host_tip(const char *root, const char *hostid, git_repository **repo,
+			 git_oid *tip)
+{
+	if (s2e_hostid_check(hostid))
+		return -1;
+	s2e_git_init();
+	if (git_repository_open_ext(repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return git_fail("cannot open the history repository");
+	return host_tip(*repo, root, hostid, tip);
+}
+
 int s2e_lab_host_tip(const char *root, const char *hostid, char oid[41])
 {
 	git_repository *repo = NULL;
@@ -105,12 +118,7 @@ int s2e_lab_host_tip(const char *root, const char *hostid, char oid[41])
 	int rc;
 
 	oid[0] = '\0';
-	if (s2e_hostid_check(hostid))
-		return -1;
-	s2e_git_init();
-	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return git_fail("cannot open the history repository");
-	rc = host_tip(repo, root, hostid, &tip);
+	rc = open_host_tip(root, hostid, &repo, &tip);
 	if (rc == 0)
 		git_oid_tostr(oid, 41, &tip);
 	git_repository_free(repo);
@@ -164,12 +172,7 @@ int s2e_lab_read(const char *root, const char *hostid, const char *path, char **
 	int rc;
 
 	*text = NULL;
-	if (s2e_hostid_check(hostid))
-		return -1;
-	s2e_git_init();
-	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return git_fail("cannot open the history repository");
-	rc = host_tip(repo, root, hostid, &tip);
+	rc = open_host_tip(root, hostid, &repo, &tip);
 	if (rc == 0)
 		rc = read_at(repo, &tip, path, text, len);
 	git_repository_free(repo);
