@@ -521,3 +521,25 @@ int s2e_config_write(FILE *out, const struct s2e_config *cfg)
 	}
 	return 0;
 }
+
+char *s2e_config_text(int (*put)(FILE *f, const void *arg), const void *arg, size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int rc;
+
+	if (!f) {
+		s2e_error("out of memory");
+		return NULL;
+	}
+	rc = put(f, arg);
+	if (fclose(f) && !rc)
+		rc = s2e_error("out of memory");
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	*len = size;
+	return buf;
+}

@@ -62,27 +62,25 @@ static int put_manifest(FILE *f, const struct s2e_manifest *m, const char *vmcon
 	return vmconfig && *vmconfig ? put_vmconfig(f, vmconfig) : 0;
 }
 
+struct manifest_args {
+	const struct s2e_manifest *m;
+	const char *vmconfig;
+};
+
+static int put_args(FILE *f, const void *arg)
+{
+	const struct manifest_args *a = arg;
+	return put_manifest(f, a->m, a->vmconfig);
+}
+
 char *s2e_manifest_format(const struct s2e_manifest *m, const char *vmconfig, size_t *len)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	int rc;
+	struct manifest_args a = {m, vmconfig};
+	char *text = s2e_config_text(put_args, &a, len);
 
-	if (!f) {
-		s2e_error("out of memory");
-		return NULL;
-	}
-	rc = put_manifest(f, m, vmconfig);
-	if (fclose(f) && !rc)
-		rc = s2e_error("out of memory");
-	if (rc) {
-		free(buf);
+	if (!text)
 		s2e_error_prefix("cannot write the manifest");
-		return NULL;
-	}
-	*len = size;
-	return buf;
+	return text;
 }
 
 struct s2e_manifest_member *s2e_manifest_find(const struct s2e_manifest *m, const char *file)

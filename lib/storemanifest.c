@@ -249,26 +249,14 @@ static int format_to(FILE *f, const struct s2e_store_manifest *m)
 	return rc ? -1 : 0;
 }
 
+static int put_store_manifest(FILE *f, const void *m)
+{
+	return format_to(f, m);
+}
+
 char *s2e_store_manifest_format(const struct s2e_store_manifest *m, size_t *len)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	int rc;
-
-	if (!f) {
-		s2e_error("out of memory");
-		return NULL;
-	}
-	rc = format_to(f, m);
-	if (fclose(f) && rc == 0)
-		rc = s2e_error("out of memory");
-	if (rc) {
-		free(buf);
-		return NULL;
-	}
-	*len = size;
-	return buf;
+	return s2e_config_text(put_store_manifest, m, len);
 }
 
 int s2e_store_manifest_add_file(struct s2e_store_manifest *m, const char *file, uint64_t size,

@@ -88,4 +88,8 @@ int s2e_config_write(FILE *out, const struct s2e_config *cfg);
 /* Is value writable (no control characters other than newline, tab, BS)? */
 int s2e_config_value_ok(const char *value);
 
+/* Text made by put(f, arg) on a memory stream: malloc'd, its length in
+ * *len; NULL with the error set when put fails or memory runs out. */
+char *s2e_config_text(int (*put)(FILE *f, const void *arg), const void *arg, size_t *len);
+
 #endif
