@@ -166,8 +166,12 @@ static int other_sections(const struct s2e_config *cfg, const char *what,
 	if (rc == 0 && vm.n) {
 		if (!(out = open_memstream(&m->vmconfig, &len)))
 			rc = s2e_error("out of memory");
-		else if ((s2e_config_write(out, &vm) != 0) | (fclose(out) != 0))
-			rc = -1;
+		else {
+			/* fclose() in any case: it also ends the memory stream. */
+			int bad = s2e_config_write(out, &vm) != 0;
+			if (fclose(out) || bad)
+				rc = -1;
+		}
 	}
 	s2e_config_free(&vm);
 	return rc;
