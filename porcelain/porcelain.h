@@ -80,6 +80,9 @@ int cmd_vm_export(int argc, char **argv);
 int cmd_vm_import(int argc, char **argv);
 int cmd_vm_run(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
+int cmd_vm_push(int argc, char **argv);
+int cmd_vm_pull(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 
 #endif

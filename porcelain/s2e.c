@@ -95,6 +95,7 @@ int porcelain_lock(const char *opt, char **root, struct s2e_lock *lock)
 
 static const struct porcelain_cmd commands[] = {
 	{"vm", cmd_vm, "create, list, clone, export, import, delete and run VMs"},
+	{"store", cmd_store, "list, verify and clean up VM stores"},
 	{"log", cmd_log, "show the history of VMs and experiments"},
 	{"help", cmd_help, "show the help of s2e or of a command"},
 	{NULL, NULL, NULL},
@@ -107,6 +108,7 @@ static const char *const usage[] = {
 	"everything done to them.  Commands:",
 	"",
 	"   vm      create, list, clone, export, import, delete and run VMs",
+	"   store   list, verify and clean up VM stores",
 	"   log     show the history of VMs and experiments",
 	"   help    show this help, or a command's: s2e help vm run",
 	"",
