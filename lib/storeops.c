@@ -198,10 +198,14 @@ static int push_describe(struct push *p, const struct s2e_vm_info *vm)
 	return rc;
 }
 
-static int push_record(const char *root, const char *name, const char *store)
+static int push_record(const char *root, const char *name, const char *store,
+		       const struct s2e_store_manifest *m)
 {
-	char *subject = s2e_asprintf("vm push %s %s", s2e_sq(name), s2e_sq(store));
-	char *body = s2e_asprintf("VM: %s\nStore: %s\n", name, store);
+	char *where = strcmp(name, m->name) ? s2e_asprintf("%s/%s", store, m->name)
+					    : s2e_strdup(store);
+	char *subject = where ? s2e_asprintf("vm push %s %s", s2e_sq(name), s2e_sq(where)) : NULL;
+	char *body = s2e_asprintf("VM: %s\nStore: %s\nStore VM: %s\nDigest: %s\n", name, store,
+				  m->name, m->files[0].digest);
 	struct s2e_vmtx tx;
 	int rc = subject && body ? 0 : -1;
 
@@ -213,6 +217,7 @@ static int push_record(const char *root, const char *name, const char *store)
 			rc = s2e_vmtx_commit(&tx, subject, body, NULL, 0);
 		s2e_vmtx_end(&tx);
 	}
+	free(where);
 	free(subject);
 	free(body);
 	return rc;
@@ -269,7 +274,7 @@ int s2e_vm_push(const char *root, const char *name, const char *store, const cha
 	if (mark >= 0)
 		close(mark);
 	if (!rc)
-		rc = push_record(root, name, s2e_store_url(p.st));
+		rc = push_record(root, name, s2e_store_url(p.st), &p.m);
 	s2e_store_manifest_free(&p.m);
 	if (p.c)
 		s2e_store_conn_free(p.c);
