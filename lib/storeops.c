@@ -165,35 +165,66 @@ static int push_file(struct push *p, const char *file)
 	return rc;
 }
 
+static int on_disk(const struct s2e_vm_info *vm, const char *snap)
+{
+	for (size_t i = 0; i < vm->nsnaps; i++)
+		if (!strcmp(vm->snaps[i].name, snap))
+			return 1;
+	return 0;
+}
+
+/* The manifest's copy of the VM's vm.config: its metadata with the snapshots
+ * as they are on disk, in vm->snaps order (recorded ones in the order taken,
+ * then snapshots made by hand, by time), so that they match the files. */
+static int push_vmconfig(struct push *p, struct s2e_vm_info *vm)
+{
+	struct s2e_meta *meta = &vm->meta;
+	char *tmp = s2e_asprintf("%s/.s2e/push-%ld.vm.config", p->root, (long)getpid());
+	char taken[64];
+	size_t len;
+	int rc = tmp ? 0 : -1;
+
+	for (size_t i = meta->nsnaps; !rc && i-- > 0;)
+		if (!on_disk(vm, meta->snaps[i].name) &&
+		    s2e_meta_remove_snap(meta, meta->snaps[i].name) < 0)
+			rc = -1;
+	for (size_t i = 0; !rc && i < vm->nsnaps; i++) {
+		s2e_time_utc_of(&vm->snaps[i].mtime, taken, sizeof(taken));
+		if (!vm->snaps[i].recorded && s2e_meta_add_snap(meta, vm->snaps[i].name, taken, NULL))
+			rc = -1;
+	}
+	if (!rc && !vm->has_meta)
+		meta->size = vm->size;
+	if (!rc)
+		rc = s2e_meta_write(tmp, meta);
+	if (!rc)
+		rc = s2e_read_file(tmp, &p->m.vmconfig, &len);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 /* The manifest's own fields: the VM's vm.config, pusher, time, commit. */
-static int push_describe(struct push *p, const struct s2e_vm_info *vm)
+static int push_describe(struct push *p, struct s2e_vm_info *vm)
 {
 	char now[64], host[256] = "localhost", commit[41] = "";
-	char *cfg = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, S2E_VM_META);
 	char *hist = s2e_asprintf("vm/%s", p->name);
 	const struct passwd *pw = getpwuid(getuid());
 	const char *user = getenv("USER");
-	size_t len;
-	int rc = cfg && hist ? 0 : -1;
+	int rc = hist ? push_vmconfig(p, vm) : -1;
 
-	for (size_t i = 0; !rc && i < vm->nsnaps; i++)
-		if (!vm->snaps[i].recorded)
-			rc = s2e_error("snapshot %s of VM %s is not recorded in vm.config "
-				       "(s2e vm status --record %s)",
-				       s2e_q(vm->snaps[i].name), s2e_q(p->name), s2e_sq(p->name));
-	if (!rc && vm->has_meta)
-		rc = s2e_read_file(cfg, &p->m.vmconfig, &len);
 	gethostname(host, sizeof(host) - 1);
 	s2e_time_utc(now, sizeof(now));
 	if (!rc && s2e_history_last(p->root, hist, commit) < 0)
 		commit[0] = '\0';
 	p->m.version = S2E_STORE_MANIFEST_VERSION;
 	if (!rc && (!(p->m.name = s2e_strdup(p->remote)) || !(p->m.pushed_at = s2e_strdup(now)) ||
-		    !(p->m.pushed_by = s2e_asprintf("%s@%s", user && *user ? user : pw ? pw->pw_name : "unknown",
+		    !(p->m.pushed_by = s2e_asprintf("%s@%s",
+						     user && *user ? user : pw ? pw->pw_name : "unknown",
 						     host)) ||
 		    (commit[0] && !(p->m.commit = s2e_strdup(commit)))))
 		rc = -1;
-	free(cfg);
 	free(hist);
 	return rc;
 }
