@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "s2e/caindex.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
@@ -314,6 +315,126 @@ int s2e_vm_push(const char *root, const char *name, const char *store, const cha
 	return rc;
 }
 
+/* ---- seeding a pull from local VMs ---- */
+
+struct seed_ent {
+	unsigned char id[S2E_CHUNK_ID_LEN];
+	uint32_t size, file;
+	uint64_t off;
+};
+
+struct seed {
+	struct seed_ent *e;
+	size_t n, cap;
+	int *fds;
+	size_t nfds;
+};
+
+static int seed_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, S2E_CHUNK_ID_LEN);
+}
+
+/* The chunks of one local file: its index, computed (no store), read back. */
+static int seed_index(struct seed *sd, const char *root, int fd, const char *path, unsigned jobs)
+{
+	struct s2e_chunk_options o = {.jobs = jobs};
+	struct s2e_chunk_stats s;
+	struct s2e_caindex_reader *rd = NULL;
+	struct s2e_caindex_entry e;
+	int ifd = tmp_fd(root), rc = ifd < 0 ? -1 : s2e_chunk_fd(NULL, fd, path, ifd, &o, &s);
+
+	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
+		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
+	if (!rc && !(rd = s2e_caindex_reader_new(ifd, path, S2E_CAINDEX_ANY_SIZE)))
+		rc = -1;
+	while (!rc && (rc = s2e_caindex_next(rd, &e)) == 1) {
+		rc = 0;
+		if (sd->n == sd->cap) {
+			size_t cap = sd->cap ? sd->cap * 2 : 1024;
+			struct seed_ent *n = realloc(sd->e, cap * sizeof(*n));
+			if (!n) {
+				rc = s2e_error("out of memory");
+				break;
+			}
+			sd->e = n, sd->cap = cap;
+		}
+		memcpy(sd->e[sd->n].id, e.id, S2E_CHUNK_ID_LEN);
+		sd->e[sd->n].size = e.size;
+		sd->e[sd->n].off = e.offset;
+		sd->e[sd->n++].file = (uint32_t)sd->nfds;
+	}
+	s2e_caindex_reader_free(rd);
+	if (ifd >= 0)
+		close(ifd);
+	return rc;
+}
+
+static int seed_file(struct seed *sd, const char *root, const char *vm, const char *file,
+		     unsigned jobs)
+{
+	char *path = s2e_asprintf("%s/vm/%s/%s", root, vm, file);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, rc = -1;
+	int *fds = fd >= 0 ? realloc(sd->fds, (sd->nfds + 1) * sizeof(*fds)) : NULL;
+
+	if (fds) {
+		sd->fds = fds;
+		rc = seed_index(sd, root, fd, path, jobs);
+		if (!rc)
+			sd->fds[sd->nfds++] = fd;
+	}
+	if (rc && fd >= 0)
+		close(fd);
+	free(path);
+	return 0; /* a local file that cannot be read is only not a seed */
+}
+
+/* Local VMs that may share chunks with the VM pulled: the one it replaces,
+ * and those pulled from the same store VM before (an older version). */
+static int seed_build(struct seed *sd, const char *root, const char *name, const char *from,
+		      unsigned jobs)
+{
+	struct s2e_vm_info *vms = NULL;
+	size_t n = 0;
+
+	if (s2e_vm_list(root, &vms, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *o = vms[i].meta.origin;
+		if (vms[i].defunct || (strcmp(vms[i].name, name) &&
+				       (!o || strncmp(o, from, strlen(from)))))
+			continue;
+		seed_file(sd, root, vms[i].name, S2E_VM_DISK, jobs);
+		for (size_t j = 0; j < vms[i].nsnaps; j++) {
+			char *f = s2e_asprintf("%s.%s", S2E_VM_DISK, vms[i].snaps[j].name);
+			if (f)
+				seed_file(sd, root, vms[i].name, f, jobs);
+			free(f);
+		}
+	}
+	s2e_vm_list_free(vms, n);
+	qsort(sd->e, sd->n, sizeof(*sd->e), seed_cmp);
+	return 0;
+}
+
+static int seed_get(void *ctx, const unsigned char *id, uint32_t size, void *buf)
+{
+	const struct seed *sd = ctx;
+	const struct seed_ent *e = bsearch(id, sd->e, sd->n, sizeof(*sd->e), seed_cmp);
+
+	if (!e || e->size != size)
+		return 0;
+	return s2e_pread_full(sd->fds[e->file], buf, size, e->off) ? 0 : 1;
+}
+
+static void seed_free(struct seed *sd)
+{
+	for (size_t i = 0; i < sd->nfds; i++)
+		close(sd->fds[i]);
+	free(sd->fds);
+	free(sd->e);
+}
+
 /* ---- pull ---- */
 
 struct pull {
@@ -416,6 +537,8 @@ static int pull_commit(struct pull *p, struct s2e_vmtx *tx)
 
 static int pull_vm(struct pull *p, const char *root, int flags)
 {
+	struct seed sd = {0};
+	char *from = NULL;
 	struct s2e_vmtx tx;
 	int rc = s2e_store_vm_read(p->c, p->remote, &p->m);
 
@@ -432,8 +555,14 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 	if (rc || (rc = s2e_vmtx_begin(&tx, root, p->name,
 				       (flags & S2E_VMOP_FORCE) ? S2E_VMTX_FORCE : 0)))
 		return rc;
+	if ((from = s2e_asprintf("pull of %s/%s (", s2e_store_url(p->st), p->remote)))
+		seed_build(&sd, root, p->name, from, p->o.jobs);
+	p->o.seed = sd.n ? seed_get : NULL;
+	p->o.seed_ctx = &sd;
 	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
 		rc = pull_file(p, tx.staging, &p->m.files[i]);
+	seed_free(&sd);
+	free(from);
 	if (!rc)
 		rc = pull_meta(p, tx.staging);
 	if (!rc)

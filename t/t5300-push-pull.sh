@@ -50,6 +50,14 @@ t_exit 1 "pull refuses to replace a local VM" s2e --s2edir "$b" vm pull "$s/A"
 t_exit 0 "pull -f replaces it" s2e --s2edir "$b" vm pull -f "$s/A"
 t_is "pull -f is recorded" "$(subjects "$b" -1)" "vm pull -f $s/A A"
 
+# Pulling an updated VM: the chunks the local copy has come from it.
+dd if=/dev/urandom of="$a/vm/A/disk.s2e" bs=1M count=1 seek=10 conv=notrunc status=none
+s2e vm push -f A "$s" >/dev/null
+out=$(s2e --s2edir "$b" vm pull -f "$s/A")
+t_ok "an updated VM fetches only the changed chunk" \
+	grep -qx 'pulled 1 of 23 chunks, .*; [1-9][0-9]* from local VMs' <<<"$out"
+t_ok "and is equal" cmp "$a/vm/A/disk.s2e" "$b/vm/A/disk.s2e"
+
 s2e vm clone A C >/dev/null
 out=$(s2e vm push C "$s/C2")
 t_ok "a clone of a pushed VM uploads 0 chunks" grep -qx 'pushed 0 of 23 chunks, 0 B; [1-9][0-9]* already in the store' <<<"$out"

@@ -16,7 +16,11 @@
  *         transaction's staging directory, every chunk checked against its ID
  *         and the file's sha256-1m digest against the manifest; then
  *         vm.config (the manifest's [vm] and [snapshot] sections, origin "pull
- *         of STORE/NAME") and one commit "vm pull STORE/NAME LOCALNAME".  Any
+ *         of STORE/NAME") and one commit "vm pull STORE/NAME LOCALNAME".
+ *         Chunks are seeded from local VMs that may share them: LOCALNAME
+ *         (being replaced) and the VMs whose origin is a pull of the same
+ *         STORE/NAME; their files are indexed (hashed, holes skipped) first,
+ *         and a seeded chunk is still checked against its ID.  Any
  *         failure leaves nothing behind (the transaction's staging goes).
  *
  * stats sums the files' s2e_chunk_stats (stored/present for push,
