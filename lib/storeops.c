@@ -15,6 +15,7 @@
 #include "s2e/history.h"
 #include "s2e/meta.h"
 #include "s2e/names.h"
+#include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
 #include "s2e/store.h"
@@ -34,6 +35,12 @@ static void say(const struct s2e_vm_report *r, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	r->step(r->data, text);
+}
+
+/* A progress bar for one file, on a terminal only. */
+static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *file, uint64_t size)
+{
+	return r && r->progress_fd >= 0 ? s2e_progress_start(r->progress_fd, file, size) : NULL;
 }
 
 static void add_stats(struct s2e_chunk_stats *t, const struct s2e_chunk_stats *s)
@@ -140,10 +147,13 @@ static int push_file(struct push *p, const char *file)
 	char *path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file);
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, ifd = -1, rc = -1;
 	struct s2e_chunk_stats s = {0};
+	struct stat sb;
 	off_t len;
 
 	if (path && fd < 0)
 		s2e_error_errno("cannot open %s", s2e_q(path));
+	if (fd >= 0 && !fstat(fd, &sb))
+		p->o.progress = bar(p->r, file, (uint64_t)sb.st_size);
 	if (fd >= 0 && (ifd = tmp_fd(p->root)) >= 0 &&
 	    !(rc = s2e_chunk_fd(p->st, fd, path, ifd, &p->o, &s))) {
 		add_stats(p->total, &s);
@@ -156,6 +166,8 @@ static int push_file(struct push *p, const char *file)
 		if (!rc)
 			rc = s2e_store_manifest_add_file(&p->m, file, s.bytes, s.digest);
 	}
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
 	if (!rc)
 		say(p->r, "push %s", file);
 	if (ifd >= 0)
@@ -455,8 +467,11 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 	int ifd = out && what ? tmp_fd(staging) : -1, rc = -1;
 
 	p->o.expect_size = f->size;
+	p->o.progress = bar(p->r, f->name, f->size);
 	if (ifd >= 0 && !(rc = s2e_store_vm_get_index(p->c, p->remote, f, ifd)))
 		rc = s2e_unchunk_file(p->st, ifd, what, out, &p->o, &s);
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
 	add_stats(p->total, &s);
 	if (!rc && (s.bytes != f->size || strcmp(s.digest, f->digest)))
 		rc = s2e_error("%s: the file rebuilt is not the one the manifest names (%s, not %s)",
