@@ -425,7 +425,8 @@ static int seed_build(struct seed *sd, const char *root, const char *name, const
 		}
 	}
 	s2e_vm_list_free(vms, n);
-	qsort(sd->e, sd->n, sizeof(*sd->e), seed_cmp);
+	if (sd->n)
+		qsort(sd->e, sd->n, sizeof(*sd->e), seed_cmp);
 	return 0;
 }
 
