@@ -595,7 +595,7 @@ static char *provenance(const char *root, const char *name)
 /* vm.config's `updated`, so that `git log -- vm/NAME` shows the export; a
  * failed commit puts the old vm.config back.  A VM without vm.config (made
  * by hand) is left so. */
-static int touch_meta(struct s2e_vmtx *tx)
+int s2e_vmtx_touch_meta(struct s2e_vmtx *tx)
 {
 	char *path = s2e_path_join(tx->dir, S2E_VM_META), now[64];
 	struct s2e_meta meta;
@@ -628,7 +628,7 @@ static int export_record(const char *root, const struct export *ex)
 	if (!rc && (rc = s2e_vmtx_begin(&tx, root, ex->name, S2E_VMTX_UPDATE)) == S2E_ENOTFOUND)
 		s2e_error_set(rc, "no VM named %s (deleted during the export)", s2e_q(ex->name));
 	if (!rc) {
-		rc = touch_meta(&tx);
+		rc = s2e_vmtx_touch_meta(&tx);
 		if (!rc)
 			rc = s2e_vmtx_commit(&tx, subject, body, NULL, 0);
 		s2e_vmtx_end(&tx);

@@ -85,6 +85,9 @@ int cmd_vm_run_batch(int argc, char **argv);
 int cmd_vm_run_entry(int argc, char **argv);
 int cmd_vm_status(int argc, char **argv);
 int cmd_vm_config(int argc, char **argv);
+int cmd_vm_push(int argc, char **argv);
+int cmd_vm_pull(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 /* porcelain/log-lab.c: s2e log show, and the lines of s2e log --all. */
 int cmd_log_show(int argc, char **argv);

@@ -95,6 +95,7 @@ int porcelain_lock(const char *opt, char **root, struct s2e_lock *lock)
 
 static const struct porcelain_cmd commands[] = {
 	{"vm", cmd_vm, "create, list, clone, export, import, delete and run VMs"},
+	{"store", cmd_store, "list, verify and clean up VM stores"},
 	{"log", cmd_log, "show the history of VMs and experiments"},
 	{"remote", cmd_remote, "add, remove and list the remotes histories are shared through"},
 	{"history", cmd_history, "push this host's history to a remote, pull every host's"},
@@ -109,6 +110,7 @@ static const char *const usage[] = {
 	"everything done to them.  Commands:",
 	"",
 	"   vm       create, list, clone, export, import, delete and run VMs",
+	"   store    list, verify and clean up VM stores",
 	"   log      show the history of VMs and experiments",
 	"   remote   add, remove and list the remotes histories are shared through",
 	"   history  push this host's history to a remote, pull every host's",

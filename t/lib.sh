@@ -214,3 +214,40 @@ t_wait_port()
 	done
 	return 1
 }
+
+# t_nginx ROOT: serve directory ROOT with nginx on 127.0.0.1, in the
+# background; sets t_nginx_port, t_nginx_pid and t_nginx_dir (its logs).
+# Returns 1 (the error log on stderr) if it does not start.  The caller's
+# EXIT trap must kill $t_nginx_pid.
+t_nginx()
+{
+	local n=$T_TMP/nginx user=
+	t_nginx_port=$(t_free_port)
+	t_nginx_dir=$n
+	mkdir -p "$n/tmp"
+	# As root, nginx's workers would drop to an account that cannot enter $T_TMP.
+	[ "$(id -u)" = 0 ] && user="user root root;"
+	cat >"$n/nginx.conf" <<CONF
+$user
+daemon off;
+worker_processes 1;
+pid $n/nginx.pid;
+error_log $n/error.log;
+events { worker_connections 64; }
+http {
+	access_log $n/access.log;
+	client_body_temp_path $n/tmp;
+	proxy_temp_path $n/tmp;
+	fastcgi_temp_path $n/tmp;
+	uwsgi_temp_path $n/tmp;
+	scgi_temp_path $n/tmp;
+	server {
+		listen 127.0.0.1:$t_nginx_port;
+		root $1;
+	}
+}
+CONF
+	nginx -c "$n/nginx.conf" -p "$n" -e "$n/error.log" &
+	t_nginx_pid=$!
+	t_wait_port "$t_nginx_port" || { cat "$n/error.log" >&2; return 1; }
+}

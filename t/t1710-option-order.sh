@@ -43,6 +43,16 @@ same "vm delete" "s2e vm create -f D 1M" "list D" \
 same "vm run --dry-run" "" "" \
 	"s2e vm run --dry-run -m 256 -n none A sym --expname x" \
 	"s2e vm run A sym --expname x --dry-run -m 256 -n none"
+same "vm push" "rm -rf '$W/vs'" "s2e store list '$W/vs' | grep -v 'Pushed at'" \
+	"s2e vm push -f -j 2 A '$W/vs'" "s2e vm push A '$W/vs' -f -j 2"
+same "vm pull" "s2e vm delete -y P" "list P; cfg P" \
+	"s2e vm pull -f -j 2 '$W/vs/A' P" "s2e vm pull '$W/vs/A' P -f -j 2"
+same "store list" "" "" \
+	"s2e store list --json '$W/vs'" "s2e store list '$W/vs' --json"
+same "store verify" "" "" \
+	"s2e store verify -j 2 '$W/vs' A" "s2e store verify '$W/vs' A -j 2"
+same "store gc" "" "" \
+	"s2e store gc --grace 0 --dry-run '$W/vs'" "s2e store gc '$W/vs' --dry-run --grace 0"
 same "log" "" "" \
 	"s2e log --vm A -n 2" "s2e log -n 2 --vm A"
 

@@ -9,41 +9,15 @@ command -v python3 >/dev/null || t_skip_all "python3 is missing"
 
 s=$T_TMP/store
 d=$T_TMP/files
-mkdir -p "$d" "$T_TMP/nginx/tmp"
+mkdir -p "$d"
 head -c 3000000 /dev/urandom >"$d/odd"
 truncate -s 20M "$d/sparse"
 dd if=/dev/urandom of="$d/sparse" bs=1M count=3 seek=5 conv=notrunc status=none
 s2e-chunk --store "$s" "$d/odd" "$d/sparse" || t_skip_all "s2e-chunk failed"
 
-port=$(t_free_port)
-n=$T_TMP/nginx
-# As root, nginx's workers would drop to an account that cannot enter $T_TMP.
-user=
-[ "$(id -u)" = 0 ] && user="user root root;"
-cat >"$n/nginx.conf" <<CONF
-$user
-daemon off;
-worker_processes 1;
-pid $n/nginx.pid;
-error_log $n/error.log;
-events { worker_connections 64; }
-http {
-	access_log $n/access.log;
-	client_body_temp_path $n/tmp;
-	proxy_temp_path $n/tmp;
-	fastcgi_temp_path $n/tmp;
-	uwsgi_temp_path $n/tmp;
-	scgi_temp_path $n/tmp;
-	server {
-		listen 127.0.0.1:$port;
-		root $s;
-	}
-}
-CONF
-nginx -c "$n/nginx.conf" -p "$n" -e "$n/error.log" &
-nginx_pid=$!
-trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; t_cleanup' EXIT
-t_wait_port "$port" || t_skip_all "nginx did not start: $(cat "$n/error.log")"
+trap 'kill $t_nginx_pid 2>/dev/null; wait $t_nginx_pid 2>/dev/null; t_cleanup' EXIT
+t_nginx "$s" || t_skip_all "nginx did not start"
+port=$t_nginx_port n=$t_nginx_dir
 
 url=http://127.0.0.1:$port
 for f in odd sparse; do

@@ -90,6 +90,11 @@ int s2e_vmtx_set_aside(struct s2e_vmtx *tx, const char *rel);
 int s2e_vmtx_commit(struct s2e_vmtx *tx, const char *subject, const char *body,
 		    const char *const *extra, size_t nextra);
 
+/* UPDATE: set vm.config's `updated` to now (the old file set aside, so a
+ * failed commit puts it back), so that `git log -- vm/NAME` shows an
+ * operation that changed no tracked file.  A VM without vm.config is left so. */
+int s2e_vmtx_touch_meta(struct s2e_vmtx *tx);
+
 /* Abort unless committed, release everything.  Keeps the current error. */
 void s2e_vmtx_end(struct s2e_vmtx *tx);
 

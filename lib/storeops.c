@@ -1,0 +1,610 @@
+/* s2e vm push and s2e vm pull: see include/s2e/storeops.h. */
+#include <errno.h>
+#include <pwd.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "s2e/caindex.h"
+#include "s2e/error.h"
+#include "s2e/fs.h"
+#include "s2e/history.h"
+#include "s2e/meta.h"
+#include "s2e/names.h"
+#include "s2e/progress.h"
+#include "s2e/quote.h"
+#include "s2e/s2edir.h"
+#include "s2e/store.h"
+#include "s2e/storeops.h"
+#include "s2e/storevm.h"
+#include "s2e/vm.h"
+#include "s2e/vmtx.h"
+
+static void say(const struct s2e_vm_report *r, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (!r || !r->step)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r->step(r->data, text);
+}
+
+/* A progress bar for one file, on a terminal only. */
+static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *file, uint64_t size)
+{
+	return r && r->progress_fd >= 0 ? s2e_progress_start(r->progress_fd, file, size) : NULL;
+}
+
+static void add_stats(struct s2e_chunk_stats *t, const struct s2e_chunk_stats *s)
+{
+	t->chunks += s->chunks;
+	t->bytes += s->bytes;
+	t->zero += s->zero;
+	t->stored += s->stored;
+	t->stored_bytes += s->stored_bytes;
+	t->present += s->present;
+	t->fetched += s->fetched;
+	t->fetched_bytes += s->fetched_bytes;
+	t->seeded += s->seeded;
+}
+
+/* A directory that already holds a store's chunks/ or vm/. */
+static int is_dir_store(const char *path)
+{
+	char *a = s2e_asprintf("%s/chunks", path), *b = s2e_asprintf("%s/vm", path);
+	struct stat st;
+	int yes = (a && !stat(a, &st) && S_ISDIR(st.st_mode)) ||
+		  (b && !stat(b, &st) && S_ISDIR(st.st_mode));
+
+	free(a);
+	free(b);
+	return yes;
+}
+
+int s2e_store_operand(const char *operand, int name_optional, char **store, char **name)
+{
+	const char *slash = strrchr(operand, '/'), *scheme = strstr(operand, "://");
+	const char *host = scheme ? scheme + 3 : operand;
+
+	*store = *name = NULL;
+	if (slash && (slash == operand || slash < host || !slash[1]))
+		slash = NULL;
+	if (name_optional && slash && (scheme || !is_dir_store(*store = strndup(operand,
+								     (size_t)(slash - operand)))))
+		slash = NULL;
+	free(*store);
+	*store = NULL;
+	if (!slash && !name_optional)
+		return s2e_error_set(S2E_EUSAGE, "%s: expected STORE/NAME", s2e_q(operand));
+	*store = slash ? strndup(operand, (size_t)(slash - operand)) : s2e_strdup(operand);
+	*name = slash ? s2e_strdup(slash + 1) : NULL;
+	if (!*store || (slash && !*name)) {
+		free(*store);
+		*store = NULL;
+		return s2e_error("out of memory");
+	}
+	return 0;
+}
+
+/* An anonymous temporary for an index, in dir. */
+static int tmp_fd(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	char *path;
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd >= 0 ? fd : s2e_error_errno("cannot make a temporary in %s", s2e_q(dir));
+	if (!(path = s2e_path_join(dir, ".index.tmp.XXXXXX")))
+		return -1;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		s2e_error_errno("cannot make a temporary in %s", s2e_q(dir));
+	else
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+static struct s2e_store *open_store(const char *url, int write, struct s2e_store_conn **c)
+{
+	struct s2e_store *st = s2e_store_open(url, NULL);
+
+	if (st && write && !s2e_store_writable(st)) {
+		s2e_error("%s is a read-only store", s2e_store_url(st));
+		s2e_store_close(st);
+		return NULL;
+	}
+	if (st && !(*c = s2e_store_conn_new(st))) {
+		s2e_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* ---- push ---- */
+
+struct push {
+	const char *root, *name, *remote;
+	struct s2e_chunk_options o;
+	struct s2e_store *st;
+	struct s2e_store_conn *c;
+	struct s2e_store_manifest m;
+	struct s2e_chunk_stats *total;
+	const struct s2e_vm_report *r;
+};
+
+/* One file: its chunks, then its index. */
+static int push_file(struct push *p, const char *file)
+{
+	char *path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, ifd = -1, rc = -1;
+	struct s2e_chunk_stats s = {0};
+	struct stat sb;
+	off_t len;
+
+	if (path && fd < 0)
+		s2e_error_errno("cannot open %s", s2e_q(path));
+	if (fd >= 0 && !fstat(fd, &sb))
+		p->o.progress = bar(p->r, file, (uint64_t)sb.st_size);
+	if (fd >= 0 && (ifd = tmp_fd(p->root)) >= 0 &&
+	    !(rc = s2e_chunk_fd(p->st, fd, path, ifd, &p->o, &s))) {
+		add_stats(p->total, &s);
+		if ((len = lseek(ifd, 0, SEEK_END)) < 0)
+			rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
+		if (!rc && !s.digest[0])
+			rc = s2e_error("%s: no sha256-1m digest", s2e_q(path));
+		if (!rc)
+			rc = s2e_store_vm_put_index(p->c, p->remote, file, ifd, (uint64_t)len);
+		if (!rc)
+			rc = s2e_store_manifest_add_file(&p->m, file, s.bytes, s.digest);
+	}
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
+	if (!rc)
+		say(p->r, "push %s", file);
+	if (ifd >= 0)
+		close(ifd);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+static int on_disk(const struct s2e_vm_info *vm, const char *snap)
+{
+	for (size_t i = 0; i < vm->nsnaps; i++)
+		if (!strcmp(vm->snaps[i].name, snap))
+			return 1;
+	return 0;
+}
+
+/* The manifest's copy of the VM's vm.config: its metadata with the snapshots
+ * as they are on disk, in vm->snaps order (recorded ones in the order taken,
+ * then snapshots made by hand, by time), so that they match the files. */
+static int push_vmconfig(struct push *p, struct s2e_vm_info *vm)
+{
+	struct s2e_meta *meta = &vm->meta;
+	char *tmp = s2e_asprintf("%s/.s2e/push-%ld.vm.config", p->root, (long)getpid());
+	char taken[64];
+	size_t len;
+	int rc = tmp ? 0 : -1;
+
+	for (size_t i = meta->nsnaps; !rc && i-- > 0;)
+		if (!on_disk(vm, meta->snaps[i].name) &&
+		    s2e_meta_remove_snap(meta, meta->snaps[i].name) < 0)
+			rc = -1;
+	for (size_t i = 0; !rc && i < vm->nsnaps; i++) {
+		s2e_time_utc_of(&vm->snaps[i].mtime, taken, sizeof(taken));
+		if (!vm->snaps[i].recorded && s2e_meta_add_snap(meta, vm->snaps[i].name, taken, NULL))
+			rc = -1;
+	}
+	if (!rc && !vm->has_meta)
+		meta->size = vm->size;
+	if (!rc)
+		rc = s2e_meta_write(tmp, meta);
+	if (!rc)
+		rc = s2e_read_file(tmp, &p->m.vmconfig, &len);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* The manifest's own fields: the VM's vm.config, pusher, time, commit. */
+static int push_describe(struct push *p, struct s2e_vm_info *vm)
+{
+	char now[64], host[256] = "localhost", commit[41] = "";
+	char *hist = s2e_asprintf("vm/%s", p->name);
+	const struct passwd *pw = getpwuid(getuid());
+	const char *user = getenv("USER");
+	int rc = hist ? push_vmconfig(p, vm) : -1;
+
+	gethostname(host, sizeof(host) - 1);
+	s2e_time_utc(now, sizeof(now));
+	if (!rc && s2e_history_last(p->root, hist, commit) < 0)
+		commit[0] = '\0';
+	p->m.version = S2E_STORE_MANIFEST_VERSION;
+	if (!rc && (!(p->m.name = s2e_strdup(p->remote)) || !(p->m.pushed_at = s2e_strdup(now)) ||
+		    !(p->m.pushed_by = s2e_asprintf("%s@%s",
+						     user && *user ? user : pw ? pw->pw_name : "unknown",
+						     host)) ||
+		    (commit[0] && !(p->m.commit = s2e_strdup(commit)))))
+		rc = -1;
+	free(hist);
+	return rc;
+}
+
+static int push_record(const char *root, const char *name, const char *store,
+		       const struct s2e_store_manifest *m)
+{
+	char *where = strcmp(name, m->name) ? s2e_asprintf("%s/%s", store, m->name)
+					    : s2e_strdup(store);
+	char *subject = where ? s2e_asprintf("vm push %s %s", s2e_sq(name), s2e_sq(where)) : NULL;
+	char *body = s2e_asprintf("VM: %s\nStore: %s\nStore VM: %s\nDigest: %s\n", name, store,
+				  m->name, m->files[0].digest);
+	struct s2e_vmtx tx;
+	int rc = subject && body ? 0 : -1;
+
+	if (!rc && (rc = s2e_vmtx_begin(&tx, root, name, S2E_VMTX_UPDATE)) == S2E_ENOTFOUND)
+		s2e_error_set(rc, "no VM named %s (deleted during the push)", s2e_q(name));
+	if (!rc) {
+		rc = s2e_vmtx_touch_meta(&tx);
+		if (!rc)
+			rc = s2e_vmtx_commit(&tx, subject, body, NULL, 0);
+		s2e_vmtx_end(&tx);
+	}
+	free(where);
+	free(subject);
+	free(body);
+	return rc;
+}
+
+static int push_files(struct push *p, int force)
+{
+	struct s2e_store_manifest old = {0};
+	struct s2e_vm_info vm = {0};
+	int rc = s2e_vm_describe(p->root, p->name, &vm);
+
+	if (!rc && vm.defunct)
+		rc = s2e_error("VM %s has no disk.s2e", s2e_q(p->name));
+	if (!rc && !force && (rc = s2e_store_vm_read(p->c, p->remote, &old)) >= 0)
+		rc = rc ? s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",
+					s2e_store_url(p->st), s2e_q(p->remote))
+			: 0;
+	s2e_store_manifest_free(&old);
+	if (!rc)
+		rc = push_describe(p, &vm);
+	if (!rc)
+		rc = push_file(p, S2E_VM_DISK);
+	for (size_t i = 0; !rc && i < vm.nsnaps; i++) {
+		char *file = s2e_asprintf("%s.%s", S2E_VM_DISK, vm.snaps[i].name);
+		rc = file ? push_file(p, file) : -1;
+		free(file);
+	}
+	if (!rc)
+		rc = s2e_store_vm_write(p->c, p->remote, &p->m, force);
+	if (!rc)
+		say(p->r, "push manifest");
+	s2e_vm_info_free(&vm);
+	return rc;
+}
+
+int s2e_vm_push(const char *root, const char *name, const char *store, const char *remote,
+		unsigned jobs, int flags, const struct s2e_vm_report *r, struct s2e_chunk_stats *stats)
+{
+	struct push p = {.root = root, .name = name, .remote = remote ? remote : name,
+			 .total = stats, .r = r, .o = {.jobs = jobs}};
+	int mark = -1, rc = s2e_vm_name_check(name);
+
+	memset(stats, 0, sizeof(*stats));
+	if (!rc)
+		rc = s2e_vm_name_check(p.remote);
+	if (!rc && (rc = s2e_vm_exists(root, name)) == 0)
+		rc = s2e_error_set(S2E_ENOTFOUND, "no VM named %s", s2e_q(name));
+	if (rc == 1 && (mark = s2e_vm_use(root, name)) < 0)
+		rc = -1;
+	if (rc == 1)
+		rc = (p.st = open_store(store, 1, &p.c)) ? 0 : -1;
+	if (!rc)
+		rc = push_files(&p, flags & S2E_VMOP_FORCE);
+	if (mark >= 0)
+		close(mark);
+	if (!rc)
+		rc = push_record(root, name, s2e_store_url(p.st), &p.m);
+	s2e_store_manifest_free(&p.m);
+	if (p.c)
+		s2e_store_conn_free(p.c);
+	if (p.st)
+		s2e_store_close(p.st);
+	return rc;
+}
+
+/* ---- seeding a pull from local VMs ---- */
+
+struct seed_ent {
+	unsigned char id[S2E_CHUNK_ID_LEN];
+	uint32_t size, file;
+	uint64_t off;
+};
+
+struct seed {
+	struct seed_ent *e;
+	size_t n, cap;
+	int *fds;
+	size_t nfds;
+};
+
+static int seed_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, S2E_CHUNK_ID_LEN);
+}
+
+/* The chunks of one local file: its index, computed (no store), read back. */
+static int seed_index(struct seed *sd, const char *root, int fd, const char *path, unsigned jobs)
+{
+	struct s2e_chunk_options o = {.jobs = jobs};
+	struct s2e_chunk_stats s;
+	struct s2e_caindex_reader *rd = NULL;
+	struct s2e_caindex_entry e;
+	int ifd = tmp_fd(root), rc = ifd < 0 ? -1 : s2e_chunk_fd(NULL, fd, path, ifd, &o, &s);
+
+	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
+		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
+	if (!rc && !(rd = s2e_caindex_reader_new(ifd, path, S2E_CAINDEX_ANY_SIZE)))
+		rc = -1;
+	while (!rc && (rc = s2e_caindex_next(rd, &e)) == 1) {
+		rc = 0;
+		if (sd->n == sd->cap) {
+			size_t cap = sd->cap ? sd->cap * 2 : 1024;
+			struct seed_ent *n = realloc(sd->e, cap * sizeof(*n));
+			if (!n) {
+				rc = s2e_error("out of memory");
+				break;
+			}
+			sd->e = n, sd->cap = cap;
+		}
+		memcpy(sd->e[sd->n].id, e.id, S2E_CHUNK_ID_LEN);
+		sd->e[sd->n].size = e.size;
+		sd->e[sd->n].off = e.offset;
+		sd->e[sd->n++].file = (uint32_t)sd->nfds;
+	}
+	s2e_caindex_reader_free(rd);
+	if (ifd >= 0)
+		close(ifd);
+	return rc;
+}
+
+static int seed_file(struct seed *sd, const char *root, const char *vm, const char *file,
+		     unsigned jobs)
+{
+	char *path = s2e_asprintf("%s/vm/%s/%s", root, vm, file);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, rc = -1;
+	int *fds = fd >= 0 ? realloc(sd->fds, (sd->nfds + 1) * sizeof(*fds)) : NULL;
+
+	if (fds) {
+		sd->fds = fds;
+		rc = seed_index(sd, root, fd, path, jobs);
+		if (!rc)
+			sd->fds[sd->nfds++] = fd;
+	}
+	if (rc && fd >= 0)
+		close(fd);
+	free(path);
+	return 0; /* a local file that cannot be read is only not a seed */
+}
+
+/* Local VMs that may share chunks with the VM pulled: the one it replaces,
+ * and those pulled from the same store VM before (an older version). */
+static int seed_build(struct seed *sd, const char *root, const char *name, const char *from,
+		      unsigned jobs)
+{
+	struct s2e_vm_info *vms = NULL;
+	size_t n = 0;
+
+	if (s2e_vm_list(root, &vms, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *o = vms[i].meta.origin;
+		if (vms[i].defunct || (strcmp(vms[i].name, name) &&
+				       (!o || strncmp(o, from, strlen(from)))))
+			continue;
+		seed_file(sd, root, vms[i].name, S2E_VM_DISK, jobs);
+		for (size_t j = 0; j < vms[i].nsnaps; j++) {
+			char *f = s2e_asprintf("%s.%s", S2E_VM_DISK, vms[i].snaps[j].name);
+			if (f)
+				seed_file(sd, root, vms[i].name, f, jobs);
+			free(f);
+		}
+	}
+	s2e_vm_list_free(vms, n);
+	if (sd->n)
+		qsort(sd->e, sd->n, sizeof(*sd->e), seed_cmp);
+	return 0;
+}
+
+static int seed_get(void *ctx, const unsigned char *id, uint32_t size, void *buf)
+{
+	const struct seed *sd = ctx;
+	const struct seed_ent *e = bsearch(id, sd->e, sd->n, sizeof(*sd->e), seed_cmp);
+
+	if (!e || e->size != size)
+		return 0;
+	return s2e_pread_full(sd->fds[e->file], buf, size, e->off) ? 0 : 1;
+}
+
+static void seed_free(struct seed *sd)
+{
+	for (size_t i = 0; i < sd->nfds; i++)
+		close(sd->fds[i]);
+	free(sd->fds);
+	free(sd->e);
+}
+
+/* ---- pull ---- */
+
+struct pull {
+	const char *store, *remote, *name;
+	struct s2e_chunk_options o;
+	struct s2e_store *st;
+	struct s2e_store_conn *c;
+	struct s2e_store_manifest m;
+	struct s2e_chunk_stats *total;
+	const struct s2e_vm_report *r;
+};
+
+static int pull_file(struct pull *p, const char *staging, const struct s2e_store_file *f)
+{
+	char *out = s2e_path_join(staging, f->name);
+	char *what = s2e_asprintf("%s/vm/%s/%s.caibx", s2e_store_url(p->st), p->remote, f->name);
+	struct s2e_chunk_stats s = {0};
+	int ifd = out && what ? tmp_fd(staging) : -1, rc = -1;
+
+	p->o.expect_size = f->size;
+	p->o.progress = bar(p->r, f->name, f->size);
+	if (ifd >= 0 && !(rc = s2e_store_vm_get_index(p->c, p->remote, f, ifd)))
+		rc = s2e_unchunk_file(p->st, ifd, what, out, &p->o, &s);
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
+	add_stats(p->total, &s);
+	if (!rc && (s.bytes != f->size || strcmp(s.digest, f->digest)))
+		rc = s2e_error("%s: the file rebuilt is not the one the manifest names (%s, not %s)",
+			       what, s.digest, f->digest);
+	if (!rc)
+		say(p->r, "pull %s", f->name);
+	if (ifd >= 0)
+		close(ifd);
+	free(out);
+	free(what);
+	return rc;
+}
+
+/* vm.config of the new VM: the manifest's [vm] and [snapshot] sections,
+ * read back by the hardened reader, with origin and updated set. */
+static int pull_meta(struct pull *p, const char *staging)
+{
+	char *path = s2e_path_join(staging, S2E_VM_META), now[64];
+	char *origin = s2e_asprintf("pull of %s/%s (%s)", s2e_store_url(p->st), p->remote,
+				    p->m.files[0].digest);
+	struct s2e_meta meta = {0};
+	int rc = path && origin ? 0 : -1;
+
+	if (!rc && p->m.vmconfig)
+		rc = s2e_write_file_atomic(path, p->m.vmconfig, strlen(p->m.vmconfig), 0644);
+	if (!rc && (rc = s2e_meta_read(path, &meta)) == 1)
+		rc = 0;
+	s2e_time_utc(now, sizeof(now));
+	if (!rc && !meta.created)
+		rc = s2e_meta_set(&meta.created, now);
+	if (!rc) {
+		meta.size = p->m.files[0].size;
+		if (s2e_meta_set(&meta.updated, now) || s2e_meta_set(&meta.origin, origin) ||
+		    s2e_meta_set(&meta.digest, p->m.files[0].digest))
+			rc = -1;
+	}
+	if (!rc)
+		rc = s2e_meta_write(path, &meta);
+	s2e_meta_free(&meta);
+	free(path);
+	free(origin);
+	return rc;
+}
+
+static int pull_commit(struct pull *p, struct s2e_vmtx *tx)
+{
+	char *subject = s2e_asprintf("vm pull %s%s/%s %s", tx->exists ? "-f " : "",
+				     s2e_sq(s2e_store_url(p->st)), p->remote, s2e_sq(p->name));
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int rc;
+
+	if (!f || !subject) {
+		if (f)
+			fclose(f);
+		free(subject);
+		free(body);
+		return s2e_error("out of memory");
+	}
+	fprintf(f, "VM: %s\nStore: %s\nStore VM: %s\n", p->name, s2e_store_url(p->st), p->remote);
+	if (p->m.pushed_by)
+		fprintf(f, "Pushed by: %s\n", s2e_printable(p->m.pushed_by));
+	if (p->m.pushed_at)
+		fprintf(f, "Pushed at: %s\n", s2e_printable(p->m.pushed_at));
+	if (p->m.commit)
+		fprintf(f, "Pushed from commit: %s\n", s2e_printable(p->m.commit));
+	for (size_t i = 0; i < p->m.nfiles; i++)
+		fprintf(f, "File: %s %llu bytes %s\n", p->m.files[i].name,
+			(unsigned long long)p->m.files[i].size, p->m.files[i].digest);
+	if (tx->exists)
+		fputs("Replaces: the previous VM of that name\n", f);
+	rc = fclose(f) ? s2e_error("out of memory") : s2e_vmtx_commit(tx, subject, body, NULL, 0);
+	free(subject);
+	free(body);
+	return rc;
+}
+
+static int pull_vm(struct pull *p, const char *root, int flags)
+{
+	struct seed sd = {0};
+	char *from = NULL;
+	struct s2e_vmtx tx;
+	int rc = s2e_store_vm_read(p->c, p->remote, &p->m);
+
+	if (rc == 0)
+		rc = s2e_error_set(S2E_ENOTFOUND, "%s has no VM named %s", s2e_store_url(p->st),
+				   s2e_q(p->remote));
+	else if (rc == 1 && strcmp(p->m.name, p->remote))
+		rc = s2e_error("%s/vm/%s/vm.config: names VM %s, not %s", s2e_store_url(p->st),
+			       p->remote, s2e_q(p->m.name), s2e_q(p->remote));
+	else if (rc == 1 && (!p->m.nfiles || strcmp(p->m.files[0].name, S2E_VM_DISK)))
+		rc = s2e_error("%s/vm/%s/vm.config: no disk.s2e", s2e_store_url(p->st), p->remote);
+	else if (rc == 1)
+		rc = 0;
+	if (rc || (rc = s2e_vmtx_begin(&tx, root, p->name,
+				       (flags & S2E_VMOP_FORCE) ? S2E_VMTX_FORCE : 0)))
+		return rc;
+	if ((from = s2e_asprintf("pull of %s/%s (", s2e_store_url(p->st), p->remote)))
+		seed_build(&sd, root, p->name, from, p->o.jobs);
+	p->o.seed = sd.n ? seed_get : NULL;
+	p->o.seed_ctx = &sd;
+	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
+		rc = pull_file(p, tx.staging, &p->m.files[i]);
+	seed_free(&sd);
+	free(from);
+	if (!rc)
+		rc = pull_meta(p, tx.staging);
+	if (!rc)
+		rc = pull_commit(p, &tx);
+	s2e_vmtx_end(&tx);
+	return rc;
+}
+
+int s2e_vm_pull(const char *root, const char *store, const char *remote, const char *name,
+		unsigned jobs, int flags, const struct s2e_vm_report *r, struct s2e_chunk_stats *stats)
+{
+	struct pull p = {.store = store, .remote = remote, .name = name ? name : remote,
+			 .total = stats, .r = r, .o = {.jobs = jobs}};
+	int rc = s2e_vm_name_check(remote);
+
+	memset(stats, 0, sizeof(*stats));
+	if (!rc)
+		rc = s2e_vm_name_check(p.name);
+	if (!rc)
+		rc = (p.st = open_store(store, 0, &p.c)) ? 0 : -1;
+	if (!rc)
+		rc = pull_vm(&p, root, flags);
+	s2e_store_manifest_free(&p.m);
+	if (p.c)
+		s2e_store_conn_free(p.c);
+	if (p.st)
+		s2e_store_close(p.st);
+	return rc;
+}

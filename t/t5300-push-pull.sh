@@ -1,0 +1,138 @@
+#!/bin/bash
+# s2e vm push and s2e vm pull (SPEC §8.2): a round trip through a directory
+# store between two S2EDIRs, over HTTP (nginx) and S3 (s3rver); a clone
+# costs no chunks; -f is needed to replace; a hostile manifest is refused
+# with nothing created.  s2e store list|verify|gc on the result.
+source "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null || t_skip_all "python3 is missing"
+
+a=$S2EDIR
+s=$T_TMP/store
+s2e vm create A 20M >/dev/null || t_skip_all "s2e vm create failed"
+dd if=/dev/urandom of="$a/vm/A/disk.s2e" bs=1M count=3 seek=4 conv=notrunc status=none
+# Two snapshots, taken in an order that is not alphabetical.
+echo zeta >"$a/vm/A/disk.s2e.zeta"
+touch -d '2026-01-01' "$a/vm/A/disk.s2e.zeta"
+head -c 1500000 /dev/urandom >"$a/vm/A/disk.s2e.alpha"
+touch -d '2026-01-02' "$a/vm/A/disk.s2e.alpha"
+s2e vm status --record A >/dev/null
+snaps() { git config -f "$1/vm/$2/vm.config" --name-only --get-regexp '^snapshot\..*\.taken$'; }
+t_is "the snapshots are recorded zeta first" "$(snaps "$a" A | tr '\n' ' ')" \
+	"snapshot.zeta.taken snapshot.alpha.taken "
+
+subjects() { git -C "$1" log --format=%s "${@:2}"; }
+before=$(subjects "$a" | wc -l)
+out=$(s2e vm push -j 2 A "$s")
+t_is "push succeeds" "$?" 0
+t_ok "push prints the summary" grep -qx 'pushed [1-9][0-9]* of 23 chunks, .* MiB; 0 already in the store' <<<"$out"
+t_is "push is one commit" "$(subjects "$a" | wc -l)" "$((before + 1))"
+t_is "its subject" "$(subjects "$a" -1)" "vm push A $s"
+t_ok "the manifest is read by git config" git config -f "$s/vm/A/vm.config" push.name
+
+b=$T_TMP/b
+out=$(s2e --s2edir "$b" vm pull "$s/A")
+t_is "pull into another S2EDIR succeeds" "$?" 0
+t_ok "pull prints the summary" grep -qx 'pulled [1-9][0-9]* of 23 chunks, .* MiB; 0 from local VMs' <<<"$out"
+for f in disk.s2e disk.s2e.zeta disk.s2e.alpha; do
+	t_ok "$f is equal" cmp "$a/vm/A/$f" "$b/vm/A/$f"
+	t_is "$f has the same digest" "$(s2e-digest "$b/vm/A/$f" | cut -d' ' -f1)" \
+		"$(s2e-digest "$a/vm/A/$f" | cut -d' ' -f1)"
+done
+t_ok "the pulled disk is sparse" test "$(t_allocated "$b/vm/A/disk.s2e")" -le $((4 * 1048576))
+t_is "the snapshot order is kept" "$(snaps "$b" A)" "$(snaps "$a" A)"
+t_is "pull is the one commit of the new S2EDIR" "$(subjects "$b")" "vm pull $s/A A"
+t_ok "its origin names the store" grep -q "origin = pull of $s/A (sha256-1m:" "$b/vm/A/vm.config"
+
+t_exit 1 "push refuses to replace a VM in the store" s2e vm push A "$s"
+t_ok "and says -f" sh -c "s2e vm push A '$s' 2>&1 | grep -q 'already has a VM named .A. (-f'"
+t_exit 1 "pull refuses to replace a local VM" s2e --s2edir "$b" vm pull "$s/A"
+t_exit 0 "pull -f replaces it" s2e --s2edir "$b" vm pull -f "$s/A"
+t_is "pull -f is recorded" "$(subjects "$b" -1)" "vm pull -f $s/A A"
+
+# Pulling an updated VM: the chunks the local copy has come from it.
+dd if=/dev/urandom of="$a/vm/A/disk.s2e" bs=1M count=1 seek=10 conv=notrunc status=none
+s2e vm push -f A "$s" >/dev/null
+out=$(s2e --s2edir "$b" vm pull -f "$s/A")
+t_ok "an updated VM fetches only the changed chunk" \
+	grep -qx 'pulled 1 of 23 chunks, .*; [1-9][0-9]* from local VMs' <<<"$out"
+t_ok "and is equal" cmp "$a/vm/A/disk.s2e" "$b/vm/A/disk.s2e"
+
+s2e vm clone A C >/dev/null
+out=$(s2e vm push C "$s/C2")
+t_ok "a clone of a pushed VM uploads 0 chunks" grep -qx 'pushed 0 of 23 chunks, 0 B; [1-9][0-9]* already in the store' <<<"$out"
+out=$(s2e vm push -f A "$s")
+t_ok "push -f replaces, uploading nothing new" grep -q '^pushed 0 of 23 chunks' <<<"$out"
+t_is "store list names both" "$(s2e store list "$s" | grep -v '^ ')" "A
+C2"
+t_ok "store list --json is JSON" sh -c "s2e store list --json '$s' | python3 -m json.tool >/dev/null"
+t_exit 0 "store verify passes" s2e store verify "$s"
+t_ok "store gc keeps referenced chunks" sh -c "s2e store gc --grace 0 '$s' | grep -q '^removed 0 of'"
+t_exit 2 "store gc refuses a bad --grace" s2e store gc --grace x "$s"
+
+# A hostile manifest: a file name that is not disk.s2e[.SNAP].
+mkdir -p "$s/vm/evil"
+cp "$s/vm/A/"*.caibx "$s/vm/evil/"
+sed -e 's/name = A/name = evil/' -e 's/\[file "disk.s2e.zeta"\]/[file "..\/..\/zeta"]/' \
+	"$s/vm/A/vm.config" >"$s/vm/evil/vm.config"
+out=$(s2e --s2edir "$b" vm pull "$s/evil" 2>&1)
+t_is "a hostile manifest is refused" "$?" 1
+t_ok "the message names the manifest" grep -q 'vm/evil/vm.config' <<<"$out"
+t_is "nothing was created" "$(ls -A "$b/vm")" "A"
+t_exit 1 "a manifest naming another VM is refused" sh -c \
+	"cp '$s/vm/A/vm.config' '$s/vm/evil/vm.config' && s2e --s2edir '$b' vm pull '$s/evil'"
+t_is "still nothing created" "$(ls -A "$b/vm")" "A"
+t_exit 1 "store verify finds the hostile VM" s2e store verify "$s" evil
+t_exit 1 "pulling a VM the store lacks fails" s2e --s2edir "$b" vm pull "$s/nosuch"
+t_exit 2 "pull needs STORE/NAME" s2e vm pull nosuchstore
+
+pids=
+trap 'for p in $pids; do kill $p 2>/dev/null; wait $p 2>/dev/null; done; t_cleanup' EXIT
+
+# Over HTTP: nginx serves the store directory.
+rm -rf "$s/vm/evil"
+if ! command -v nginx >/dev/null; then
+	t_skip "pull over HTTP" "nginx is missing (package nginx)"
+elif t_nginx "$s"; then
+	pids="$pids $t_nginx_pid"
+	h=$T_TMP/h
+	out=$(s2e --s2edir "$h" vm pull -j 4 "http://127.0.0.1:$t_nginx_port/C2" C)
+	t_is "pull over HTTP succeeds" "$?" 0
+	t_ok "the VM is equal" cmp "$a/vm/A/disk.s2e" "$h/vm/C/disk.s2e"
+	t_ok "and its snapshot" cmp "$a/vm/A/disk.s2e.alpha" "$h/vm/C/disk.s2e.alpha"
+	t_exit 1 "push to HTTP is refused (read-only)" \
+		s2e vm push A "http://127.0.0.1:$t_nginx_port"
+else
+	t_skip "pull over HTTP" "nginx did not start"
+fi
+
+# Over S3: s3rver.
+if ! command -v s3rver >/dev/null; then
+	t_skip "push and pull over S3" "s3rver is missing (npm install -g s3rver)"
+	t_done
+	exit
+fi
+port=$(t_free_port)
+mkdir -p "$T_TMP/s3"
+s3rver -d "$T_TMP/s3" -a 127.0.0.1 -p "$port" --configure-bucket bkt -s >"$T_TMP/s3rver.log" 2>&1 &
+pids="$pids $!"
+t_wait_port "$port" || { t_skip "push and pull over S3" "s3rver did not start"; t_done; exit; }
+export S2E_S3_ENDPOINT=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+url=s3://bkt/vms
+out=$(s2e vm push -j 4 A "$url")
+t_ok "push to S3" grep -q '^pushed [1-9][0-9]* of 23 chunks' <<<"$out"
+out=$(s2e vm push C "$url")
+t_ok "a clone pushed to S3 uploads 0 chunks" grep -q '^pushed 0 of 23 chunks' <<<"$out"
+t_exit 1 "-f is needed on S3 too" s2e vm push A "$url"
+t3=$T_TMP/s3vm
+t_exit 0 "pull from S3" s2e --s2edir "$t3" vm pull "$url/A" A
+for f in disk.s2e disk.s2e.zeta disk.s2e.alpha; do
+	t_ok "$f from S3 is equal" cmp "$a/vm/A/$f" "$t3/vm/A/$f"
+done
+t_is "store list on S3" "$(s2e store list "$url" | grep -v '^ ')" "A
+C"
+t_exit 0 "store verify on S3" s2e store verify "$url"
+out=$(AWS_ACCESS_KEY_ID=NOSUCHKEY s2e --s2edir "$t3" vm pull "$url/C" 2>&1)
+t_ok "an unknown access key is a clear error" grep -q InvalidAccessKeyId <<<"$out"
+t_is "and nothing was created" "$(ls -A "$t3/vm")" "A"
+t_done
