@@ -35,6 +35,7 @@ static const struct {
 	[S2E_CHANGE_BAD_NAME] = {"bad name", "bad_name", 0},
 	[S2E_CHANGE_LEFTOVER] = {"leftover", "leftover", 1},
 	[S2E_CHANGE_INTERRUPTED] = {"interrupted experiment", "interrupted", 1},
+	[S2E_CHANGE_UNRECORDED_RUN] = {"unrecorded experiment", "unrecorded_experiment", 1},
 	[S2E_CHANGE_IN_USE] = {"in use", "in_use", 0},
 };
 
@@ -268,7 +269,8 @@ static int each_entry(const char *path, int (*fn)(const char *name, void *ctx), 
 struct scan {
 	const char *root, *vm, *dir;
 	struct s2e_changes *ch;
-	int dead; /* nobody holds the S2EDIR lock */
+	int dead;	    /* nobody holds the S2EDIR lock */
+	struct s2e_changes *dirty; /* experiments whose files differ from HEAD */
 };
 
 /* Snapshot files whose names s2e would refuse: reported, never recorded. */
@@ -285,7 +287,7 @@ static int bad_snapshot_name(const char *n, void *ctx)
 
 static int bad_snapshot_names(const char *root, const char *name, struct s2e_changes *ch)
 {
-	struct scan s = {root, name, NULL, ch, 0};
+	struct scan s = {root, name, NULL, ch, 0, NULL};
 	char *path = s2e_vm_dir(root, name);
 	int rc = each_entry(path, bad_snapshot_name, &s);
 
@@ -322,7 +324,7 @@ static int vmdir_entry(const char *n, void *ctx)
 
 static int vmdir_entries(const char *root, struct s2e_changes *ch)
 {
-	struct scan s = {root, NULL, NULL, ch, lock_free(root)};
+	struct scan s = {root, NULL, NULL, ch, lock_free(root), NULL};
 	char *vm = s2e_path_join(root, "vm"), *trash = s2e_path_join(root, S2E_TRASH_DIR);
 	int rc = each_entry(vm, vmdir_entry, &s);
 
@@ -333,6 +335,14 @@ static int vmdir_entries(const char *root, struct s2e_changes *ch)
 	return rc;
 }
 
+static int is_dirty(const struct s2e_changes *dirty, const char *name)
+{
+	for (size_t i = 0; dirty && i < dirty->n; i++)
+		if (!strcmp(dirty->v[i].item, name))
+			return 1;
+	return 0;
+}
+
 /* Experiments recorded as running whose s2e no longer holds their mark. */
 static int interrupted_run(const char *n, void *ctx)
 {
@@ -341,21 +351,67 @@ static int interrupted_run(const char *n, void *ctx)
 	char *rec = n[0] == '.' ? NULL : s2e_asprintf("%s/%s/" S2E_EXPERIMENT_RECORD, s->dir, n);
 	int rc = 0;
 
-	if (rec && !s2e_experiment_read(rec, &e) && e.state && !strcmp(e.state, "running") &&
-	    s2e_inuse_held(s->root, S2E_INUSE_RUN, n) == 0)
-		rc = add(s->ch, S2E_CHANGE_INTERRUPTED, e.vm, n);
+	int read = rec && !s2e_experiment_read(rec, &e);
+
+	if (rec && s2e_inuse_held(s->root, S2E_INUSE_RUN, n) == 0) {
+		if (read && e.state && !strcmp(e.state, "running"))
+			rc = add(s->ch, S2E_CHANGE_INTERRUPTED, e.vm, n);
+		else if (is_dirty(s->dirty, n)) /* killed between a write and its commit */
+			rc = add(s->ch, S2E_CHANGE_UNRECORDED_RUN, read ? e.vm : NULL, n);
+	}
 	s2e_error_clear();
 	s2e_experiment_free(&e);
 	free(rec);
 	return rc;
 }
 
-static int interrupted_runs(const char *root, struct s2e_changes *ch)
+/* The experiments whose files git sees as new or changed. */
+static int dirty_cb(const char *path, unsigned int flags, void *payload)
+{
+	const char *name = path + strlen(S2E_EXPERIMENTS_DIR "/");
+	const char *slash = strchr(name, '/');
+	char *n;
+	int rc;
+
+	(void)flags;
+	if (strncmp(path, S2E_EXPERIMENTS_DIR "/", strlen(S2E_EXPERIMENTS_DIR "/")) || !slash)
+		return 0;
+	if (!(n = strndup(name, (size_t)(slash - name))))
+		return s2e_error("out of memory");
+	rc = is_dirty(payload, n) ? 0 : add(payload, S2E_CHANGE_UNRECORDED_RUN, NULL, n);
+	free(n);
+	return rc;
+}
+
+static int dirty_runs(git_repository *repo, struct s2e_changes *dirty)
+{
+	char *spec[] = {S2E_EXPERIMENTS_DIR "/"};
+	git_status_options o;
+
+	git_status_options_init(&o, GIT_STATUS_OPTIONS_VERSION);
+	if (!repo || git_repository_head_unborn(repo) == 1)
+		return 0;
+	o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		  GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	o.pathspec.strings = spec;
+	o.pathspec.count = 1;
+	if (git_status_foreach_ext(repo, &o, dirty_cb, dirty) < 0) {
+		s2e_error_clear();
+		return 0; /* a scan that cannot tell reports nothing, as before */
+	}
+	return 0;
+}
+
+static int interrupted_runs(const char *root, git_repository *repo, struct s2e_changes *ch)
 {
 	char *path = s2e_path_join(root, S2E_EXPERIMENTS_DIR);
-	struct scan s = {root, NULL, path, ch, 0};
-	int rc = path ? each_entry(path, interrupted_run, &s) : 0;
+	struct s2e_changes dirty = {0};
+	struct scan s = {root, NULL, path, ch, 0, &dirty};
+	int rc = path ? dirty_runs(repo, &dirty) : 0;
 
+	if (!rc && path)
+		rc = each_entry(path, interrupted_run, &s);
+	s2e_changes_free(&dirty);
 	free(path);
 	return rc;
 }
@@ -428,7 +484,7 @@ int s2e_reconcile_scan(const char *root, const char *const *names, size_t nnames
 	if (!rc && !names)
 		rc = vmdir_entries(root, out);
 	if (!rc && !names)
-		rc = interrupted_runs(root, out);
+		rc = interrupted_runs(root, repo, out);
 	s2e_vm_list_free(vms, n);
 	tracked_free(&t);
 	git_repository_free(repo);
@@ -495,7 +551,7 @@ static int record_vm(const char *root, const char *name, const struct s2e_change
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct s2e_change *c = &ch->v[i];
 		if (!c->vm || strcmp(c->vm, name) || !s2e_change_recordable(c->kind) ||
-		    c->kind == S2E_CHANGE_INTERRUPTED)
+		    c->kind == S2E_CHANGE_INTERRUPTED || c->kind == S2E_CHANGE_UNRECORDED_RUN)
 			continue;
 		deleted |= c->kind == S2E_CHANGE_DELETED_VM;
 		fprintf(f, "%s%s%s\n", s2e_change_label(c->kind), c->item ? ": " : "",
@@ -543,12 +599,30 @@ out:
 	return rc;
 }
 
+/* What a run killed between writing its record and committing it left. */
+static int record_run_files(const char *root, const char *exp)
+{
+	char *dir = s2e_asprintf(S2E_EXPERIMENTS_DIR "/%s", exp);
+	char *subject = s2e_asprintf("run %s recorded", s2e_sq(exp));
+	int rc = -1;
+
+	if (dir && subject)
+		rc = s2e_history_commit(root, (const char *const[]){dir}, 1, subject,
+					"The s2e that ran this experiment died before it committed its\n"
+					"record; recorded by s2e vm status --record.\n",
+					NULL);
+	free(dir);
+	free(subject);
+	return rc;
+}
+
 /* 1 when an earlier change already named this VM (one commit per VM). */
 static int seen_before(const struct s2e_changes *ch, size_t i)
 {
 	for (size_t j = 0; j < i; j++)
 		if (ch->v[j].vm && !strcmp(ch->v[j].vm, ch->v[i].vm) &&
-		    s2e_change_recordable(ch->v[j].kind) && ch->v[j].kind != S2E_CHANGE_INTERRUPTED)
+		    s2e_change_recordable(ch->v[j].kind) && ch->v[j].kind != S2E_CHANGE_INTERRUPTED &&
+		    ch->v[j].kind != S2E_CHANGE_UNRECORDED_RUN)
 			return 1;
 	return 0;
 }
@@ -563,6 +637,8 @@ int s2e_reconcile_record(const char *root, const struct s2e_changes *ch)
 			continue;
 		if (c->kind == S2E_CHANGE_INTERRUPTED)
 			rc = record_interrupted(root, c->item);
+		else if (c->kind == S2E_CHANGE_UNRECORDED_RUN)
+			rc = record_run_files(root, c->item);
 		else if (!seen_before(ch, i))
 			rc = record_vm(root, c->vm, ch);
 		if (rc)

@@ -77,5 +77,15 @@ t_ok "... escaped" bash -c '! grep -q $'"'"'\033'"'"' <<<"$1"' _ "$out"
 s2e vm status --record >/dev/null
 t_ok "... and not recorded" bash -c "! grep -q bad '$S2EDIR/vm/A/vm.config'"
 
+# A run killed between writing its record and committing it.
+mkdir -p "$S2EDIR/experiments/half"
+printf '[experiment]\n\tname = half\n\tvm = A\n\tmode = kvm\n\tstate = finished\n' \
+	>"$S2EDIR/experiments/half/record.conf"
+t_ok "an experiment record the history lacks is shown" \
+	bash -c 's2e vm status | grep -q "unrecorded experiment.*half"'
+s2e vm status --record >/dev/null
+t_is "... and recorded" "$(git -C "$S2EDIR" log -1 --format=%s)" "run half recorded"
+t_is "... leaving git status clean" "$(git -C "$S2EDIR" status --porcelain)" ""
+
 t_exit 1 "a bad name on the command line is refused" s2e vm status ../x
 t_done

@@ -15,6 +15,8 @@
  *   bad name            a file or directory whose name s2e would refuse
  *   leftover            staging or trash of a command that died
  *   interrupted         an experiment recorded as running whose s2e is gone
+ *   unrecorded experiment   an experiment whose record differs from the
+ *                       history (its s2e was killed between write and commit)
  *   in use              a VM a running `s2e vm run` holds (not a change)
  *
  * Recording (with the S2EDIR lock held): one commit per VM that brings its
@@ -35,6 +37,7 @@ enum s2e_change_kind {
 	S2E_CHANGE_BAD_NAME,
 	S2E_CHANGE_LEFTOVER,
 	S2E_CHANGE_INTERRUPTED,
+	S2E_CHANGE_UNRECORDED_RUN, /* an experiment's files differ from the history */
 	S2E_CHANGE_IN_USE,
 };
 
