@@ -24,19 +24,6 @@
 #include "s2e/vm.h"
 #include "s2e/vmtx.h"
 
-static void say(const struct s2e_vm_report *r, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-
-	if (!r || !r->step)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	r->step(r->data, text);
-}
-
 /* A progress bar for one file, on a terminal only. */
 static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *file, uint64_t size)
 {
@@ -169,7 +156,7 @@ static int push_file(struct push *p, const char *file)
 	s2e_progress_finish(p->o.progress);
 	p->o.progress = NULL;
 	if (!rc)
-		say(p->r, "push %s", file);
+		s2e_vm_step(p->r, "push %s", file);
 	if (ifd >= 0)
 		close(ifd);
 	if (fd >= 0)
@@ -292,7 +279,7 @@ static int push_files(struct push *p, int force)
 	if (!rc)
 		rc = s2e_store_vm_write(p->c, p->remote, &p->m, force);
 	if (!rc)
-		say(p->r, "push manifest");
+		s2e_vm_step(p->r, "push manifest");
 	s2e_vm_info_free(&vm);
 	return rc;
 }
@@ -478,7 +465,7 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 		rc = s2e_error("%s: the file rebuilt is not the one the manifest names (%s, not %s)",
 			       what, s.digest, f->digest);
 	if (!rc)
-		say(p->r, "pull %s", f->name);
+		s2e_vm_step(p->r, "pull %s", f->name);
 	if (ifd >= 0)
 		close(ifd);
 	free(out);
