@@ -68,6 +68,23 @@ int porcelain_dispatch(const struct s2e_command *parent, const struct porcelain_
 	return 2;
 }
 
+int porcelain_group(const char *name, const char *const *usage,
+		    const struct porcelain_cmd *table, int argc, char **argv)
+{
+	const struct s2e_option options[] = {
+		OPT_S2EDIR(),
+		OPT_END(),
+	};
+	const struct s2e_command cmd = {name, usage, options, "needs a command", 1, -1};
+
+	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
+	if (argc < 0)
+		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+	if (!strcmp(argv[0], "help"))
+		return s2e_parse_options_exit(&cmd, S2E_PARSE_HELP, stdout, stderr);
+	return porcelain_dispatch(&cmd, table, argc, argv);
+}
+
 /* Transitional, for commands not yet on parse-options. */
 int usage_error(const char *usage, const char *fmt, ...)
 {

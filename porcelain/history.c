@@ -123,13 +123,5 @@ static const char *const usage[] = {
 
 int cmd_history(int argc, char **argv)
 {
-	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
-	const struct s2e_command cmd = {.name = "s2e history", .usage = usage, .options = options};
-
-	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (!argc)
-		return s2e_usage_fail(&cmd, stderr, "needs a command");
-	return porcelain_dispatch(&cmd, history_commands, argc, argv);
+	return porcelain_group("s2e history", usage, history_commands, argc, argv);
 }

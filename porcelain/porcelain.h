@@ -33,6 +33,10 @@ struct porcelain_cmd {
 /* Run the command argv[0] names, or fail with "did you mean" (exit 2). */
 int porcelain_dispatch(const struct s2e_command *parent, const struct porcelain_cmd *table,
 		       int argc, char **argv);
+/* A command of sub-commands (`s2e vm`, `s2e store`, ...): --s2edir and
+ * --help, then the sub-command argv[0] names, from `table`. */
+int porcelain_group(const char *name, const char *const *usage,
+		    const struct porcelain_cmd *table, int argc, char **argv);
 /* The whole `s2e` command line (argv[0] is "s2e"): for `s2e help X`. */
 int porcelain_main(int argc, char **argv);
 int cmd_help(int argc, char **argv);

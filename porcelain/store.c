@@ -208,18 +208,5 @@ static const char *const usage[] = {
 
 int cmd_store(int argc, char **argv)
 {
-	const struct s2e_option options[] = {
-		OPT_S2EDIR(),
-		OPT_END(),
-	};
-	const struct s2e_command cmd = {"s2e store", usage, options, "needs a command", 1, -1};
-
-	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
-	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (!strcmp(argv[0], "help")) {
-		argv[0] = "--help";
-		return s2e_parse_options_exit(&cmd, S2E_PARSE_HELP, stdout, stderr);
-	}
-	return porcelain_dispatch(&cmd, store_commands, argc, argv);
+	return porcelain_group("s2e store", usage, store_commands, argc, argv);
 }
