@@ -12,9 +12,11 @@
 
 /* Parse, then open the store named by the first operand: 0 go on, else the
  * exit code. */
+/* Parse and open STORE: -1 to go on, else the exit code (0 after --help). */
 static int store_start(const struct s2e_command *cmd, int *argc, char **argv,
 		       struct s2e_store **st, struct s2e_store_conn **c)
 {
+	*st = NULL;
 	*argc = s2e_parse_options(cmd, *argc, argv, 0);
 	if (*argc < 0)
 		return s2e_parse_options_exit(cmd, *argc, stdout, stderr);
@@ -24,7 +26,7 @@ static int store_start(const struct s2e_command *cmd, int *argc, char **argv,
 			s2e_store_close(*st);
 		return 1;
 	}
-	return 0;
+	return -1;
 }
 
 static int store_end(const struct s2e_command *cmd, int rc, struct s2e_store *st,
@@ -89,7 +91,7 @@ static int cmd_store_list(int argc, char **argv)
 	char **names = NULL;
 	size_t n = 0;
 
-	if ((rc = store_start(&cmd, &argc, argv, &st, &c)))
+	if ((rc = store_start(&cmd, &argc, argv, &st, &c)) >= 0)
 		return rc;
 	rc = s2e_store_list_vms(c, &names, &n);
 	if (json && !rc)
@@ -133,7 +135,7 @@ static int cmd_store_verify(int argc, char **argv)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = store_start(&cmd, &argc, argv, &st, &c)))
+	if ((rc = store_start(&cmd, &argc, argv, &st, &c)) >= 0)
 		return rc;
 	if (argc == 1)
 		rc = s2e_store_list_vms(c, &names, &n);
@@ -171,7 +173,7 @@ static int cmd_store_gc(int argc, char **argv)
 	char *end, size[32];
 	unsigned long long g;
 
-	if ((rc = store_start(&cmd, &argc, argv, &st, NULL)))
+	if ((rc = store_start(&cmd, &argc, argv, &st, NULL)) >= 0)
 		return rc;
 	g = strtoull(grace, &end, 10);
 	if (!*grace || *end || grace[0] == '-') {
