@@ -84,25 +84,3 @@ int porcelain_group(const char *name, const char *const *usage,
 		return s2e_parse_options_exit(&cmd, S2E_PARSE_HELP, stdout, stderr);
 	return porcelain_dispatch(&cmd, table, argc, argv);
 }
-
-/* Transitional, for commands not yet on parse-options. */
-int usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fputs("s2e: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs(usage, stderr);
-	return 2;
-}
-
-int usage_help(const char *usage)
-{
-	fputs(usage, stdout);
-	return 0;
-}

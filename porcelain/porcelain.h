@@ -15,14 +15,6 @@
 extern const char *porcelain_s2edir;
 #define OPT_S2EDIR()                                                                               \
 	OPT_STRING(0, "s2edir", &porcelain_s2edir, "DIR", "use DIR instead of $S2EDIR")
-/* Transitional, for commands not yet on parse-options. */
-#define S2EDIR_OPTION 0x1000
-#define S2EDIR_LONGOPT {"s2edir", required_argument, NULL, S2EDIR_OPTION}
-
-/* Transitional, for commands not yet on parse-options: print "usage: ..."
- * on stderr and return 2 (or on stdout and 0 for --help). */
-int usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int usage_help(const char *usage);
 
 /* A sub-command table for porcelain_dispatch(), ended by a NULL name. */
 struct porcelain_cmd {
