@@ -1,6 +1,5 @@
 /* Sub-command dispatch shared by `s2e` and `s2e vm`: exact names, then a
  * "did you mean" from the edit distance, as git does. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
