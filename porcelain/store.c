@@ -137,8 +137,7 @@ static int cmd_store_verify(int argc, char **argv)
 
 	if ((rc = store_start(&cmd, &argc, argv, &st, &c)) >= 0)
 		return rc;
-	if (argc == 1)
-		rc = s2e_store_list_vms(c, &names, &n);
+	rc = argc == 1 ? s2e_store_list_vms(c, &names, &n) : 0;
 	for (size_t i = 0; !rc && i < (argc == 1 ? n : (size_t)argc - 1); i++) {
 		const char *vm = argc == 1 ? names[i] : argv[i + 1];
 		memset(&total, 0, sizeof(total));
