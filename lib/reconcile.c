@@ -627,8 +627,33 @@ static int seen_before(const struct s2e_changes *ch, size_t i)
 	return 0;
 }
 
+/* The history's index made HEAD's tree again: a command killed between
+ * moving the branch and moving its index into place leaves them apart,
+ * which git status shows and no VM change explains. */
+static int refresh_index(const char *root)
+{
+	git_repository *repo = NULL;
+	git_object *tree = NULL;
+	git_index *index = NULL;
+	int rc = 0;
+
+	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return 0;
+	if (git_repository_head_unborn(repo) != 1 &&
+	    (git_revparse_single(&tree, repo, "HEAD^{tree}") < 0 ||
+	     git_repository_index(&index, repo) < 0 ||
+	     git_index_read_tree(index, (git_tree *)tree) < 0 || git_index_write(index) < 0))
+		rc = s2e_error("cannot bring the history index in line with HEAD");
+	git_index_free(index);
+	git_object_free(tree);
+	git_repository_free(repo);
+	return rc;
+}
+
 int s2e_reconcile_record(const char *root, const struct s2e_changes *ch)
 {
+	if (refresh_index(root))
+		return -1;
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct s2e_change *c = &ch->v[i];
 		int rc = 0;

@@ -87,5 +87,11 @@ s2e vm status --record >/dev/null
 t_is "... and recorded" "$(git -C "$S2EDIR" log -1 --format=%s)" "run half recorded"
 t_is "... leaving git status clean" "$(git -C "$S2EDIR" status --porcelain)" ""
 
+# A command killed between moving the branch and moving the index in.
+git -C "$S2EDIR" read-tree HEAD~1
+t_ok "an index behind HEAD makes git status dirty" test -n "$(git -C "$S2EDIR" status --porcelain)"
+s2e vm status --record >/dev/null
+t_is "... and --record brings it in line" "$(git -C "$S2EDIR" status --porcelain)" ""
+
 t_exit 1 "a bad name on the command line is refused" s2e vm status ../x
 t_done
