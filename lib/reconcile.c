@@ -652,7 +652,8 @@ static int refresh_index(const char *root)
 
 int s2e_reconcile_record(const char *root, const struct s2e_changes *ch)
 {
-	if (refresh_index(root))
+	/* Locks a dead s2e left are removed first (a foreign one is an error). */
+	if (s2e_history_check_locks(root) || refresh_index(root))
 		return -1;
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct s2e_change *c = &ch->v[i];
