@@ -201,6 +201,8 @@ int s2e_parse_options(const struct s2e_command *cmd, int argc, char **argv, int 
 		}
 		if (is_help(arg))
 			return S2E_PARSE_HELP;
+		if (!strcmp(arg, S2E_COMPLETION_HELPER))
+			return S2E_PARSE_COMPLETION;
 		rc = arg[1] == '-' ? parse_long(&p, arg + 2) : parse_short(&p, arg + 1);
 		if (rc)
 			return S2E_PARSE_ERROR;
@@ -261,6 +263,83 @@ void s2e_usage_write(FILE *out, const struct s2e_command *cmd)
 	fprintf(out, "    -h, --help            show this help\n");
 }
 
+/* Whether option word `w` ("--again", "-j") takes the next word as its value;
+ * one the table lacks (another table's: "--batch FILE") when that word is
+ * a value's name in capitals. */
+static int takes_next(const struct s2e_option *opts, const char *w, size_t len)
+{
+	const char *next = w + len + (w[len] == ' ');
+
+	for (const struct s2e_option *o = opts; o->type != S2E_OPTION_END; o++) {
+		int match = w[1] == '-' ? o->long_name && strlen(o->long_name) == len - 2 &&
+					      !strncmp(o->long_name, w + 2, len - 2)
+					: len == 2 && o->short_name == w[1];
+		if (match)
+			return is_value_type(o) && !(o->flags & S2E_OPT_OPTARG);
+	}
+	return *next >= 'A' && *next <= 'Z';
+}
+
+/* The operands of one usage line (the command name dropped), as "operand K
+ * WORD" lines: option words and their values, "[OPTIONS]" and bracketed
+ * options ("[-f]", "[--json | --short]", "[-- QEMU-ARG...]") are skipped,
+ * brackets dropped ("[NAME[:SNAP]" is NAME:SNAP); "NAME..." keeps its dots. */
+static void write_operands(FILE *out, const struct s2e_command *cmd, const char *line)
+{
+	int k = 0, in_option = 0, skip_value = 0;
+
+	for (const char *t = line; *t;) {
+		size_t len = strcspn(t, " ");
+		int closes =
+		    (len && t[len - 1] == ']') || (len > 3 && !strncmp(t + len - 4, "]...", 4));
+
+		if (!len) {
+			t++;
+			continue;
+		}
+		if (in_option || skip_value) {
+			in_option = in_option && !closes;
+			skip_value = 0;
+		} else if (!strncmp(t, "[-", 2)) {
+			in_option = !closes;
+		} else if (t[0] == '-') {
+			skip_value = takes_next(cmd->options, t, len);
+		} else if (!(len > 8 && !strncmp(t + len - 8, "OPTIONS]", 8))) {
+			fprintf(out, "operand %d ", k++);
+			for (size_t i = 0; i < len; i++)
+				if (t[i] != '[' && t[i] != ']')
+					fputc(t[i], out);
+			fputc('\n', out);
+		}
+		t += len;
+	}
+}
+
+/* The completion helper's lines: see S2E_COMPLETION_HELPER. */
+static void write_completion(FILE *out, const struct s2e_command *cmd)
+{
+	size_t skip = strlen(cmd->name);
+
+	for (const struct s2e_option *o = cmd->options; o->type != S2E_OPTION_END; o++) {
+		const char *argh = is_value_type(o) ? (o->argh ? o->argh : "VALUE") : NULL;
+		int optarg = argh && (o->flags & S2E_OPT_OPTARG);
+
+		if (o->type == S2E_OPTION_WORDS)
+			fprintf(out, "words %s %s\n", o->argh, o->help);
+		if (o->type == S2E_OPTION_GROUP || (o->flags & S2E_OPT_HIDDEN))
+			continue;
+		if (o->short_name && !optarg)
+			fprintf(out, "option -%c%s%s\n", o->short_name, argh ? " " : "",
+				argh ? argh : "");
+		if (o->long_name)
+			fprintf(out, "option --%s%s%s%s\n", o->long_name, optarg ? "=" : "",
+				argh ? " " : "", argh ? argh : "");
+	}
+	fprintf(out, "option -h\noption --help\n");
+	for (const char *const *u = cmd->usage; *u; u++)
+		write_operands(out, cmd, strncmp(*u, cmd->name, skip) ? *u : *u + skip);
+}
+
 static void write_synopsis(FILE *err, const struct s2e_command *cmd)
 {
 	const char *lead = "usage: ";
@@ -274,6 +353,10 @@ int s2e_parse_options_exit(const struct s2e_command *cmd, int code, FILE *out, F
 {
 	if (code == S2E_PARSE_HELP) {
 		s2e_usage_write(out, cmd);
+		return 0;
+	}
+	if (code == S2E_PARSE_COMPLETION) {
+		write_completion(out, cmd);
 		return 0;
 	}
 	fprintf(err, "%s: %s\n", cmd->name, s2e_error_last());

@@ -67,6 +67,16 @@ int porcelain_dispatch(const struct s2e_command *parent, const struct porcelain_
 	return 2;
 }
 
+int porcelain_parse_exit(const struct s2e_command *cmd, const struct porcelain_cmd *table, int code)
+{
+	int rc = s2e_parse_options_exit(cmd, code, stdout, stderr);
+
+	if (code == S2E_PARSE_COMPLETION)
+		for (const struct porcelain_cmd *c = table; c->name; c++)
+			printf("command %s\n", c->name);
+	return rc;
+}
+
 int porcelain_group(const char *name, const char *const *usage,
 		    const struct porcelain_cmd *table, int argc, char **argv)
 {
@@ -78,7 +88,7 @@ int porcelain_group(const char *name, const char *const *usage,
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+		return porcelain_parse_exit(&cmd, table, argc);
 	if (!strcmp(argv[0], "help"))
 		return s2e_parse_options_exit(&cmd, S2E_PARSE_HELP, stdout, stderr);
 	return porcelain_dispatch(&cmd, table, argc, argv);

@@ -25,6 +25,10 @@ struct porcelain_cmd {
 /* Run the command argv[0] names, or fail with "did you mean" (exit 2). */
 int porcelain_dispatch(const struct s2e_command *parent, const struct porcelain_cmd *table,
 		       int argc, char **argv);
+/* s2e_parse_options_exit() for a dispatcher: for S2E_PARSE_COMPLETION, its
+ * sub-commands as "command NAME" lines after the options. */
+int porcelain_parse_exit(const struct s2e_command *cmd, const struct porcelain_cmd *table,
+			 int code);
 /* A command of sub-commands (`s2e vm`, `s2e store`, ...): --s2edir and
  * --help, then the sub-command argv[0] names, from `table`. */
 int porcelain_group(const char *name, const char *const *usage,

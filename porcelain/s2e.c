@@ -175,7 +175,7 @@ int porcelain_main(int argc, char **argv)
 
 	argc = s2e_parse_options(&cmd, argc, argv, S2E_PARSE_STOP_AT_OPERAND);
 	if (argc < 0)
-		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
+		return porcelain_parse_exit(&cmd, commands, argc);
 	if (version) {
 		printf("s2e version %s\n", S2E_VERSION_STRING);
 		return 0;

@@ -11,6 +11,7 @@
 #include "s2e/batch.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/qemu.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
 
@@ -272,6 +273,7 @@ int cmd_vm_run_batch(int argc, char **argv)
 		OPT_CALLBACK(0, "job", &o.job, "N", "run job N only", job_number),
 		OPT_BOOL(0, "dry-run", &o.dry_run, "show what would run, run nothing"),
 		OPT_S2EDIR(),
+		OPT_OPERAND_WORDS("MODE", S2E_QEMU_MODE_WORDS),
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {.name = "s2e vm run", .usage = usage, .options = options};

@@ -67,6 +67,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		OPT_STRING(0, "again", &c->again, "EXP",
 			   "run experiment EXP again: its VM, mode, options and config"),
 		OPT_S2EDIR(),
+		OPT_OPERAND_WORDS("MODE", S2E_QEMU_MODE_WORDS),
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {.name = "s2e vm run", .usage = usage, .options = options};

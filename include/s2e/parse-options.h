@@ -48,6 +48,7 @@ enum s2e_option_type {
 	S2E_OPTION_SET_INT,   /* int *: set to defval */
 	S2E_OPTION_STRING,    /* const char **: the value as typed */
 	S2E_OPTION_CALLBACK,  /* callback(opt, value, ...) */
+	S2E_OPTION_WORDS,     /* no option: the words an operand may be, for completion */
 };
 
 enum {
@@ -83,6 +84,10 @@ struct s2e_option {
 #define OPT_CALLBACK_F(s, l, v, a, h, f, cb)                                                      \
 	{S2E_OPTION_CALLBACK, (s), (l), (v), (a), (h), (f), (cb), 0}
 #define OPT_HIDDEN_BOOL(s, l, v) {S2E_OPTION_BOOL, (s), (l), (v), NULL, NULL, S2E_OPT_HIDDEN, NULL, 0}
+/* Operand NAME of the usage is one of WORDS ("kvm|prep|sym"): for shell
+ * completion only, neither parsed nor shown by --help. */
+#define OPT_OPERAND_WORDS(name, words)                                                            \
+	{S2E_OPTION_WORDS, 0, NULL, NULL, (name), (words), S2E_OPT_HIDDEN, NULL, 0}
 #define OPT_VERBOSE(v) OPT_COUNT('v', "verbose", (v), "say more about what is done")
 
 /* Common value parsers, for OPT_CALLBACK tables: */
@@ -126,6 +131,21 @@ enum {
 /* Returned instead of an operand count: */
 #define S2E_PARSE_HELP	(-1) /* -h or --help was given */
 #define S2E_PARSE_ERROR (-2) /* a usage error; s2e_error_last() says which */
+#define S2E_PARSE_COMPLETION (-3) /* --s2e-completion-helper was given */
+
+/* The hidden option every table accepts without listing it: given anywhere
+ * (before `--`), s2e_parse_options() returns S2E_PARSE_COMPLETION and
+ * s2e_parse_options_exit() prints on `out` what shell completion needs,
+ * one item a line (contrib/completion/ reads it; keep it stable):
+ *   option WORD [ARGH]   -x or --long; ARGH: it takes a value (ARGH as in
+ *                        the help, e.g. DIR, kvm|tcg)
+ *   option --long= ARGH  a long option whose value is optional (only --x=V)
+ *   operand K WORD       WORD is operand K (from 0) of a usage line:
+ *                        NAME, NAME:SNAP, FILE|-, NAME... (repeatable)
+ *   words NAME CHOICES   operand NAME of the usage is one of CHOICES (a|b|c),
+ *                        from OPT_OPERAND_WORDS
+ * The dispatchers (`s2e`, `s2e vm`, ...) add "command NAME" lines. */
+#define S2E_COMPLETION_HELPER "--s2e-completion-helper"
 
 /* Parse argv[1..argc) (argv[0] is the command word and is dropped).  Returns
  * the operand count, with the operands moved to argv[0..), or one of the

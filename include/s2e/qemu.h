@@ -99,6 +99,7 @@ struct s2e_qemu_cmdline {
 };
 
 /* "kvm", "prep", "sym". */
+#define S2E_QEMU_MODE_WORDS "kvm|prep|sym" /* for completion; t1660 checks it */
 int s2e_qemu_mode_parse(const char *text, enum s2e_qemu_mode *mode);
 const char *s2e_qemu_mode_name(enum s2e_qemu_mode mode);
 int s2e_qemu_net_parse(const char *text, enum s2e_qemu_net *net);

@@ -189,6 +189,60 @@ static void operand_counts(void **state)
 	assert_int_equal(s2e_parse_options(&cmd, 3, ARGV("a", "-h"), 0), S2E_PARSE_HELP);
 }
 
+/* The completion helper: found anywhere before `--`, hidden from --help,
+ * and its lines say what each option takes and what each operand is. */
+static void completion_helper(void **state)
+{
+	int force = 0, progress = 0;
+	const char *dir = NULL, *accel = NULL;
+	const struct s2e_option options[] = {
+		OPT_BOOL('f', "force", &force, "force"),
+		OPT_STRING(0, "accel", &accel, "kvm|tcg", "how"),
+		OPT_PROGRESS(&progress),
+		OPT_STRING(0, "batch", &dir, "FILE", "batch"),
+		OPT_HIDDEN_BOOL(0, "secret", &force),
+		OPT_OPERAND_WORDS("MODE", "kvm|prep|sym"),
+		OPT_END(),
+	};
+	static const char *const u[] = {
+		"prog [-f] [--accel kvm|tcg] NAME[:SNAP] MODE [-- ARG...]",
+		"prog --batch FILE --other VALUE [NAME...]",
+		NULL,
+		NULL,
+	};
+	const struct s2e_command cmd = {.name = "prog", .usage = u, .options = options};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	(void)state;
+
+	assert_int_equal(s2e_parse_options(&cmd, 4, ARGV("a", "--s2e-completion-helper", "--bad"), 0),
+			 S2E_PARSE_COMPLETION);
+	assert_int_equal(s2e_parse_options(&cmd, 4, ARGV("a", "--", "--s2e-completion-helper"), 0), 2);
+	f = open_memstream(&text, &len);
+	assert_int_equal(s2e_parse_options_exit(&cmd, S2E_PARSE_COMPLETION, f, stderr), 0);
+	fclose(f);
+	assert_string_equal(text, "option -f\n"
+				  "option --force\n"
+				  "option --accel kvm|tcg\n"
+				  "option --progress= FD\n"
+				  "option --batch FILE\n"
+				  "words MODE kvm|prep|sym\n"
+				  "option -h\n"
+				  "option --help\n"
+				  "operand 0 NAME:SNAP\n"
+				  "operand 1 MODE\n"
+				  "operand 0 NAME...\n");
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	s2e_usage_write(f, &cmd);
+	fclose(f);
+	assert_null(strstr(text, "kvm|prep|sym"));
+	assert_null(strstr(text, "secret"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +255,7 @@ int main(void)
 		cmocka_unit_test(errors),
 		cmocka_unit_test(help_text_comes_from_the_table),
 		cmocka_unit_test(operand_counts),
+		cmocka_unit_test(completion_helper),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
