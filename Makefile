@@ -8,7 +8,7 @@
 #   make fuzz FUZZ_SECONDS=N   build the libFuzzer targets (clang) into build/fuzz
 #                        and run each for N seconds on its seed corpus t/fuzz/NAME/
 #   make demo            a visible create/list/delete round-trip on a scratch S2EDIR
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (binaries, man pages, shell completion)
 #
 # Every plumbing/s2e-*.c is one binary; every porcelain/*.c is linked into `s2e`;
 # every lib/*.c goes into libs2e.a; every t/unit/test-*.c is one cmocka binary;
@@ -17,6 +17,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 CC ?= cc
 CFLAGS ?= -O2 -g
 
@@ -134,11 +136,17 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	S2E_BIN=$(abspath $(O)/bin) tools/demo
 
-install: all
+install: all install-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(PORCELAIN) $(PLUMBING) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+
+# Shell completion (contrib/completion/), where bash-completion and zsh look.
+install-completion:
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 contrib/completion/s2e.bash $(DESTDIR)$(BASHCOMPDIR)/s2e
+	install -m 644 contrib/completion/_s2e $(DESTDIR)$(ZSHCOMPDIR)/_s2e
 
 format:
 	clang-format -i $(wildcard lib/*.c include/s2e/*.h plumbing/*.c porcelain/*.c t/unit/*.c)
@@ -180,7 +188,7 @@ $(O)/bin/fuzz-%: $(O)/t/fuzz/fuzz-%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
-.PHONY: FORCE all deps check unit test-unit test-integration demo install format clean fuzz fuzz-build
+.PHONY: FORCE all deps check unit test-unit test-integration demo install install-completion format clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
