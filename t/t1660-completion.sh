@@ -93,14 +93,14 @@ zpty -w z "bindkey '^T' show; show() { print -r -- \"\$BUFFER\" >>\$HITS.buffer;
 for line in "$@"; do
 	zpty -w z "HITS=$hits.$#line"
 	zpty -w -n z "$line"$'\t\C-t'
-	for _ in {1..100}; do [[ -e $hits.$#line.buffer ]] && break; sleep 0.05; done
+	for _ in {1..300}; do [[ -e $hits.$#line.buffer ]] && break; sleep 0.05; done
 done
 zpty -d z
 ZSH
 	zcomplete()
 	{
 		rm -f "$T_TMP"/zhits.*
-		timeout 30 zsh -f "$T_TMP/zt.zsh" "$COMPL" "$T_TMP/zhits" "$1" >/dev/null 2>&1
+		timeout 60 zsh -f "$T_TMP/zt.zsh" "$COMPL" "$T_TMP/zhits" "$1" >/dev/null 2>&1
 		printf '%s|' "$(sort -u "$T_TMP/zhits.${#1}" 2>/dev/null | tr '\n' ' ')" \
 			"$(cat "$T_TMP/zhits.${#1}.buffer" 2>/dev/null)"
 	}
@@ -113,6 +113,7 @@ ZSH
 fi
 
 # --- make install puts both scripts where bash-completion and zsh look
+unset MAKEFLAGS MFLAGS MAKELEVEL # not the jobserver of a make check around us
 make -s -C "$T_ROOT" install-completion DESTDIR="$T_TMP/dest" PREFIX=/usr >/dev/null
 t_ok "make install: bash completion in PREFIX/share/bash-completion/completions/s2e" \
 	cmp "$COMPL/s2e.bash" "$T_TMP/dest/usr/share/bash-completion/completions/s2e"
