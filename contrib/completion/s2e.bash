@@ -81,8 +81,8 @@ __s2e_values()
 	[[ -z $words ]] || compgen -W "$words" -- "$cur"
 }
 
-# Option word w[i] before the word being completed: 1 when it takes the
-# next word (then i is moved to it), with --s2edir noted.
+# Option word w[i] before the word being completed: when it takes the next
+# word as its value, i moves to that word; --s2edir DIR is noted.
 __s2e_option()
 {
 	local word=${w[i]}
