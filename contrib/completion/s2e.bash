@@ -65,13 +65,14 @@ __s2e_values()
 	local -a alts
 	IFS='|' read -ra alts <<<"$2"
 	for alt in "${alts[@]}"; do
+		alt=${alt%...} # NAME... is a NAME
 		case $alt in
 		*[a-z]*) words+=" $alt" ;; # a literal: kvm|tcg
 		*DIR*) echo "$__s2e_files" && compgen -d -- "$cur" ;;
 		FILE | PATH | *FILE) echo "$__s2e_files" && compgen -f -- "$cur" ;;
 		IMAGE) [[ $cur != */* ]] || { echo "$__s2e_files" && compgen -f -- "$cur"; } ;;
 		NAME:SNAP) [[ $4 != operand ]] || __s2e_vms snap ;;
-		NAME | NAME... | SRC | OLD) [[ $4 != operand ]] || __s2e_vms ;;
+		NAME | SRC | OLD) [[ $4 != operand ]] || __s2e_vms ;;
 		*)
 			alt=$(__s2e_lookup "$help" words "$alt")
 			words+=" ${alt//|/ }"
