@@ -704,24 +704,38 @@ int s2e_batch_job_argv(const struct s2e_batch_job *j, struct s2e_strv *argv)
 	return 0;
 }
 
-void s2e_batch_engine_id(char *buf, size_t len)
+/* One printable line: control bytes become '?'. */
+static void printable(char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+}
+
+static void engine_parts(char *engine, size_t elen, char *id, size_t ilen)
 {
 	const char *job = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");
 	const char *seq = getenv("PARALLEL_SEQ");
 
+	id[0] = '\0';
 	if (!job || !*job)
 		job = getenv("SLURM_JOB_ID");
 	if (job && *job && task && *task)
-		snprintf(buf, len, "slurm %s_%s", job, task);
+		snprintf(id, ilen, "%s_%s", job, task);
 	else if (job && *job)
-		snprintf(buf, len, "slurm %s", job);
+		snprintf(id, ilen, "%s", job);
 	else if (seq && *seq)
-		snprintf(buf, len, "parallel %s", seq);
-	else
-		snprintf(buf, len, "local");
-	for (char *p = buf; *p; p++) /* from the environment: one printable line */
-		if (*p < ' ' || *p == 0x7f)
-			*p = '?';
+		snprintf(id, ilen, "%s", seq);
+	snprintf(engine, elen, "%s", job && *job ? "slurm" : seq && *seq ? "parallel" : "local");
+	printable(id);
+}
+
+void s2e_batch_engine_id(char *buf, size_t len)
+{
+	char engine[16], id[100];
+
+	engine_parts(engine, sizeof(engine), id, sizeof(id));
+	snprintf(buf, len, "%s%s%s", engine, *id ? " " : "", id);
 }
 
 #define S2E_BATCH_ENV_LINE "S2E_BATCH_GUEST"
@@ -751,17 +765,34 @@ static const char *env_line(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+int s2e_batch_env_read(struct s2e_batch_env *env)
+{
+	char *slash;
+
+	memset(env, 0, sizeof(*env));
+	if (!getenv(S2E_BATCH_ENV) || !getenv(S2E_BATCH_ENV_JOB))
+		return 1;
+	env_line(S2E_BATCH_ENV, env->name, sizeof(env->name));
+	env_line(S2E_BATCH_ENV_JOB, env->job, sizeof(env->job));
+	env_line(S2E_BATCH_ENV_FILE, env->file, sizeof(env->file));
+	env_line(S2E_BATCH_ENV_LINE, env->guest, sizeof(env->guest));
+	if ((slash = strchr(env->job, '/'))) {
+		*slash = '\0';
+		snprintf(env->jobs, sizeof(env->jobs), "%s", slash + 1);
+	}
+	engine_parts(env->engine, sizeof(env->engine), env->engine_id, sizeof(env->engine_id));
+	return 0;
+}
+
 char *s2e_batch_job_body(void)
 {
-	char name[520], job[520], file[520], line[520], engine[128];
+	struct s2e_batch_env env;
 
-	if (!getenv(S2E_BATCH_ENV) || !getenv(S2E_BATCH_ENV_JOB))
+	if (s2e_batch_env_read(&env))
 		return s2e_strdup("");
-	s2e_batch_engine_id(engine, sizeof(engine));
-	env_line(S2E_BATCH_ENV_LINE, line, sizeof(line));
-	return s2e_asprintf("Batch: %s\nBatch-Job: %s\nBatch-Engine: %s\nBatch-File: %s\n%s%s%s",
-			    env_line(S2E_BATCH_ENV, name, sizeof(name)),
-			    env_line(S2E_BATCH_ENV_JOB, job, sizeof(job)), engine,
-			    env_line(S2E_BATCH_ENV_FILE, file, sizeof(file)),
-			    line[0] ? "Guest: " : "", line, line[0] ? "\n" : "");
+	return s2e_asprintf("Batch: %s\nBatch-Job: %s/%s\nBatch-Engine: %s%s%s\nBatch-File: "
+			    "%s\n%s%s%s",
+			    env.name, env.job, env.jobs, env.engine, *env.engine_id ? " " : "",
+			    env.engine_id, env.file, env.guest[0] ? "Guest: " : "", env.guest,
+			    env.guest[0] ? "\n" : "");
 }

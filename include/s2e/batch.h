@@ -87,6 +87,15 @@ int s2e_batch_job_setenv(const struct s2e_batch *b, const struct s2e_batch_job *
  * "" outside a batch job.  malloc'd. */
 char *s2e_batch_job_body(void);
 
+/* A batch job's identity, from the environment (printable bytes only):
+ * 0 inside a batch job, 1 outside (env all ""). */
+struct s2e_batch_env {
+	char name[520], job[24], jobs[24], file[520], guest[520];
+	char engine[16];     /* local, parallel or slurm */
+	char engine_id[100]; /* "JOBID_TASK" or "JOBID" (slurm), "SEQ" (parallel), "" */
+};
+int s2e_batch_env_read(struct s2e_batch_env *env);
+
 /* How the job was started, for its record: "slurm JOBID_TASK" (Slurm array
  * task), "parallel SEQ" (GNU parallel), else "local"; from the environment. */
 void s2e_batch_engine_id(char *buf, size_t len);
