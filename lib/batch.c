@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "s2e/batch.h"
+#include "s2e/digest.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/names.h"
@@ -208,7 +209,7 @@ struct spec {
 	size_t nvars;
 	const struct ynode *top[NFIELDS]; /* defaults; NULL: unset */
 	const struct ynode *commands;
-	const char *name, *store;
+	const char *name, *store, *digest, *mismatch;
 	unsigned long monitor, vnc;
 };
 
@@ -385,6 +386,29 @@ static int read_number(const struct spec *s, const struct ynode *k, const struct
 	return 0;
 }
 
+/* batch:, store:, vm-digest:, store-mismatch: (single values). */
+static int read_store_key(struct spec *s, const struct ynode *k, const struct ynode *v)
+{
+	const char *const keys[] = {"batch", "store", "vm-digest", "store-mismatch"};
+	const char **to[] = {&s->name, &s->store, &s->digest, &s->mismatch};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(k->value, keys[i]))
+			continue;
+		if (v->kind != Y_SCALAR)
+			return at(s->origin, v->line, "%s: must be a single value", k->value);
+		*to[i] = v->value;
+		if (i == 2 && !s2e_digest_valid(v->value))
+			return at(s->origin, v->line, "vm-digest: %s is not a sha256-1m: digest",
+				  s2e_q(v->value));
+		if (i == 3 && strcmp(v->value, "refuse") && strcmp(v->value, "local"))
+			return at(s->origin, v->line, "store-mismatch: %s: refuse or local",
+				  s2e_q(v->value));
+		return 0;
+	}
+	return at(s->origin, k->line, "%s: unknown key", s2e_q(k->value));
+}
+
 static int read_top(struct spec *s, const struct ynode *root)
 {
 	if (root->kind != Y_MAP)
@@ -407,15 +431,8 @@ static int read_top(struct spec *s, const struct ynode *root)
 			rc = read_number(s, k, v, 65535 - S2E_BATCH_MAX_JOBS, &s->monitor);
 		else if (!strcmp(k->value, "vnc-display"))
 			rc = read_number(s, k, v, 65535 - 5900 - S2E_BATCH_MAX_JOBS, &s->vnc);
-		else if ((!strcmp(k->value, "batch") || !strcmp(k->value, "store")) &&
-			 v->kind != Y_SCALAR)
-			rc = at(s->origin, v->line, "%s: must be a single value", k->value);
-		else if (!strcmp(k->value, "batch"))
-			s->name = v->value;
-		else if (!strcmp(k->value, "store"))
-			s->store = v->value;
 		else
-			rc = at(s->origin, k->line, "%s: unknown key", s2e_q(k->value));
+			rc = read_store_key(s, k, v);
 		if (rc)
 			return -1;
 	}
@@ -423,6 +440,8 @@ static int read_top(struct spec *s, const struct ynode *root)
 		return at(s->origin, 0, "no commands: (nothing to run)");
 	if (s->commands->kind != Y_SEQ || !s->commands->nkids)
 		return at(s->origin, s->commands->line, "commands: must be a non-empty list");
+	if ((s->digest || s->mismatch) && !s->store)
+		return at(s->origin, 0, "%s: needs a store:", s->digest ? "vm-digest" : "store-mismatch");
 	return 0;
 }
 
@@ -638,8 +657,10 @@ int s2e_batch_parse(const char *text, size_t len, const char *origin,
 		goto out;
 	b->name = s.name ? s2e_strdup(s.name) : name_of(origin);
 	b->store = s.store ? s2e_strdup(s.store) : NULL;
+	b->vm_digest = s.digest ? s2e_strdup(s.digest) : NULL;
+	b->mismatch_local = s.mismatch && !strcmp(s.mismatch, "local");
 	b->jobs = calloc(S2E_BATCH_MAX_JOBS, sizeof(*b->jobs));
-	if (!b->name || (s.store && !b->store) || !b->jobs) {
+	if (!b->name || (s.store && !b->store) || (s.digest && !b->vm_digest) || !b->jobs) {
 		s2e_error("out of memory");
 		goto out;
 	}
@@ -672,6 +693,18 @@ int s2e_batch_load(const char *path, const struct s2e_batch_defaults *defaults,
 		return s2e_error_prefix("batch file %s", s2e_q(path));
 	rc = s2e_batch_parse(text, len, path, defaults, b);
 	free(text);
+	if (!rc && b->store && b->store[0] != '/' && !strstr(b->store, "://")) {
+		/* a relative directory store: relative to the batch file */
+		const char *slash = strrchr(path, '/');
+		char *abs = slash ? s2e_asprintf("%.*s/%s", (int)(slash - path), path, b->store)
+				  : s2e_strdup(b->store);
+		if (!abs) {
+			s2e_batch_free(b);
+			return -1;
+		}
+		free(b->store);
+		b->store = abs;
+	}
 	return rc;
 }
 
@@ -682,6 +715,7 @@ void s2e_batch_free(struct s2e_batch *b)
 	free(b->jobs);
 	free(b->name);
 	free(b->store);
+	free(b->vm_digest);
 	memset(b, 0, sizeof(*b));
 }
 
