@@ -172,6 +172,6 @@ git -C "$T_TMP/h4" config s2e.hostId 'bad/id'
 t_exit 1 "a malformed host id is refused" h 4 history push
 t_ok "... naming it" bash -c "S2EDIR='$T_TMP/h4' s2e history push 2>&1 | grep -q \"host id 'bad/id'\""
 t_ok "s2e history --help" bash -c "s2e history --help | grep -q '^usage: s2e history'"
-t_ok "s2e remote add --help" bash -c "s2e remote add --help | grep -q '^usage: s2e remote add NAME URL'"
+t_ok "s2e remote add --help" bash -c "s2e remote add --help | grep -q '^usage: s2e remote add \[--ca-file FILE\] NAME URL'"
 
 t_done
