@@ -177,12 +177,14 @@ t_ok "... named with its line" bash -c "s2e vm run --batch '$T_TMP/unknown.yaml'
 t_exit 1 "an empty cross-product" s2e vm run --batch "$T_TMP/empty.yaml"
 t_ok "... said so" bash -c "s2e vm run --batch '$T_TMP/empty.yaml' 2>&1 | grep -q 'empty cross-product'"
 t_exit 1 "malformed YAML" s2e vm run --batch "$T_TMP/broken.yaml"
+t_ok "... named with its line" bash -c "s2e vm run --batch '$T_TMP/broken.yaml' 2>&1 | grep -q 'broken.yaml:[0-9]'"
 t_exit 1 "a missing batch file" s2e vm run --batch "$T_TMP/nothing.yaml"
 t_exit 1 "a job number beyond the batch" s2e vm run --batch "$T_TMP/good.yaml" --job 7
 t_exit 2 "an unknown engine" s2e vm run --batch "$T_TMP/good.yaml" --engine=grid
 t_exit 2 "--sshlogin without parallel" s2e vm run --batch "$T_TMP/good.yaml" --sshlogin x
 t_exit 2 "job 0" s2e vm run --batch "$T_TMP/good.yaml" --job 0
 t_is "nothing was recorded" "$(git -C "$S2EDIR" rev-parse HEAD)" "$before"
+t_is "... nor made" "$(ls "$S2EDIR/expdata" "$S2EDIR/experiments" | grep -c -e unknown -e empty -e broken -e good-0007)" 0
 t_ok "s2e vm run without --batch still runs one VM" bash -c "s2e vm run --dry-run Box sym | grep -q '^\[DEBUG\] Command line:'"
 
 t_done
