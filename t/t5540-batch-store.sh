@@ -70,6 +70,21 @@ else
 	t_skip "--engine=parallel" "GNU parallel is not installed"
 fi
 
+# --- GNU parallel on an ssh "host" without the VM
+if command -v parallel >/dev/null && [ -x /usr/sbin/sshd ]; then
+	. "$T_DIR/lib-sshd.sh"
+	G=$T_TMP/gamma
+	config "$G"
+	t_sshd gamma "PATH=$S2E_BIN:/usr/bin:/bin" "S2EDIR=$G" "S2E_QEMU=$S2E_QEMU"
+	t_ok "--engine=parallel --sshlogin 3/gamma, gamma lacking the VM" env \
+		PARALLEL_SSH="ssh -F $T_SSH_CONFIG" \
+		s2e vm run --batch "$T_TMP/sweep.yaml" --engine=parallel --sshlogin 3/gamma
+	t_is "... gamma pulled Box once" "$(subjects "$G" | grep -c '^vm pull ')" 1
+	t_is "... and ran every job" "$(runs "$G")" 6
+else
+	t_skip "--sshlogin" "GNU parallel or sshd is not installed"
+fi
+
 # --- a local VM unlike the store's
 M=$T_TMP/m
 config "$M"
