@@ -133,7 +133,7 @@ static const char *const usage[] = {
 	"The git remotes through which hosts share their histories (see s2e-history(1)).",
 	"Commands:",
 	"",
-	"   add      s2e remote add NAME URL",
+	"   add      s2e remote add [--ca-file FILE] NAME URL",
 	"   remove   s2e remote remove NAME",
 	"   list     s2e remote list",
 	NULL,
