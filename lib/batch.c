@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "s2e/batch.h"
+#include "s2e/digest.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/names.h"
@@ -208,7 +209,7 @@ struct spec {
 	size_t nvars;
 	const struct ynode *top[NFIELDS]; /* defaults; NULL: unset */
 	const struct ynode *commands;
-	const char *name, *store;
+	const char *name, *store, *digest, *mismatch;
 	unsigned long monitor, vnc;
 };
 
@@ -385,6 +386,29 @@ static int read_number(const struct spec *s, const struct ynode *k, const struct
 	return 0;
 }
 
+/* batch:, store:, vm-digest:, store-mismatch: (single values). */
+static int read_store_key(struct spec *s, const struct ynode *k, const struct ynode *v)
+{
+	const char *const keys[] = {"batch", "store", "vm-digest", "store-mismatch"};
+	const char **to[] = {&s->name, &s->store, &s->digest, &s->mismatch};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(k->value, keys[i]))
+			continue;
+		if (v->kind != Y_SCALAR)
+			return at(s->origin, v->line, "%s: must be a single value", k->value);
+		*to[i] = v->value;
+		if (i == 2 && !s2e_digest_valid(v->value))
+			return at(s->origin, v->line, "vm-digest: %s is not a sha256-1m: digest",
+				  s2e_q(v->value));
+		if (i == 3 && strcmp(v->value, "refuse") && strcmp(v->value, "local"))
+			return at(s->origin, v->line, "store-mismatch: %s: refuse or local",
+				  s2e_q(v->value));
+		return 0;
+	}
+	return at(s->origin, k->line, "%s: unknown key", s2e_q(k->value));
+}
+
 static int read_top(struct spec *s, const struct ynode *root)
 {
 	if (root->kind != Y_MAP)
@@ -407,15 +431,8 @@ static int read_top(struct spec *s, const struct ynode *root)
 			rc = read_number(s, k, v, 65535 - S2E_BATCH_MAX_JOBS, &s->monitor);
 		else if (!strcmp(k->value, "vnc-display"))
 			rc = read_number(s, k, v, 65535 - 5900 - S2E_BATCH_MAX_JOBS, &s->vnc);
-		else if ((!strcmp(k->value, "batch") || !strcmp(k->value, "store")) &&
-			 v->kind != Y_SCALAR)
-			rc = at(s->origin, v->line, "%s: must be a single value", k->value);
-		else if (!strcmp(k->value, "batch"))
-			s->name = v->value;
-		else if (!strcmp(k->value, "store"))
-			s->store = v->value;
 		else
-			rc = at(s->origin, k->line, "%s: unknown key", s2e_q(k->value));
+			rc = read_store_key(s, k, v);
 		if (rc)
 			return -1;
 	}
@@ -423,6 +440,8 @@ static int read_top(struct spec *s, const struct ynode *root)
 		return at(s->origin, 0, "no commands: (nothing to run)");
 	if (s->commands->kind != Y_SEQ || !s->commands->nkids)
 		return at(s->origin, s->commands->line, "commands: must be a non-empty list");
+	if ((s->digest || s->mismatch) && !s->store)
+		return at(s->origin, 0, "%s: needs a store:", s->digest ? "vm-digest" : "store-mismatch");
 	return 0;
 }
 
@@ -638,8 +657,10 @@ int s2e_batch_parse(const char *text, size_t len, const char *origin,
 		goto out;
 	b->name = s.name ? s2e_strdup(s.name) : name_of(origin);
 	b->store = s.store ? s2e_strdup(s.store) : NULL;
+	b->vm_digest = s.digest ? s2e_strdup(s.digest) : NULL;
+	b->mismatch_local = s.mismatch && !strcmp(s.mismatch, "local");
 	b->jobs = calloc(S2E_BATCH_MAX_JOBS, sizeof(*b->jobs));
-	if (!b->name || (s.store && !b->store) || !b->jobs) {
+	if (!b->name || (s.store && !b->store) || (s.digest && !b->vm_digest) || !b->jobs) {
 		s2e_error("out of memory");
 		goto out;
 	}
@@ -672,6 +693,18 @@ int s2e_batch_load(const char *path, const struct s2e_batch_defaults *defaults,
 		return s2e_error_prefix("batch file %s", s2e_q(path));
 	rc = s2e_batch_parse(text, len, path, defaults, b);
 	free(text);
+	if (!rc && b->store && b->store[0] != '/' && !strstr(b->store, "://")) {
+		/* a relative directory store: relative to the batch file */
+		const char *slash = strrchr(path, '/');
+		char *abs = slash ? s2e_asprintf("%.*s/%s", (int)(slash - path), path, b->store)
+				  : s2e_strdup(b->store);
+		if (!abs) {
+			s2e_batch_free(b);
+			return -1;
+		}
+		free(b->store);
+		b->store = abs;
+	}
 	return rc;
 }
 
@@ -682,6 +715,7 @@ void s2e_batch_free(struct s2e_batch *b)
 	free(b->jobs);
 	free(b->name);
 	free(b->store);
+	free(b->vm_digest);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -704,24 +738,38 @@ int s2e_batch_job_argv(const struct s2e_batch_job *j, struct s2e_strv *argv)
 	return 0;
 }
 
-void s2e_batch_engine_id(char *buf, size_t len)
+/* One printable line: control bytes become '?'. */
+static void printable(char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+}
+
+static void engine_parts(char *engine, size_t elen, char *id, size_t ilen)
 {
 	const char *job = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");
 	const char *seq = getenv("PARALLEL_SEQ");
 
+	id[0] = '\0';
 	if (!job || !*job)
 		job = getenv("SLURM_JOB_ID");
 	if (job && *job && task && *task)
-		snprintf(buf, len, "slurm %s_%s", job, task);
+		snprintf(id, ilen, "%s_%s", job, task);
 	else if (job && *job)
-		snprintf(buf, len, "slurm %s", job);
+		snprintf(id, ilen, "%s", job);
 	else if (seq && *seq)
-		snprintf(buf, len, "parallel %s", seq);
-	else
-		snprintf(buf, len, "local");
-	for (char *p = buf; *p; p++) /* from the environment: one printable line */
-		if (*p < ' ' || *p == 0x7f)
-			*p = '?';
+		snprintf(id, ilen, "%s", seq);
+	snprintf(engine, elen, "%s", job && *job ? "slurm" : seq && *seq ? "parallel" : "local");
+	printable(id);
+}
+
+void s2e_batch_engine_id(char *buf, size_t len)
+{
+	char engine[16], id[100];
+
+	engine_parts(engine, sizeof(engine), id, sizeof(id));
+	snprintf(buf, len, "%s%s%s", engine, *id ? " " : "", id);
 }
 
 #define S2E_BATCH_ENV_LINE "S2E_BATCH_GUEST"
@@ -751,17 +799,34 @@ static const char *env_line(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+int s2e_batch_env_read(struct s2e_batch_env *env)
+{
+	char *slash;
+
+	memset(env, 0, sizeof(*env));
+	if (!getenv(S2E_BATCH_ENV) || !getenv(S2E_BATCH_ENV_JOB))
+		return 1;
+	env_line(S2E_BATCH_ENV, env->name, sizeof(env->name));
+	env_line(S2E_BATCH_ENV_JOB, env->job, sizeof(env->job));
+	env_line(S2E_BATCH_ENV_FILE, env->file, sizeof(env->file));
+	env_line(S2E_BATCH_ENV_LINE, env->guest, sizeof(env->guest));
+	if ((slash = strchr(env->job, '/'))) {
+		*slash = '\0';
+		snprintf(env->jobs, sizeof(env->jobs), "%s", slash + 1);
+	}
+	engine_parts(env->engine, sizeof(env->engine), env->engine_id, sizeof(env->engine_id));
+	return 0;
+}
+
 char *s2e_batch_job_body(void)
 {
-	char name[520], job[520], file[520], line[520], engine[128];
+	struct s2e_batch_env env;
 
-	if (!getenv(S2E_BATCH_ENV) || !getenv(S2E_BATCH_ENV_JOB))
+	if (s2e_batch_env_read(&env))
 		return s2e_strdup("");
-	s2e_batch_engine_id(engine, sizeof(engine));
-	env_line(S2E_BATCH_ENV_LINE, line, sizeof(line));
-	return s2e_asprintf("Batch: %s\nBatch-Job: %s\nBatch-Engine: %s\nBatch-File: %s\n%s%s%s",
-			    env_line(S2E_BATCH_ENV, name, sizeof(name)),
-			    env_line(S2E_BATCH_ENV_JOB, job, sizeof(job)), engine,
-			    env_line(S2E_BATCH_ENV_FILE, file, sizeof(file)),
-			    line[0] ? "Guest: " : "", line, line[0] ? "\n" : "");
+	return s2e_asprintf("Batch: %s\nBatch-Job: %s/%s\nBatch-Engine: %s%s%s\nBatch-File: "
+			    "%s\n%s%s%s",
+			    env.name, env.job, env.jobs, env.engine, *env.engine_id ? " " : "",
+			    env.engine_id, env.file, env.guest[0] ? "Guest: " : "", env.guest,
+			    env.guest[0] ? "\n" : "");
 }

@@ -104,6 +104,13 @@ static int format_rest(FILE *f, const struct s2e_experiment *e)
 	    (s2e_config_put_section(f, "snapshot", NULL) ||
 	     put(f, "digest", e->snapshot_digest) || put(f, "recordedDisk", e->snapshot_disk)))
 		return -1;
+	if (e->batch &&
+	    (s2e_config_put_section(f, "batch", NULL) || put(f, "name", e->batch) ||
+	     put(f, "job", e->batch_job) || put(f, "jobs", e->batch_jobs) ||
+	     put(f, "engine", e->batch_engine) || put(f, "engineJobId", e->batch_engine_id) ||
+	     put(f, "hostId", e->batch_host_id) || put(f, "hostname", e->batch_hostname) ||
+	     put(f, "file", e->batch_file) || put(f, "guest", e->batch_guest)))
+		return -1;
 	if ((e->snaps_added.n || e->snaps_removed.n || e->snaps_retaken.n) &&
 	    (s2e_config_put_section(f, "snapshots", NULL) ||
 	     put_strv(f, "added", &e->snaps_added) || put_strv(f, "removed", &e->snaps_removed) ||
@@ -203,6 +210,15 @@ static const struct {
     {"snapshots", "added", STRV, F(snaps_added)},
     {"snapshots", "removed", STRV, F(snaps_removed)},
     {"snapshots", "retaken", STRV, F(snaps_retaken)},
+    {"batch", "name", STR, F(batch)},
+    {"batch", "job", STR, F(batch_job)},
+    {"batch", "jobs", STR, F(batch_jobs)},
+    {"batch", "engine", STR, F(batch_engine)},
+    {"batch", "engineJobId", STR, F(batch_engine_id)},
+    {"batch", "hostId", STR, F(batch_host_id)},
+    {"batch", "hostname", STR, F(batch_hostname)},
+    {"batch", "file", STR, F(batch_file)},
+    {"batch", "guest", STR, F(batch_guest)},
 };
 #undef F
 
@@ -362,6 +378,23 @@ static void text_after(FILE *f, const struct s2e_experiment *e)
 	text_names(f, "Snapshots taken again", &e->snaps_retaken);
 }
 
+static void text_batch(FILE *f, const struct s2e_experiment *e)
+{
+	if (!e->batch)
+		return;
+	fprintf(f, "Batch: %s, job %s of %s\n", e->batch, e->batch_job ? e->batch_job : "?",
+		e->batch_jobs ? e->batch_jobs : "?");
+	fprintf(f, "Batch engine: %s%s%s\n", e->batch_engine ? e->batch_engine : "?",
+		e->batch_engine_id ? " job " : "", e->batch_engine_id ? e->batch_engine_id : "");
+	if (e->batch_host_id || e->batch_hostname)
+		fprintf(f, "Batch host: %s %s\n", e->batch_host_id ? e->batch_host_id : "?",
+			e->batch_hostname ? e->batch_hostname : "?");
+	if (e->batch_file)
+		fprintf(f, "Batch file: %s\n", e->batch_file);
+	if (e->batch_guest)
+		fprintf(f, "Guest command: %s\n", e->batch_guest);
+}
+
 static char *text(const struct s2e_experiment *e, int before, int after)
 {
 	char *buf = NULL;
@@ -371,6 +404,8 @@ static char *text(const struct s2e_experiment *e, int before, int after)
 	if (!f)
 		return NULL;
 	text_header(f, e);
+	if (before && after) /* commit bodies carry the batch in their own lines */
+		text_batch(f, e);
 	if (before)
 		text_before(f, e);
 	if (after)

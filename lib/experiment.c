@@ -16,6 +16,7 @@
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/hostid.h"
 #include "s2e/meta.h"
 #include "s2e/names.h"
 #include "s2e/quote.h"
@@ -448,6 +449,32 @@ static int make_outdir(struct s2e_run *r)
 	return s2e_error_errno("cannot create %s", s2e_q(outdir));
 }
 
+/* A job of a batch: which, how it was started and where (under the lock:
+ * the host id may be made here). */
+static int record_batch(struct s2e_run *r)
+{
+	struct s2e_experiment *e = &r->rec;
+	struct s2e_batch_env env;
+	char id[S2E_HOSTID_MAX + 1], host[256];
+
+	if (s2e_batch_env_read(&env))
+		return 0;
+	if (s2e_hostid_get(r->root, 1, id) < 0)
+		return -1;
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	return s2e_meta_set(&e->batch, env.name) || s2e_meta_set(&e->batch_job, env.job) ||
+	       s2e_meta_set(&e->batch_jobs, env.jobs[0] ? env.jobs : NULL) ||
+	       s2e_meta_set(&e->batch_engine, env.engine) ||
+	       s2e_meta_set(&e->batch_engine_id, env.engine_id[0] ? env.engine_id : NULL) ||
+	       s2e_meta_set(&e->batch_host_id, id) || s2e_meta_set(&e->batch_hostname, host) ||
+	       s2e_meta_set(&e->batch_file, env.file[0] ? env.file : NULL) ||
+	       s2e_meta_set(&e->batch_guest, env.guest[0] ? env.guest : NULL)
+		       ? -1
+		       : 0;
+}
+
 /* Under the lock: the directories, the config copy, the record, the commit.
  * Anything made is removed again on failure. */
 static int record_start(struct s2e_run *r)
@@ -474,7 +501,7 @@ static int record_start(struct s2e_run *r)
 			goto fail;
 	}
 	s2e_time_utc(started, sizeof(started));
-	if (s2e_meta_set(&r->rec.started, started) ||
+	if (s2e_meta_set(&r->rec.started, started) || record_batch(r) ||
 	    s2e_experiment_write(r->record_path, &r->rec) || commit(r, r->subject, 0, 0))
 		goto fail;
 	return 0;

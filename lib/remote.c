@@ -1,8 +1,11 @@
+#include <errno.h>
 #include <git2.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "s2e/error.h"
@@ -81,44 +84,105 @@ static char *remote_of(const char *name, const char *key)
 	return strndup(name + 7, len - 7 - klen - 1);
 }
 
-/* remote.NAME.url into *url (malloc'd); 1 when there is none. */
-static int remote_url(git_repository *repo, const char *name, char **url)
+/* Configuration value `key` (all levels) into *value (malloc'd); 1 when
+ * there is none. */
+static int config_string(git_repository *repo, const char *key, char **value)
 {
 	git_config *cfg = NULL;
 	git_buf buf = {0};
-	char *key = s2e_asprintf("remote.%s.url", name);
 	int rc = -1, err;
 
-	*url = NULL;
+	*value = NULL;
 	if (!key || config_of(repo, 1, &cfg))
 		goto out;
 	err = git_config_get_string_buf(&buf, cfg, key);
 	if (err == GIT_ENOTFOUND)
 		rc = 1;
 	else if (err < 0)
-		git_fail("cannot read the remote's URL");
+		s2e_error("cannot read %s: %s", key,
+			  git_error_last() ? git_error_last()->message : "libgit2 error");
 	else
-		rc = (*url = s2e_strdup(buf.ptr)) ? 0 : -1;
+		rc = (*value = s2e_strdup(buf.ptr)) ? 0 : -1;
 out:
 	git_buf_dispose(&buf);
 	git_config_free(cfg);
+	return rc;
+}
+
+/* remote.NAME.url into *url (malloc'd); 1 when there is none. */
+static int remote_url(git_repository *repo, const char *name, char **url)
+{
+	char *key = s2e_asprintf("remote.%s.url", name);
+	int rc = config_string(repo, key, url);
+
 	free(key);
 	return rc;
 }
 
-int s2e_remote_add(const char *root, const char *name, const char *url)
+/* An https:// remote's CA certificates, for libgit2 (whose TLS, mbedTLS on
+ * Debian, reads neither http.sslCAInfo nor GIT_SSL_CAINFO by itself):
+ * remote.NAME.s2eCaFile, else $GIT_SSL_CAINFO, else http.sslCAInfo.  None:
+ * the system's. */
+static int use_ca(git_repository *repo, const char *name, const char *url)
+{
+	char *key = s2e_asprintf("remote.%s." S2E_REMOTE_CA_KEY, name), *file = NULL;
+	const char *env = getenv("GIT_SSL_CAINFO");
+	int rc;
+
+	if (strncasecmp(url, "https://", 8)) {
+		free(key);
+		return 0;
+	}
+	rc = config_string(repo, key, &file);
+	if (rc == 1 && env && *env)
+		rc = (file = s2e_strdup(env)) ? 0 : -1;
+	if (rc == 1)
+		rc = config_string(repo, "http.sslCAInfo", &file);
+	if (rc == 0 && access(file, R_OK))
+		rc = s2e_error_errno("CA file %s of remote %s", s2e_q(file), s2e_q(name));
+	if (rc == 0 && git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL) < 0)
+		rc = git_fail("cannot use the CA file");
+	free(file);
+	free(key);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A CA file: absolute (resolved here), a readable regular file. */
+static char *ca_file_check(const char *file)
+{
+	char *abs = realpath(file, NULL);
+	struct stat st;
+
+	if (!abs || stat(abs, &st) || !S_ISREG(st.st_mode) || access(abs, R_OK)) {
+		if (abs && !errno)
+			errno = EINVAL;
+		s2e_error_errno("CA file %s", s2e_q(file));
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+int s2e_remote_add(const char *root, const char *name, const char *url, const char *ca_file)
 {
 	git_repository *repo = NULL;
 	git_config *cfg = NULL;
-	char *fetch = NULL, *url_key = NULL, *fetch_key = NULL, *old = NULL;
+	char *fetch = NULL, *url_key = NULL, *fetch_key = NULL, *old = NULL, *ca = NULL,
+	     *ca_key = NULL;
 	int rc = -1, exists;
 
-	if (s2e_remote_name_check(name) || url_check(url) || open_repo(root, &repo))
+	if (s2e_remote_name_check(name) || url_check(url) || (ca_file && !(ca = ca_file_check(ca_file))))
 		return -1;
+	if (open_repo(root, &repo)) {
+		free(ca);
+		return -1;
+	}
 	fetch = s2e_asprintf(S2E_HOSTS_REFS "*:" S2E_REMOTES_REFS "%s/hosts/*", name);
 	url_key = s2e_asprintf("remote.%s.url", name);
 	fetch_key = s2e_asprintf("remote.%s.fetch", name);
-	if (!fetch || !url_key || !fetch_key || (exists = remote_url(repo, name, &old)) < 0)
+	ca_key = s2e_asprintf("remote.%s." S2E_REMOTE_CA_KEY, name);
+	if (!fetch || !url_key || !fetch_key || !ca_key ||
+	    (exists = remote_url(repo, name, &old)) < 0)
 		goto out;
 	if (!exists) {
 		s2e_error("a remote named %s already exists", s2e_q(name));
@@ -127,7 +191,8 @@ int s2e_remote_add(const char *root, const char *name, const char *url)
 	if (config_of(repo, 0, &cfg))
 		goto out;
 	if (git_config_set_string(cfg, url_key, url) < 0 ||
-	    git_config_set_string(cfg, fetch_key, fetch) < 0) {
+	    git_config_set_string(cfg, fetch_key, fetch) < 0 ||
+	    (ca && git_config_set_string(cfg, ca_key, ca) < 0)) {
 		git_fail("cannot add the remote");
 		goto out;
 	}
@@ -136,6 +201,8 @@ out:
 	free(fetch);
 	free(url_key);
 	free(fetch_key);
+	free(ca_key);
+	free(ca);
 	free(old);
 	git_config_free(cfg);
 	git_repository_free(repo);
@@ -337,6 +404,8 @@ static int lookup(git_repository *repo, const char *name, git_remote **remote, c
 		s2e_error("no remote named %s; see 's2e remote list'", s2e_q(name));
 	if (err)
 		goto out;
+	if (use_ca(repo, name, url))
+		goto out;
 	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	opts.repository = repo;
 	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
@@ -433,6 +502,10 @@ static int transfer_fail(const struct creds *c, const char *what, const char *na
 	if (!c->failed && e && e->klass == GIT_ERROR_SSH && strstr(msg, "hostkey"))
 		s2e_error("%s (the server's key must be in ~/.ssh/known_hosts: check it, then "
 			  "add it, e.g. with ssh-keyscan)", msg);
+	else if (!c->failed && e && (e->klass == GIT_ERROR_SSL || strstr(msg, "certificate")))
+		s2e_error("%s (the server's TLS certificate is not trusted: give its CA with "
+			  "'s2e remote add --ca-file FILE', http.sslCAInfo or GIT_SSL_CAINFO)",
+			  msg);
 	else if (!c->failed)
 		s2e_error("%s", msg);
 	return s2e_error_prefix("cannot %s %s (%s)", what, name, git_remote_url(remote));

@@ -9,7 +9,7 @@
 #include "s2e/s2edir.h"
 
 static const char *const add_usage[] = {
-	"s2e remote add NAME URL",
+	"s2e remote add [--ca-file FILE] NAME URL",
 	NULL,
 	"Add remote NAME at URL (file://, ssh:// or https://, or a path) to share",
 	"history with 's2e history push' and 's2e history pull'.",
@@ -56,9 +56,11 @@ static int locked(const char *what, int (*fn)(const char *, const char *, const 
 	return rc ? fail(what) : 0;
 }
 
+static const char *add_ca_file; /* remote add --ca-file */
+
 static int do_add(const char *root, const char *name, const char *url)
 {
-	return s2e_remote_add(root, name, url);
+	return s2e_remote_add(root, name, url, add_ca_file);
 }
 
 static int do_remove(const char *root, const char *name, const char *unused)
@@ -69,7 +71,12 @@ static int do_remove(const char *root, const char *name, const char *unused)
 
 static int cmd_remote_add(int argc, char **argv)
 {
-	const struct s2e_option options[] = {OPT_S2EDIR(), OPT_END()};
+	const struct s2e_option options[] = {
+		OPT_STRING(0, "ca-file", &add_ca_file, "FILE",
+			   "https://: trust the CA certificates in FILE (PEM)"),
+		OPT_S2EDIR(),
+		OPT_END(),
+	};
 	const struct s2e_command cmd = {.name = "s2e remote add", .usage = add_usage, .options = options};
 	int rc = parse(&cmd, &argc, argv, 2, "takes a NAME and a URL");
 
@@ -126,7 +133,7 @@ static const char *const usage[] = {
 	"The git remotes through which hosts share their histories (see s2e-history(1)).",
 	"Commands:",
 	"",
-	"   add      s2e remote add NAME URL",
+	"   add      s2e remote add [--ca-file FILE] NAME URL",
 	"   remove   s2e remote remove NAME",
 	"   list     s2e remote list",
 	NULL,

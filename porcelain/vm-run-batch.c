@@ -14,6 +14,8 @@
 #include "s2e/qemu.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/status.h"
+#include "s2e/vmops.h"
 
 static const char *const usage[] = {
 	"s2e vm run --batch FILE [--engine local|parallel|slurm] [-j N] [--sshlogin LOGIN]... "
@@ -46,6 +48,33 @@ static int job_number(const struct s2e_option *opt, const char *value)
 	return 0;
 }
 
+/* With a store: in the batch, the job's VM checked against the store's, and
+ * pulled from it when this S2EDIR lacks it. */
+static int job_vm(const struct s2e_batch *b, const struct s2e_batch_job *j)
+{
+	char *root = b->store ? porcelain_root(NULL) : NULL;
+	struct s2e_vm_report report;
+	struct s2e_batch_vm vm;
+	struct s2e_status st;
+	int rc;
+
+	if (!b->store)
+		return 0;
+	if (!root)
+		return -1;
+	porcelain_report(&report, &st, stdout);
+	rc = s2e_batch_vm_ensure(root, b, j, &report, &vm);
+	if (!rc && vm.pulled)
+		s2e_status_info(&st, "batch %s: VM %s pulled from %s (%s)", b->name, j->vm,
+				b->store, vm.local);
+	else if (!rc && vm.mismatch)
+		s2e_status_warn(&st, "batch %s: VM %s has disk %s here, not the store's %s "
+				"(store-mismatch: local)", b->name, j->vm, vm.local, vm.expected);
+	fflush(stdout);
+	free(root);
+	return rc;
+}
+
 /* The one job --job N names, run by `s2e vm run` itself. */
 static int run_one(const struct batch_opts *o, const struct s2e_batch *b)
 {
@@ -58,7 +87,7 @@ static int run_one(const struct batch_opts *o, const struct s2e_batch *b)
 		return fail("vm run");
 	}
 	j = &b->jobs[o->job - 1];
-	if (s2e_batch_job_setenv(b, j, o->path) || s2e_strv_add(&argv, "run") ||
+	if ((!o->dry_run && job_vm(b, j)) || s2e_batch_job_setenv(b, j, o->path) || s2e_strv_add(&argv, "run") ||
 	    s2e_batch_job_argv(j, &argv) || (o->dry_run && s2e_strv_add(&argv, "--dry-run"))) {
 		s2e_strv_clear(&argv);
 		return fail("vm run");

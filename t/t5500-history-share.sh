@@ -146,6 +146,7 @@ t_is "... and the remote is unchanged" "$(refs "$BARE" refs/)" "$before"
 t_ok "... its objects too (fsck)" git -C "$BARE" fsck --strict
 
 # --- errors
+local_before=$(refs "$T_TMP/h1" refs/)
 t_exit 1 "an unreachable file:// remote" env S2EDIR="$T_TMP/h1" s2e history push nowhere
 h 1 remote add nowhere "file://$T_TMP/no/such.git"
 t_exit 1 "push to a missing repository" h 1 history push nowhere
@@ -156,6 +157,7 @@ t_ok "... saying so" bash -c "S2EDIR='$T_TMP/h1' s2e history push 2>&1 | grep -q
 h 1 remote add closed "ssh://127.0.0.1:1/lab.git"
 t_exit 1 "a refused ssh connection" h 1 history pull closed
 t_ok "... clear error" bash -c "S2EDIR='$T_TMP/h1' s2e history pull closed 2>&1 | grep -q 'cannot pull from closed (ssh://127.0.0.1:1/lab.git): .*'"
+t_is "failed pushes and pulls change no ref here" "$(refs "$T_TMP/h1" refs/)" "$local_before"
 t_exit 1 "remote add: an existing name" h 1 remote add lab "$URL"
 t_exit 1 "remote add: a bad name" h 1 remote add 'a/b' "$URL"
 t_exit 1 "remote add: an empty URL" h 1 remote add empty ''
@@ -172,6 +174,6 @@ git -C "$T_TMP/h4" config s2e.hostId 'bad/id'
 t_exit 1 "a malformed host id is refused" h 4 history push
 t_ok "... naming it" bash -c "S2EDIR='$T_TMP/h4' s2e history push 2>&1 | grep -q \"host id 'bad/id'\""
 t_ok "s2e history --help" bash -c "s2e history --help | grep -q '^usage: s2e history'"
-t_ok "s2e remote add --help" bash -c "s2e remote add --help | grep -q '^usage: s2e remote add NAME URL'"
+t_ok "s2e remote add --help" bash -c "s2e remote add --help | grep -q '^usage: s2e remote add \[--ca-file FILE\] NAME URL'"
 
 t_done

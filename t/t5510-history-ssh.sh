@@ -86,9 +86,11 @@ t_is "... and the remote is unchanged" "$(refs "$BARE" refs/)" "$before_remote"
 mkdir -p "$T_TMP/other/.ssh"
 ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/other/.ssh/id_ed25519"
 cp "$HOME/.ssh/known_hosts" "$T_TMP/other/.ssh/"
+local_before=$(refs "$T_TMP/h2" refs/)
 t_exit 1 "a wrong ssh key fails" env HOME="$T_TMP/other" S2EDIR="$T_TMP/h2" s2e history pull
 t_ok "... saying which keys were tried" bash -c "HOME='$T_TMP/other' S2EDIR='$T_TMP/h2' s2e history push 2>&1 | grep -q 'ssh authentication as .* failed (tried $T_TMP/other/.ssh/id_ed25519)'"
 t_is "... and changes nothing" "$(refs "$BARE" refs/)" "$before_remote"
+t_is "... here either" "$(refs "$T_TMP/h2" refs/)" "$local_before"
 
 # A server whose host key is not in known_hosts.
 mkdir -p "$T_TMP/stranger/.ssh"

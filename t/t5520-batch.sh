@@ -81,6 +81,31 @@ t_is "... its guest command and its host" \
 	"$(outcome "$S2EDIR" sweep-0005-cat | grep -E '^(Guest|Host):' | cut -d' ' -f1-3)" \
 	"Guest: /bin/cat b
 Host: $(git -C "$S2EDIR" config s2e.hostId) $(hostname)"
+rec() # S2EDIR EXPNAME KEY: a field of its record.conf
+{
+	git config -f "$1/experiments/$2/record.conf" "$3"
+}
+t_is "record.conf names the batch, the job, the engine and the host" \
+	"$(for k in name job jobs engine hostId hostname file guest; do
+		rec "$S2EDIR" sweep-0005-cat batch.$k; done)" \
+	"sweep
+5
+6
+local
+$(git -C "$S2EDIR" config s2e.hostId)
+$(hostname)
+$T_TMP/sweep.yaml
+/bin/cat b"
+t_exit 1 "... no engine job id for the local engine" rec "$S2EDIR" sweep-0005-cat batch.engineJobId
+t_is "s2e log show shows them" \
+	"$(s2e log show sweep-0005-cat | grep '^Batch')" \
+	"Batch: sweep, job 5 of 6
+Batch engine: local
+Batch host: $(git -C "$S2EDIR" config s2e.hostId) $(hostname)
+Batch file: $T_TMP/sweep.yaml"
+t_exit 1 "a run outside a batch has no [batch]" bash -c "
+	s2e vm run Box sym --expname single >/dev/null 2>&1
+	git config -f '$S2EDIR/experiments/single/record.conf' batch.name"
 t_exit 1 "running the batch again refuses the existing experiments" \
 	s2e vm run --batch "$T_TMP/sweep.yaml" --job 1
 t_exit 1 "--job N on an S2EDIR without the VM fails" \
@@ -100,6 +125,11 @@ if command -v parallel >/dev/null; then
 	t_is "... each record names parallel's job number" \
 		"$(git -C "$T_TMP/par" log --format=%B --grep=': exit' | grep '^Batch-Engine:' | sort)" \
 		"$(for i in 1 2 3 4 5 6; do echo "Batch-Engine: parallel $i"; done)"
+	t_is "... and so does record.conf" \
+		"$(for e in $(ls "$T_TMP/par/experiments"); do
+			echo "$(rec "$T_TMP/par" "$e" batch.engine) $(rec "$T_TMP/par" "$e" batch.engineJobId)"
+		done | sort)" \
+		"$(for i in 1 2 3 4 5 6; do echo "parallel $i"; done)"
 	prepare "$T_TMP/parfail"
 	t_exit 1 "--engine=parallel with failing jobs fails" \
 		s2e vm run --batch "$T_TMP/sweep.yaml" --engine=parallel --s2edir "$T_TMP/parfail"
@@ -147,12 +177,14 @@ t_ok "... named with its line" bash -c "s2e vm run --batch '$T_TMP/unknown.yaml'
 t_exit 1 "an empty cross-product" s2e vm run --batch "$T_TMP/empty.yaml"
 t_ok "... said so" bash -c "s2e vm run --batch '$T_TMP/empty.yaml' 2>&1 | grep -q 'empty cross-product'"
 t_exit 1 "malformed YAML" s2e vm run --batch "$T_TMP/broken.yaml"
+t_ok "... named with its line" bash -c "s2e vm run --batch '$T_TMP/broken.yaml' 2>&1 | grep -q 'broken.yaml:[0-9]'"
 t_exit 1 "a missing batch file" s2e vm run --batch "$T_TMP/nothing.yaml"
 t_exit 1 "a job number beyond the batch" s2e vm run --batch "$T_TMP/good.yaml" --job 7
 t_exit 2 "an unknown engine" s2e vm run --batch "$T_TMP/good.yaml" --engine=grid
 t_exit 2 "--sshlogin without parallel" s2e vm run --batch "$T_TMP/good.yaml" --sshlogin x
 t_exit 2 "job 0" s2e vm run --batch "$T_TMP/good.yaml" --job 0
 t_is "nothing was recorded" "$(git -C "$S2EDIR" rev-parse HEAD)" "$before"
+t_is "... nor made" "$(ls "$S2EDIR/expdata" "$S2EDIR/experiments" | grep -c -e unknown -e empty -e broken -e good-0007)" 0
 t_ok "s2e vm run without --batch still runs one VM" bash -c "s2e vm run --dry-run Box sym | grep -q '^\[DEBUG\] Command line:'"
 
 t_done

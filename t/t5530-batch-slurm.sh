@@ -106,6 +106,24 @@ run Box sym sweep-0006-cat: exit 1"
 t_is "each record names its Slurm array job and task" \
 	"$(git -C "$S2EDIR" log --format=%B --grep=': exit' | grep '^Batch-Engine:' | sed 's/ [0-9]*_/ JOB_/' | sort)" \
 	"$(for i in 1 2 3 4 5 6; do echo "Batch-Engine: slurm JOB_$i"; done)"
+t_is "... and so does each record.conf, with the job index and host" \
+	"$(for e in $(ls "$S2EDIR/experiments"); do
+		f=$S2EDIR/experiments/$e/record.conf
+		echo "$(git config -f "$f" batch.engine) $(git config -f "$f" batch.engineJobId | sed 's/^[0-9]*_/JOB_/')" \
+			"$(git config -f "$f" batch.job) $(git config -f "$f" batch.hostname)"
+	done | sort)" \
+	"$(for i in 1 2 3 4 5 6; do echo "slurm JOB_$i $i $(hostname)"; done)"
+
+# A node without the VM: each array task gets it from the batch's store.
+s2e vm push Box "$T_TMP/store" >/dev/null
+N=$T_TMP/node
+mkdir -p "$N/src/config"
+echo '-- config' >"$N/src/config/default-config.lua"
+sed -e 's/b, fail/b, c/' -e 's/^vm: Box/vm: Box\nstore: store/' "$T_TMP/sweep.yaml" >"$T_TMP/stored.yaml"
+t_ok "--engine=slurm on an S2EDIR without the VM, the batch naming a store" \
+	timeout 120 s2e vm run --batch "$T_TMP/stored.yaml" --engine=slurm -j 3 --wait --s2edir "$N"
+t_is "... the VM was pulled once" "$(git -C "$N" log --format=%s | grep -c '^vm pull ')" 1
+t_is "... and the six tasks ran on it" "$(git -C "$N" log --format=%s | grep -c '^run .*: exit 0')" 6
 t_ok "the script is kept in S2EDIR/batches/NAME" test -x "$S2EDIR/batches/sweep/sweep.sbatch"
 t_is "each task wrote its Slurm output there" "$(ls "$S2EDIR/batches/sweep" | grep -c '^slurm-.*\.out$')" 6
 

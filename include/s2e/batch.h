@@ -9,6 +9,12 @@
  *   mode: sym                      #   build, config, timeout, memory,
  *   timeout: 600                   #   qemu-opts, line, expname
  *   store: https://store/lab       # where a host lacking the VM gets it
+ *                                  #   (a relative directory: relative to
+ *                                  #   the batch file, by s2e_batch_load)
+ *   vm-digest: sha256-1m:...       # optional: the disk.s2e the jobs must
+ *                                  #   run on (needs store:)
+ *   store-mismatch: refuse         # a local VM unlike the store's: refuse
+ *                                  #   (default) or local (run on it)
  *   monitor-port: 4444             # job N gets monitor port 4444+N and
  *   vnc-display: 0                 #   VNC display 0+N (defaults 4444, 0)
  *   variables:                     # NAME: [VALUE, ...] (or one VALUE)
@@ -52,7 +58,9 @@ struct s2e_batch_job {
 
 struct s2e_batch {
 	char *name;
-	char *store; /* NULL: none */
+	char *store;	    /* NULL: none */
+	char *vm_digest;    /* vm-digest:, NULL: none */
+	int mismatch_local; /* store-mismatch: local */
 	struct s2e_batch_job *jobs;
 	size_t njobs;
 };
@@ -87,9 +95,43 @@ int s2e_batch_job_setenv(const struct s2e_batch *b, const struct s2e_batch_job *
  * "" outside a batch job.  malloc'd. */
 char *s2e_batch_job_body(void);
 
+/* A batch job's identity, from the environment (printable bytes only):
+ * 0 inside a batch job, 1 outside (env all ""). */
+struct s2e_batch_env {
+	char name[520], job[24], jobs[24], file[520], guest[520];
+	char engine[16];     /* local, parallel or slurm */
+	char engine_id[100]; /* "JOBID_TASK" or "JOBID" (slurm), "SEQ" (parallel), "" */
+};
+int s2e_batch_env_read(struct s2e_batch_env *env);
+
 /* How the job was started, for its record: "slurm JOBID_TASK" (Slurm array
  * task), "parallel SEQ" (GNU parallel), else "local"; from the environment. */
 void s2e_batch_engine_id(char *buf, size_t len);
+
+/* ---- the job's VM (lib/batch-vm.c) ----
+ * Before a job runs on a host, with a store: in the batch, its VM (the
+ * job's vm: without :SNAP) is checked against the store's, and pulled from
+ * it when this S2EDIR lacks it:
+ *   1. the store's manifest of the VM is read (an unreachable store, or one
+ *      without the VM, is an error naming the store; nothing changes);
+ *   2. with vm-digest:, the manifest's disk.s2e digest must be that one;
+ *   3. under S2EDIR/.s2e/batch-vm.lock (flock(2), so that jobs starting at
+ *      once on one host pull once: the others wait, then find the VM), a
+ *      missing VM is pulled (s2e_vm_pull(): every chunk and file checked
+ *      against the manifest; one history commit "vm pull STORE/NAME NAME");
+ *   4. the local disk.s2e's digest (digest cache) must equal the expected
+ *      one (vm-digest:, else the manifest's): otherwise an error naming both
+ *      digests, unless store-mismatch: local (then *mismatch is set and the
+ *      job runs on the local VM).
+ * *pulled says whether this call pulled.  Nothing is done without store:. */
+struct s2e_vm_report;
+struct s2e_batch_vm {
+	int pulled, mismatch;
+	char local[80], expected[80]; /* digests */
+};
+int s2e_batch_vm_ensure(const char *root, const struct s2e_batch *b,
+			const struct s2e_batch_job *job, const struct s2e_vm_report *report,
+			struct s2e_batch_vm *out);
 
 /* ---- engines (lib/batch-run.c) ----
  * Each runs every job of a batch as `prefix... N` (N the job's number, for

@@ -20,6 +20,18 @@
  *   [settings]
  *           memory = 1024               (MiB; "default": QEMU's)
  *           nic = pcnet                 ("none" without network)
+ *   [batch]                             (a job of a batch, s2e vm run --batch)
+ *           name = sweep
+ *           job = 5                     (its index, from 1)
+ *           jobs = 6                    (how many the batch has)
+ *           engine = slurm              (local, parallel or slurm)
+ *           engineJobId = 4711_5        (SLURM_ARRAY_JOB_ID_SLURM_ARRAY_TASK_ID,
+ *                                        else SLURM_JOB_ID; PARALLEL_SEQ; none
+ *                                        for local)
+ *           hostId = 0f5c2a9e-...       (the S2EDIR's host id, s2e/hostid.h)
+ *           hostname = node7
+ *           file = /lab/sweep.yaml
+ *           guest = /bin/cat b          (the job's line)
  *
  * Two parts:
  *   - the record: struct s2e_experiment and its text form
@@ -96,6 +108,9 @@ struct s2e_experiment {
 	struct s2e_strv invocation; /* [invocation] word: the options the run used,
 				       settings included (s2e-qemu-cmdline words,
 				       then "--" and the QEMU arguments) */
+	/* [batch]: NULL unless the run is a job of a batch */
+	char *batch, *batch_job, *batch_jobs, *batch_engine, *batch_engine_id;
+	char *batch_host_id, *batch_hostname, *batch_file, *batch_guest;
 };
 
 /* Read experiment `name`'s record (S2E_ENOTFOUND: no such experiment). */

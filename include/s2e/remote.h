@@ -16,11 +16,17 @@
  *   [remote "lab"]                      (\* is a plain *)
  *           url = ssh://alice@store/srv/lab.git
  *           fetch = refs/s2e/hosts/\*:refs/s2e/remotes/lab/hosts/\*
+ *           s2eCaFile = /etc/lab/ca.pem (https://: the CA certificates the
+ *                                        server's must chain to; optional)
  *
  * Local history (HEAD and its branch) is never touched by push or pull.
  * ssh credentials come from ssh-agent ($SSH_AUTH_SOCK), then from
  * ~/.ssh/id_ed25519, id_ecdsa and id_rsa (without a passphrase); the server's
- * host key must be in ~/.ssh/known_hosts.  Callers hold the S2EDIR lock
+ * host key must be in ~/.ssh/known_hosts.  https:// is checked against the
+ * system's CA certificates, or the remote's s2eCaFile, else the file
+ * $GIT_SSL_CAINFO or http.sslCAInfo names (libgit2's mbedTLS reads neither
+ * by itself; they are given to it through git_libgit2_opts()); an untrusted
+ * certificate is an error that says how to give the CA.  Callers hold the S2EDIR lock
  * for every call but s2e_remote_list(). */
 #ifndef S2E_REMOTE_H
 #define S2E_REMOTE_H
@@ -38,7 +44,10 @@ struct s2e_remote {
 
 /* A remote name: what git accepts, without '/' (it is one ref component). */
 int s2e_remote_name_check(const char *name);
-int s2e_remote_add(const char *root, const char *name, const char *url);
+#define S2E_REMOTE_CA_KEY "s2eCaFile"
+/* ca_file (may be NULL): stored as remote.NAME.s2eCaFile, made absolute; it
+ * must be a readable file. */
+int s2e_remote_add(const char *root, const char *name, const char *url, const char *ca_file);
 /* Removes the remote and its refs/s2e/remotes/NAME/ refs. */
 int s2e_remote_remove(const char *root, const char *name);
 /* The remotes in the order of the configuration. */

@@ -153,6 +153,69 @@ static void bad_input(void **state)
 			       "more than 4096 jobs"));
 }
 
+static void store_keys(void **state)
+{
+	static const char pin[] = "sha256-1m:"
+				  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	struct s2e_batch b;
+	char yaml[512];
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml),
+		 "vm: A\nstore: /s\nvm-digest: %s\nstore-mismatch: local\ncommands: [{line: x}]\n",
+		 pin);
+	assert_int_equal(parse(yaml, &b), 0);
+	assert_string_equal(b.store, "/s");
+	assert_string_equal(b.vm_digest, pin);
+	assert_int_equal(b.mismatch_local, 1);
+	s2e_batch_free(&b);
+	assert_int_equal(parse("vm: A\nstore: /s\ncommands: [{line: x}]\n", &b), 0);
+	assert_null(b.vm_digest);
+	assert_int_equal(b.mismatch_local, 0);
+	s2e_batch_free(&b);
+	assert_non_null(strstr(refused("vm: A\nstore: /s\nvm-digest: sha256-1m:ab\n"
+				       "commands: [{line: x}]\n"),
+			       "lab/sweep.yaml:3: vm-digest: 'sha256-1m:ab' is not a sha256-1m: digest"));
+	assert_non_null(strstr(refused("vm: A\nstore: /s\nstore-mismatch: maybe\n"
+				       "commands: [{line: x}]\n"),
+			       "store-mismatch: 'maybe': refuse or local"));
+	assert_non_null(strstr(refused("vm: A\nstore-mismatch: local\ncommands: [{line: x}]\n"),
+			       "store-mismatch: needs a store:"));
+	assert_non_null(strstr(refused("vm: A\nstore: [a, b]\ncommands: [{line: x}]\n"),
+			       "store: must be a single value"));
+}
+
+static void env_of_a_job(void **state)
+{
+	struct s2e_batch b;
+	struct s2e_batch_env env;
+
+	(void)state;
+	unsetenv(S2E_BATCH_ENV);
+	assert_int_equal(s2e_batch_env_read(&env), 1);
+	assert_int_equal(parse("vm: A\nvariables: {n: [1, 2, 3]}\ncommands: [{line: 'run {n}'}]\n",
+			       &b), 0);
+	assert_int_equal(s2e_batch_job_setenv(&b, &b.jobs[1], "/lab/sweep.yaml"), 0);
+	unsetenv("SLURM_JOB_ID");
+	unsetenv("SLURM_ARRAY_JOB_ID");
+	unsetenv("SLURM_ARRAY_TASK_ID");
+	setenv("PARALLEL_SEQ", "7", 1);
+	assert_int_equal(s2e_batch_env_read(&env), 0);
+	assert_string_equal(env.name, "sweep");
+	assert_string_equal(env.job, "2");
+	assert_string_equal(env.jobs, "3");
+	assert_string_equal(env.engine, "parallel");
+	assert_string_equal(env.engine_id, "7");
+	assert_string_equal(env.file, "/lab/sweep.yaml");
+	assert_string_equal(env.guest, "run 2");
+	unsetenv("PARALLEL_SEQ");
+	assert_int_equal(s2e_batch_env_read(&env), 0);
+	assert_string_equal(env.engine, "local");
+	assert_string_equal(env.engine_id, "");
+	unsetenv(S2E_BATCH_ENV);
+	s2e_batch_free(&b);
+}
+
 static void literal_braces(void **state)
 {
 	struct s2e_batch b;
@@ -263,6 +326,8 @@ int main(void)
 		cmocka_unit_test(defaults_from_the_command_line),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(literal_braces),
+		cmocka_unit_test(store_keys),
+		cmocka_unit_test(env_of_a_job),
 		cmocka_unit_test(engine_ids),
 		cmocka_unit_test(local_engine),
 		cmocka_unit_test(parallel_words),
