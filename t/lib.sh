@@ -215,11 +215,13 @@ t_wait_port()
 	return 1
 }
 
-# t_nginx ROOT: serve directory ROOT with nginx on 127.0.0.1, in the
-# background; sets t_nginx_port, t_nginx_pid and t_nginx_dir (its logs).
-# Returns 1 (the error log on stderr) if it does not start.  The caller's
-# EXIT trap must kill $t_nginx_pid.
-t_nginx()
+# t_nginx_server LISTEN_FLAGS SERVER_BODY: start nginx on 127.0.0.1 in the
+# background with one server block: `listen 127.0.0.1:PORT LISTEN_FLAGS;`
+# then SERVER_BODY (nginx directives).  Sets t_nginx_port, t_nginx_pid and
+# t_nginx_dir (its logs and temporary files).  Returns 1 (the error log on
+# stderr) if it does not start.  The caller's EXIT trap must kill
+# $t_nginx_pid.
+t_nginx_server()
 {
 	local n=$T_TMP/nginx user=
 	t_nginx_port=$(t_free_port)
@@ -242,12 +244,18 @@ http {
 	uwsgi_temp_path $n/tmp;
 	scgi_temp_path $n/tmp;
 	server {
-		listen 127.0.0.1:$t_nginx_port;
-		root $1;
+		listen 127.0.0.1:$t_nginx_port $1;
+		$2
 	}
 }
 CONF
 	nginx -c "$n/nginx.conf" -p "$n" -e "$n/error.log" &
 	t_nginx_pid=$!
 	t_wait_port "$t_nginx_port" || { cat "$n/error.log" >&2; return 1; }
+}
+
+# t_nginx ROOT: serve directory ROOT (see t_nginx_server).
+t_nginx()
+{
+	t_nginx_server "" "root $1;"
 }

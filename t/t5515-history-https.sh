@@ -41,25 +41,7 @@ setsid /usr/sbin/fcgiwrap -c 2 -s "unix:$D/fcgi.sock" >"$D/fcgiwrap.log" 2>&1 &
 fcgi=$!
 for _ in $(seq 50); do [ -S "$D/fcgi.sock" ] && break; sleep 0.1; done
 [ -S "$D/fcgi.sock" ] || t_skip_all "fcgiwrap did not start"
-PORT=$(t_free_port)
-user=
-[ "$(id -u)" = 0 ] && user="user root root;"
-cat >"$D/nginx.conf" <<CONF
-$user
-daemon off;
-worker_processes 1;
-pid $D/nginx.pid;
-error_log $D/error.log;
-events { worker_connections 64; }
-http {
-	access_log $D/access.log;
-	client_body_temp_path $D/tmp;
-	proxy_temp_path $D/tmp;
-	fastcgi_temp_path $D/tmp;
-	uwsgi_temp_path $D/tmp;
-	scgi_temp_path $D/tmp;
-	server {
-		listen 127.0.0.1:$PORT ssl;
+t_nginx_server ssl "
 		ssl_certificate $D/server.pem;
 		ssl_certificate_key $D/server.key;
 		client_max_body_size 0;
@@ -68,15 +50,13 @@ http {
 			fastcgi_pass unix:$D/fcgi.sock;
 			fastcgi_param SCRIPT_FILENAME $BACKEND;
 			fastcgi_param GIT_PROJECT_ROOT $D/git;
-			fastcgi_param GIT_HTTP_EXPORT_ALL "";
+			fastcgi_param GIT_HTTP_EXPORT_ALL \"\";
 			fastcgi_param PATH_INFO \$uri;
-		}
-	}
-}
-CONF
-nginx -c "$D/nginx.conf" -p "$D" -e "$D/error.log" >"$D/nginx.out" 2>&1 &
-pids="$pids $!"
-t_wait_port "$PORT" || t_skip_all "nginx did not start: $(tail -n 3 "$D/error.log" | tr '\n' ' ')"
+		}" 2>"$D/nginx.out"
+st=$?
+pids="$pids $t_nginx_pid"
+[ $st = 0 ] || t_skip_all "nginx did not start: $(tail -n 3 "$D/nginx.out" | tr '\n' ' ')"
+PORT=$t_nginx_port
 URL=https://127.0.0.1:$PORT/lab.git
 t_ok "git itself pushes nothing but can list the repository (the server works)" \
 	env GIT_SSL_CAINFO="$D/ca.pem" git ls-remote "$URL"
