@@ -471,6 +471,42 @@ int s2e_pkg_format_check(const char *format)
 	return 0;
 }
 
+/* The format a file name's suffix asks for, NULL for none we know. */
+static const char *suffix_format(const char *file)
+{
+	static const struct {
+		const char *suffix, *format;
+	} suffixes[] = {{".tar.gz", "gzip"}, {".tgz", "gzip"}, {".tar.zst", "zstd"},
+			{".tzst", "zstd"},   {".tar", "none"}};
+	size_t len = strlen(file);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i].suffix);
+		if (len > n && !strcmp(file + len - n, suffixes[i].suffix))
+			return suffixes[i].format;
+	}
+	return NULL;
+}
+
+/* --format (NULL when not given) and FILE's suffix agree: the format to
+ * write; a suffix that says otherwise is a usage error naming both. */
+static int export_format(const char *file, const char **format)
+{
+	struct stat st;
+	const char *by_suffix = file && strcmp(file, "-") && !(!stat(file, &st) && S_ISDIR(st.st_mode))
+					? suffix_format(file)
+					: NULL;
+
+	if (*format && s2e_pkg_format_check(*format))
+		return -1;
+	if (*format && by_suffix && strcmp(*format, by_suffix))
+		return s2e_error_set(S2E_EUSAGE, "--format %s contradicts the suffix of %s (%s)",
+				     *format, s2e_q(file), by_suffix);
+	if (!*format)
+		*format = by_suffix ? by_suffix : "gzip";
+	return 0;
+}
+
 static const char *package_suffix(const char *format)
 {
 	if (!strcmp(format, "zstd"))
@@ -653,12 +689,13 @@ static void close_stdout(void)
 int s2e_vm_export(const char *root, const char *name, const char *file, const char *format,
 		  int flags, const struct s2e_pkg_report *r)
 {
-	struct export ex = {.r = r, .name = name, .format = format};
+	struct export ex = {.r = r, .name = name};
 	char *dir = NULL;
 	int rc = s2e_vm_name_check(name);
 
 	if (!rc)
-		rc = s2e_pkg_format_check(format);
+		rc = export_format(file, &format);
+	ex.format = format;
 	if (!rc)
 		rc = export_target(&ex, file, flags & S2E_PKG_FORCE);
 	if (!rc && (rc = s2e_vm_exists(root, name)) == 0)

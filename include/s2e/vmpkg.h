@@ -44,7 +44,9 @@ int s2e_vm_import(const char *root, const char *file, const char *name, int flag
 
 /* Package VM `name` into `file`: NULL for ./NAME.tar.gz (.tar.zst, .tar by
  * format), a directory for that name inside it, "-" for standard output.
- * format: "gzip", "zstd" or "none". */
+ * format: "gzip", "zstd" or "none", or NULL for the one FILE's suffix names
+ * (.tar.gz/.tgz gzip, .tar.zst/.tzst zstd, .tar none; gzip for any other);
+ * a format the suffix contradicts is S2E_EUSAGE. */
 int s2e_vm_export(const char *root, const char *name, const char *file, const char *format,
 		  int flags, const struct s2e_pkg_report *report);
 

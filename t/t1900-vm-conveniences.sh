@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Everyday conveniences: export formats by suffix, vm list on an empty S2EDIR,
+# vm delete of several VMs, vm import without NAME, vm rename, vm info.
+. "$(dirname "$0")/lib.sh"
+
+s2e vm create MyBox 1M >/dev/null
+vm=$S2EDIR/vm/MyBox
+echo ready >"$vm/disk.s2e.ready"; touch -d "-2 min" "$vm/disk.s2e.ready"
+echo base >"$vm/disk.s2e.base"; touch -d "-1 min" "$vm/disk.s2e.base"
+cd "$T_TMP" || exit 1
+
+# ---- export: the suffix chooses the format ----
+magic() { head -c 4 "$1" | od -An -tx1 | tr -d ' \n'; }
+s2e vm export MyBox a.tar.zst >/dev/null
+t_is "export to .tar.zst writes zstd" "$(magic a.tar.zst)" 28b52ffd
+s2e vm export MyBox a.tgz >/dev/null
+t_is "export to .tgz writes gzip" "$(magic a.tgz | head -c 4)" 1f8b
+s2e vm export MyBox a.tar >/dev/null
+t_is "export to .tar writes an uncompressed tar" "$(dd if=a.tar bs=1 skip=257 count=5 2>/dev/null)" ustar
+s2e vm export MyBox a.bin >/dev/null
+t_is "an unknown suffix keeps gzip" "$(magic a.bin | head -c 4)" 1f8b
+s2e vm export --format zstd MyBox b.bin >/dev/null
+t_is "... or --format" "$(magic b.bin)" 28b52ffd
+t_exit 2 "--format contradicting the suffix is a usage error" s2e vm export --format gzip MyBox c.tar.zst
+t_is "... naming both" "$(s2e vm export --format none MyBox c.tar.gz 2>&1 | head -1)" \
+	"s2e vm export: --format none contradicts the suffix of 'c.tar.gz' (gzip)"
+t_ok "... and writes nothing" test ! -e c.tar.zst -a ! -e c.tar.gz
+t_ok "--format agreeing with the suffix is fine" s2e vm export --format zstd MyBox c.tar.zst
+out=$(s2e vm export MyBox MyBox.tar.gz)
+t_is "the seed's export command is unchanged" "$out" "[INFO] exporting to $T_TMP/MyBox.tar.gz
+[ OK ] package disk image
+[ OK ] package snapshot: ready
+[ OK ] package snapshot: base
+[ OK ] compress package
+[ OK ] clean up"
+t_is "... and writes gzip" "$(magic MyBox.tar.gz | head -c 4)" 1f8b
+rm -f a.* b.bin c.tar.zst MyBox.tar.gz
+
+t_done
