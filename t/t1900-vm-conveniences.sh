@@ -36,4 +36,14 @@ t_is "the seed's export command is unchanged" "$out" "[INFO] exporting to $T_TMP
 t_is "... and writes gzip" "$(magic MyBox.tar.gz | head -c 4)" 1f8b
 rm -f a.* b.bin c.tar.zst MyBox.tar.gz
 
+# ---- vm list on an empty default S2EDIR ----
+mkdir -p "$T_TMP/home2"
+out=$(env -u S2EDIR HOME="$T_TMP/home2" s2e vm list 2>&1 >/dev/null)
+t_is "an empty default S2EDIR: vm list says where it looked, on stderr" "$out" \
+	"[INFO] no VMs in $T_TMP/home2/s2e (the default S2EDIR: set S2EDIR or use --s2edir DIR for another)"
+t_is "... with nothing on stdout" "$(env -u S2EDIR HOME="$T_TMP/home2" s2e vm list 2>/dev/null)" ""
+t_is "... nor with --json" "$(env -u S2EDIR HOME="$T_TMP/home2" s2e vm list --json 2>&1)" "[]"
+t_is "an S2EDIR given by the user lists nothing, silently" \
+	"$(env -u S2EDIR HOME="$T_TMP/home2" s2e vm list --s2edir "$T_TMP/empty" 2>&1)" ""
+
 t_done
