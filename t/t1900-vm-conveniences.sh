@@ -46,4 +46,38 @@ t_is "... nor with --json" "$(env -u S2EDIR HOME="$T_TMP/home2" s2e vm list --js
 t_is "an S2EDIR given by the user lists nothing, silently" \
 	"$(env -u S2EDIR HOME="$T_TMP/home2" s2e vm list --s2edir "$T_TMP/empty" 2>&1)" ""
 
+# ---- vm delete A B ... ----
+commits() { git -C "$S2EDIR" rev-list --count HEAD; }
+for v in D1 D2 D3; do s2e vm create $v 1M >/dev/null; done
+n0=$(commits)
+out=$(s2e vm delete -y D1 Nope D2 Nope2 2>&1)
+t_is "deleting several VMs, some missing, fails" "$?" 1
+t_is "... naming each problem" "$out" "[FAIL] s2e vm delete: no such VM 'Nope'
+[FAIL] s2e vm delete: no such VM 'Nope2'
+[FAIL] s2e vm delete: nothing deleted: 2 of 4 operands are wrong"
+t_ok "... and deletes none" test -d "$S2EDIR/vm/D1" -a -d "$S2EDIR/vm/D2"
+t_is "... nor records anything" "$(commits)" "$n0"
+t_exit 1 "a missing snapshot among them fails too" s2e vm delete -y D1 D2:nope
+t_exit 1 "so does a name given twice" s2e vm delete -y D1 D1
+t_ok "... deleting none" test -d "$S2EDIR/vm/D1"
+t_exit 1 "without a terminal or -y, several VMs are not deleted" s2e vm delete D1 D2 </dev/null
+t_is "... saying how" "$(s2e vm delete D1 D2 2>&1 </dev/null)" \
+	"[FAIL] s2e vm delete: refusing to delete 2 VMs without confirmation: standard input is not a terminal (use -y)"
+echo snap >"$S2EDIR/vm/D3/disk.s2e.s1"
+t_is "-y deletes each, one line each" "$(s2e vm delete -y D1 D2 D3:s1 2>&1)" "[ OK ] delete D1
+[ OK ] delete D2
+[ OK ] delete snapshot D3:s1"
+t_ok "... all of them" test ! -e "$S2EDIR/vm/D1" -a ! -e "$S2EDIR/vm/D2" -a ! -e "$S2EDIR/vm/D3/disk.s2e.s1"
+t_is "... one commit each" "$(commits)" "$((n0 + 3))"
+t_exit 2 "no operand is a usage error" s2e vm delete -y
+if python3 -c 'import pty' 2>/dev/null; then
+	s2e vm create D1 1M >/dev/null
+	out=$("$T_DIR/helpers/pty-answer" '[y/N] ' y s2e vm delete D1 D3)
+	t_is "on a terminal, one question for all" "$out" "Delete VMs D1, D3? [y/N] y
+[ OK ] delete D1
+[ OK ] delete D3"
+else
+	t_skip "on a terminal, one question for all" "python3's pty module is not available"
+fi
+
 t_done

@@ -33,6 +33,10 @@ int s2e_vm_clone(const char *root, const char *src, const char *dst, int flags,
 		 const struct s2e_vm_report *report);
 /* Remove VM name (a symlinked VM directory: the link).  Needs no free space. */
 int s2e_vm_delete(const char *root, const char *name, const struct s2e_vm_report *report);
+/* Whether s2e_vm_delete (snap NULL) or s2e_vm_delete_snapshot would find
+ * what it deletes: S2E_ENOTFOUND (no such VM or snapshot), S2E_EINUSE (a VM
+ * being run).  Takes no lock: for checking several before deleting any. */
+int s2e_vm_delete_check(const char *root, const char *name, const char *snap);
 /* Remove snapshot snap of VM name and its record. */
 int s2e_vm_delete_snapshot(const char *root, const char *name, const char *snap,
 			   const struct s2e_vm_report *report);
