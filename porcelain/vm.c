@@ -29,7 +29,7 @@ static const char *const usage[] = {
 	"   clone    s2e vm clone [-f] SRC DST",
 	"   export   s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
 	"            s2e vm export --s2e-env NAME DIR",
-	"   import   s2e vm import [--raw] [-f] FILE|- NAME",
+	"   import   s2e vm import [--raw] [-f] FILE|- [NAME]",
 	"            s2e vm import --s2e-env [-f] DIR [NAME]",
 	"   push     s2e vm push [-f] [-j N] NAME STORE[/REMOTENAME]",
 	"   pull     s2e vm pull [-f] [-j N] STORE/NAME [LOCALNAME]",

@@ -80,4 +80,47 @@ else
 	t_skip "on a terminal, one question for all" "python3's pty module is not available"
 fi
 
+# ---- vm import FILE: the name from the manifest ----
+s2e vm export MyBox pkg.tar.gz >/dev/null
+t_exit 1 "import without NAME of an existing VM's package refuses" s2e vm import pkg.tar.gz
+t_is "... saying so" "$(s2e vm import pkg.tar.gz 2>&1 | tail -1)" \
+	"[FAIL] s2e vm import: VM 'MyBox' (named by the package) already exists (use -f to replace it, or give NAME)"
+s2e vm delete -y MyBox >/dev/null
+out=$(s2e vm import pkg.tar.gz)
+t_is "import without NAME takes the manifest's" "$?:$(s2e vm list --short)" "0:MyBox	1.0MiB	ready, base"
+t_is "... with the seed's lines" "$out" "[ OK ] initialise VM
+[ OK ] decompress package
+[ OK ] scan package
+[ OK ] extract disk image
+[ OK ] extract snapshot: ready
+[ OK ] extract snapshot: base
+[ OK ] clean up"
+t_is "... recorded in the words typed" "$(git -C "$S2EDIR" log -1 --format=%s)" "vm import pkg.tar.gz"
+(cd "$vm" && tar czf "$T_TMP/plain.tgz" disk.s2e disk.s2e.ready)
+t_exit 2 "a package without a manifest and no NAME is a usage error" s2e vm import plain.tgz
+t_is "... asking for NAME" "$(s2e vm import plain.tgz 2>&1 | grep -v '^\[ OK' | head -1)" \
+	"s2e vm import: 'plain.tgz' names no VM (it has no manifest): give NAME"
+t_exit 2 "--raw without NAME is a usage error" s2e vm import --raw "$vm/disk.s2e"
+mkdir pk && tar xzf pkg.tar.gz -C pk
+bad_pkg() # NAME: pkg.tar.gz with its manifest naming the VM NAME, as bad.tgz
+{
+	git config -f pk/s2e-package.conf package.name "$1" &&
+		(cd pk && tar czf ../bad.tgz disk.s2e disk.s2e.ready disk.s2e.base s2e-package.conf)
+}
+for bad in .hidden 'a:b' $'x\ty' $'a\nb' 'a\b' $'\xe2\x80\xaeevil'; do
+	bad_pkg "$bad"
+	n=$(commits) before=$(ls -A "$S2EDIR/vm")
+	out=$(s2e vm import bad.tgz 2>&1)
+	rc=$?
+	t_is "a manifest naming the VM $(printf %q "$bad") is refused" "$rc" 1
+	t_ok "... with a message showing the name" grep -q "names the VM '.*', which is not a valid VM name: give NAME" <<<"$out"
+	t_is "... creating nothing" "$(ls -A "$S2EDIR/vm"):$(commits)" "$before:$n"
+done
+bad_pkg $'x\ty'
+t_ok "the name is shown escaped" grep -qF "names the VM 'x\ty'" <<<"$(s2e vm import bad.tgz 2>&1)"
+s2e vm import bad.tgz Good >/dev/null
+t_ok "a NAME given overrides the manifest's" test -f "$S2EDIR/vm/Good/disk.s2e"
+s2e vm delete -y Good >/dev/null
+rm -rf pk bad.tgz plain.tgz pkg.tar.gz
+
 t_done

@@ -38,7 +38,9 @@ enum {
 };
 
 /* Create VM `name` in S2EDIR `root` from package `file` ("-": standard
- * input). */
+ * input).  name NULL: the name the package's manifest gives (S2E_EUSAGE
+ * when it has none, or for a raw image; S2E_EINVALID when it is no valid
+ * VM name). */
 int s2e_vm_import(const char *root, const char *file, const char *name, int flags,
 		  const struct s2e_pkg_report *report);
 
