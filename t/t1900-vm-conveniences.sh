@@ -123,4 +123,65 @@ t_ok "a NAME given overrides the manifest's" test -f "$S2EDIR/vm/Good/disk.s2e"
 s2e vm delete -y Good >/dev/null
 rm -rf pk bad.tgz plain.tgz pkg.tar.gz
 
+# ---- vm rename ----
+s2e vm export MyBox >/dev/null && rm -f MyBox.tar.gz
+n=$(commits)
+git_life=$(git -C "$S2EDIR" log --format=%s -- vm/MyBox)
+s2e_life=$(s2e log --vm MyBox | cut -d' ' -f5-)
+t_is "rename prints one line" "$(s2e vm rename MyBox Renamed 2>&1)" "[ OK ] rename MyBox to Renamed"
+t_ok "... the VM is there under its new name" test -f "$S2EDIR/vm/Renamed/disk.s2e" -a -f "$S2EDIR/vm/Renamed/disk.s2e.ready"
+t_ok "... and no longer under the old" test ! -e "$S2EDIR/vm/MyBox"
+t_is "... snapshots in their order" "$(s2e vm list --short Renamed)" "Renamed	1.0MiB	ready, base"
+t_is "... in one commit" "$(commits)" "$((n + 1))"
+t_is "... that git sees as a rename" "$(git -C "$S2EDIR" show --format= --name-status -M HEAD)" \
+	"R100	vm/MyBox/vm.config	vm/Renamed/vm.config"
+t_is "git log --follow follows it" \
+	"$(git -C "$S2EDIR" log --follow --format=%s -- vm/Renamed/vm.config)" "vm rename MyBox Renamed
+$git_life"
+t_is "s2e log --vm follows it" "$(s2e log --vm Renamed | cut -d' ' -f5-)" "vm rename MyBox Renamed
+$s2e_life"
+s2e vm create MyBox 1M >/dev/null
+s2e vm rename Renamed 'New Box' >/dev/null
+t_is "... through several renames, not into a later VM of the old name" \
+	"$(s2e log --vm 'New Box' | cut -d' ' -f5-)" "vm rename Renamed 'New Box'
+vm rename MyBox Renamed
+$s2e_life"
+t_is "git fsck finds nothing wrong" "$(git -C "$S2EDIR" fsck 2>&1)" ""
+n=$(commits)
+t_exit 1 "renaming onto an existing VM fails" s2e vm rename 'New Box' MyBox
+t_is "... saying so" "$(s2e vm rename 'New Box' MyBox 2>&1)" "[FAIL] s2e vm rename: VM 'MyBox' already exists"
+mkdir "$S2EDIR/vm/Defunct"
+t_exit 1 "... even a defunct one" s2e vm rename 'New Box' Defunct
+rmdir "$S2EDIR/vm/Defunct"
+t_exit 1 "renaming a missing VM fails" s2e vm rename Nope Other
+t_is "... saying so" "$(s2e vm rename Nope Other 2>&1)" "[FAIL] s2e vm rename: no such VM 'Nope'"
+t_exit 1 "an invalid new name is refused" s2e vm rename MyBox .dot
+t_exit 1 "... as is one git refuses" s2e vm rename MyBox GIT~1
+t_exit 2 "the same name twice is a usage error" s2e vm rename MyBox MyBox
+t_exit 2 "one operand is a usage error" s2e vm rename MyBox
+t_is "... none of which changed anything" "$(commits):$(ls "$S2EDIR/vm" | tr '\n' ,)" "$n:MyBox,New Box,"
+# A failed commit (the history locked by another git) renames it back.
+touch "$S2EDIR/.git/index.lock"
+t_exit 1 "a locked history refuses the rename" s2e vm rename MyBox Locked
+rm -f "$S2EDIR/.git/index.lock"
+t_ok "... and the VM keeps its name" test -d "$S2EDIR/vm/MyBox" -a ! -e "$S2EDIR/vm/Locked"
+
+# In use: a run holds the VM.
+FAKE=$T_DIR/helpers/fake-qemu
+mkdir -p "$S2EDIR/src/config" && echo '-- config' >"$S2EDIR/src/config/default-config.lua"
+FAKE_QEMU_HANG=1 FAKE_QEMU_READY=$T_TMP/ready s2e vm run --qemu "$FAKE" --accel=tcg MyBox kvm \
+	--expname k1 >"$T_TMP/hung.out" 2>&1 &
+pid=$!
+trap 'kill -KILL "$pid" 2>/dev/null; t_cleanup' EXIT
+for _ in $(seq 200); do [ -e "$T_TMP/ready" ] && break; sleep 0.05; done
+out=$(s2e vm rename MyBox Busy 2>&1)
+t_is "rename while the VM is in use is refused" "$?" 1
+t_is "... saying why" "$out" "[FAIL] s2e vm rename: VM 'MyBox' is in use by a running s2e vm run"
+out=$(s2e vm delete -y 'New Box' MyBox 2>&1)
+t_is "delete of several, one in use, is refused" "$?" 1
+t_ok "... deleting none" test -d "$S2EDIR/vm/New Box" -a -d "$S2EDIR/vm/MyBox"
+kill -TERM "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+t_ok "once the run is over, rename works" s2e vm rename MyBox Busy
+
 t_done

@@ -24,7 +24,8 @@ struct s2e_log_entry {
 };
 
 struct s2e_log_filter {
-	const char *vm;	 /* only commits about this VM (its metadata or its experiments) */
+	const char *vm;	 /* only commits about this VM (its metadata or its experiments);
+			  * followed back through `vm rename OLD NAME` commits */
 	int experiments; /* only commits that record experiments */
 	size_t max;	 /* at most this many entries; 0: all */
 	int all;	 /* every host's history: HEAD and the pulled hosts' (s2e/lab.h),
