@@ -184,4 +184,57 @@ kill -TERM "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 t_ok "once the run is over, rename works" s2e vm rename MyBox Busy
 
+# ---- vm info ----
+s2e vm create Info 4M >/dev/null
+head -c 8192 /dev/urandom | dd of="$S2EDIR/vm/Info/disk.s2e" conv=notrunc 2>/dev/null
+echo one >"$S2EDIR/vm/Info/disk.s2e.first"
+touch -d "-1 min" "$S2EDIR/vm/Info/disk.s2e.first"
+echo two >"$S2EDIR/vm/Info/disk.s2e.second"
+s2e vm config Info run.memory 1G
+s2e vm config Info image.description $'tab\there'
+for e in e1 e2 e3; do
+	s2e vm run --qemu "$FAKE" Info:first sym --expname $e >/dev/null 2>&1
+done
+out=$(s2e vm info Info)
+t_ok "vm info shows the size" grep -qxF "  Size: 4.0MiB (4194304 bytes)" <<<"$out"
+t_ok "... and the allocated size" grep -qE "^  Allocated: [0-9.]+KiB, with snapshots [0-9.]+KiB$" <<<"$out"
+t_ok "... the origin" grep -qxF "  Origin: created" <<<"$out"
+t_ok "... the last commit" grep -qxF "  Last commit: $(git -C "$S2EDIR" log -1 --format=%H -- vm/Info)" <<<"$out"
+t_is "... the snapshots in order, with times" \
+	"$(sed -n '/^  Snapshots:/,/^  Settings:/p' <<<"$out" | sed 1d | sed '$d' | cut -f1,2 | cut -d' ' -f1-5)" \
+	"    first	modified
+    second	modified"
+t_ok "... the settings" grep -qxF "    run.memory=1G" <<<"$out"
+t_ok "... escaped for the terminal" grep -qF 'image.description=tab\there' <<<"$out"
+t_is "... the last experiments, newest first" \
+	"$(sed -n '/^  Last experiments:/,$p' <<<"$out" | sed 1d | cut -f1,2)" "    e3	sym first
+    e2	sym first
+    e1	sym first"
+json=$(s2e vm info --json Info)
+t_ok "vm info --json is valid JSON" python3 -m json.tool <<<"$json"
+t_is "... with the same data" "$(python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["name"], d["size"], d["allocated"] > 0, d["allocated_total"] >= d["allocated"], d["origin"])
+print([s["name"] for s in d["snapshots"]], [s["disk_digest"] for s in d["snapshots"]])
+print([(s["key"], s["value"]) for s in d["settings"]])
+print([(e["name"], e["mode"], e["snapshot"], e["state"]) for e in d["experiments"]])
+' <<<"$json")" "Info 4194304 True True created
+['first', 'second'] [None, None]
+[('run.memory', '1G'), ('image.description', 'tab\there')]
+[('e3', 'sym', 'first', 'finished'), ('e2', 'sym', 'first', 'finished'), ('e1', 'sym', 'first', 'finished')]"
+# Untrusted bytes in vm.config: a backspace and bytes that are not UTF-8.
+printf '[image]\n\tos = "x\\b\xff\xe2\x80\xaey"\n' >>"$S2EDIR/vm/Info/vm.config"
+t_ok "control characters and bad UTF-8 are escaped in text" \
+	grep -qxF '    image.os=x\x08\xff\u202Ey' <<<"$(s2e vm info Info)"
+t_ok "... and JSON stays valid" python3 -m json.tool <<<"$(s2e vm info --json Info)"
+s2e vm rename Info Info2 >/dev/null
+t_is "after a rename, the experiments are still shown" \
+	"$(s2e vm info --json Info2 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["experiments"]))')" 3
+t_exit 1 "vm info of a missing VM fails" s2e vm info Nope
+t_is "... saying so" "$(s2e vm info Nope 2>&1)" "[FAIL] s2e vm info: no such VM 'Nope'"
+t_exit 2 "vm info without NAME is a usage error" s2e vm info
+mkdir "$S2EDIR/vm/Hand" && truncate -s 1M "$S2EDIR/vm/Hand/disk.s2e"
+t_ok "a VM made by hand is described" grep -qxF "  Origin: made by hand (not recorded)" <<<"$(s2e vm info Hand)"
+
 t_done
