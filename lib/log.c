@@ -193,38 +193,6 @@ static int matches(const struct s2e_log_entry *e, const struct s2e_log_filter *f
 	return 0;
 }
 
-/* Following a VM back through its renames: when `e` is the commit of
- * `s2e vm rename OLD f->vm` (it touched both VMs and says so in the
- * porcelain's words), older commits are about OLD.  *owned holds the name
- * now followed. */
-static int follow_rename(const struct s2e_log_entry *e, struct s2e_log_filter *f, char **owned)
-{
-	const char *old;
-	char *subject;
-	int is;
-
-	if (!f->vm || e->vms.n != 2 || strncmp(e->subject, "vm rename ", 10))
-		return 0;
-	old = e->vms.v[0];
-	if (!strcmp(old, f->vm))
-		old = e->vms.v[1];
-	else if (strcmp(e->vms.v[1], f->vm))
-		return 0;
-	subject = s2e_asprintf("vm rename %s %s", s2e_sq(old), s2e_sq(f->vm));
-	if (!subject)
-		return -1;
-	is = !strcmp(subject, e->subject);
-	free(subject);
-	if (!is)
-		return 0;
-	subject = s2e_strdup(old);
-	if (!subject)
-		return -1;
-	free(*owned);
-	f->vm = *owned = subject;
-	return 0;
-}
-
 /* 0: opened; 1: there is no history yet (no S2EDIR/.git); -1: there is one
  * that cannot be opened (permissions, ownership, damage), error set. */
 static int open_history(const char *root, git_repository **repo)
@@ -257,10 +225,9 @@ static int open_history(const char *root, git_repository **repo)
 	return -1;
 }
 
-/* One commit of a walk: described, filtered, shown; a rename of the VM
- * followed (filter->vm then names the old VM, in *follow). */
-static int visit(git_repository *repo, const git_oid *id, struct s2e_log_filter *filter,
-		 char **follow, size_t *shown, s2e_log_fn fn, void *ctx)
+/* One commit of a walk: described, filtered, shown. */
+static int visit(git_repository *repo, const git_oid *id, const struct s2e_log_filter *filter,
+		 size_t *shown, s2e_log_fn fn, void *ctx)
 {
 	git_commit *commit;
 	struct s2e_log_entry e;
@@ -274,8 +241,6 @@ static int visit(git_repository *repo, const git_oid *id, struct s2e_log_filter 
 			(*shown)++;
 			rc = fn(&e, ctx);
 		}
-		if (!rc)
-			rc = follow_rename(&e, filter, follow);
 		entry_free(&e);
 	}
 	git_commit_free(commit);
@@ -283,8 +248,8 @@ static int visit(git_repository *repo, const git_oid *id, struct s2e_log_filter 
 }
 
 /* filter->all: every host's commits, in s2e_lab_commits()'s order. */
-static int walk_all(const char *root, git_repository *repo, struct s2e_log_filter *filter,
-		    char **follow, s2e_log_fn fn, void *ctx)
+static int walk_all(const char *root, git_repository *repo, const struct s2e_log_filter *filter,
+		    s2e_log_fn fn, void *ctx)
 {
 	s2e_oid_hex *oids;
 	size_t n, shown = 0;
@@ -293,7 +258,7 @@ static int walk_all(const char *root, git_repository *repo, struct s2e_log_filte
 	for (size_t i = 0; rc == 0 && i < n && (!filter->max || shown < filter->max); i++) {
 		git_oid id;
 		rc = git_oid_fromstr(&id, oids[i]) < 0 ? git_fail("cannot walk the history")
-						       : visit(repo, &id, filter, follow, &shown, fn, ctx);
+						       : visit(repo, &id, filter, &shown, fn, ctx);
 	}
 	if (rc >= 0)
 		free(oids);
@@ -303,23 +268,22 @@ static int walk_all(const char *root, git_repository *repo, struct s2e_log_filte
 int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn, void *ctx)
 {
 	static const struct s2e_log_filter none = {0};
-	struct s2e_log_filter f;
-	char *follow = NULL;
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
 	git_oid id;
 	size_t shown = 0;
 	int rc = -1, err;
 
-	f = filter ? *filter : none;
+	if (!filter)
+		filter = &none;
 	s2e_git_init();
 	err = open_history(root, &repo);
 	if (err) {
 		rc = err > 0 ? 1 : -1;
 		goto out;
 	}
-	if (f.all) {
-		rc = walk_all(root, repo, &f, &follow, fn, ctx);
+	if (filter->all) {
+		rc = walk_all(root, repo, filter, fn, ctx);
 		goto out;
 	}
 	if (git_repository_head_unborn(repo) == 1) {
@@ -333,15 +297,14 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 		goto out;
 	}
 	rc = 0;
-	while (rc == 0 && (!f.max || shown < f.max)) {
+	while (rc == 0 && (!filter->max || shown < filter->max)) {
 		err = git_revwalk_next(&id, walk);
 		if (err == GIT_ITEROVER)
 			break;
 		rc = err < 0 ? git_fail("cannot walk the history")
-			     : visit(repo, &id, &f, &follow, &shown, fn, ctx);
+			     : visit(repo, &id, filter, &shown, fn, ctx);
 	}
 out:
-	free(follow);
 	git_revwalk_free(walk);
 	git_repository_free(repo);
 	return rc;
@@ -357,4 +320,80 @@ void s2e_log_date(const struct s2e_log_entry *e, char *buf, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
 	snprintf(buf, len, "%s %c%02d%02d", date, e->tz_offset < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+/* ---- s2e_log_walk_follow: a VM followed back through its renames ---- */
+
+struct follow {
+	struct s2e_log_filter want; /* want.vm: the name the VM had then */
+	char *name;		    /* owns want.vm once a rename is followed */
+	size_t shown;
+	int stopped; /* want.max reached */
+	s2e_log_fn fn;
+	void *ctx;
+};
+
+/* Is e the commit of `s2e vm rename OLD f->want.vm`?  It touched both VMs
+ * and says so in the porcelain's words.  Then older commits are about OLD. */
+static int follow_rename(const struct s2e_log_entry *e, struct follow *f)
+{
+	const char *now = f->want.vm, *old;
+	char *subject;
+	int is;
+
+	if (e->vms.n != 2 || strncmp(e->subject, "vm rename ", 10))
+		return 0;
+	old = !strcmp(e->vms.v[0], now) ? e->vms.v[1] : e->vms.v[0];
+	if (strcmp(e->vms.v[0], now) && strcmp(e->vms.v[1], now))
+		return 0;
+	subject = s2e_asprintf("vm rename %s %s", s2e_sq(old), s2e_sq(now));
+	if (!subject)
+		return -1;
+	is = !strcmp(subject, e->subject);
+	free(subject);
+	if (!is)
+		return 0;
+	if (!(subject = s2e_strdup(old)))
+		return -1;
+	free(f->name);
+	f->want.vm = f->name = subject;
+	return 0;
+}
+
+static int follow_one(const struct s2e_log_entry *e, void *ctx)
+{
+	struct follow *f = ctx;
+	int rc = 0;
+
+	if (matches(e, &f->want)) {
+		f->shown++;
+		rc = f->fn(e, f->ctx);
+	}
+	if (!rc)
+		rc = follow_rename(e, f);
+	if (!rc && f->want.max && f->shown >= f->want.max) {
+		f->stopped = 1;
+		return 1;
+	}
+	return rc;
+}
+
+int s2e_log_walk_follow(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn,
+			void *ctx)
+{
+	struct follow f = {.fn = fn, .ctx = ctx};
+	struct s2e_log_filter every;
+	int rc;
+
+	if (!filter || !filter->vm)
+		return s2e_log_walk(root, filter, fn, ctx);
+	/* Every commit comes here, the filter applied with the name of then. */
+	f.want = *filter;
+	every = *filter;
+	every.vm = NULL;
+	every.experiments = 0;
+	every.max = 0;
+	rc = s2e_log_walk(root, &every, follow_one, &f);
+	free(f.name);
+	return f.stopped ? 0 : rc;
 }

@@ -89,7 +89,7 @@ static int read_runs(const char *root, const char *name, size_t max, struct s2e_
 		return 0;
 	if (!(d->runs = calloc(max, sizeof(*d->runs))))
 		return s2e_error("out of memory");
-	rc = s2e_log_walk(root, &f, on_commit, &r);
+	rc = s2e_log_walk_follow(root, &f, on_commit, &r);
 	return rc < 0 ? rc : 0;
 }
 
