@@ -321,3 +321,79 @@ void s2e_log_date(const struct s2e_log_entry *e, char *buf, size_t len)
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
 	snprintf(buf, len, "%s %c%02d%02d", date, e->tz_offset < 0 ? '-' : '+', off / 60, off % 60);
 }
+
+/* ---- s2e_log_walk_follow: a VM followed back through its renames ---- */
+
+struct follow {
+	struct s2e_log_filter want; /* want.vm: the name the VM had then */
+	char *name;		    /* owns want.vm once a rename is followed */
+	size_t shown;
+	int stopped; /* want.max reached */
+	s2e_log_fn fn;
+	void *ctx;
+};
+
+/* Is e the commit of `s2e vm rename OLD f->want.vm`?  It touched both VMs
+ * and says so in the porcelain's words.  Then older commits are about OLD. */
+static int follow_rename(const struct s2e_log_entry *e, struct follow *f)
+{
+	const char *now = f->want.vm, *old;
+	char *subject;
+	int is;
+
+	if (e->vms.n != 2 || strncmp(e->subject, "vm rename ", 10))
+		return 0;
+	old = !strcmp(e->vms.v[0], now) ? e->vms.v[1] : e->vms.v[0];
+	if (strcmp(e->vms.v[0], now) && strcmp(e->vms.v[1], now))
+		return 0;
+	subject = s2e_asprintf("vm rename %s %s", s2e_sq(old), s2e_sq(now));
+	if (!subject)
+		return -1;
+	is = !strcmp(subject, e->subject);
+	free(subject);
+	if (!is)
+		return 0;
+	if (!(subject = s2e_strdup(old)))
+		return -1;
+	free(f->name);
+	f->want.vm = f->name = subject;
+	return 0;
+}
+
+static int follow_one(const struct s2e_log_entry *e, void *ctx)
+{
+	struct follow *f = ctx;
+	int rc = 0;
+
+	if (matches(e, &f->want)) {
+		f->shown++;
+		rc = f->fn(e, f->ctx);
+	}
+	if (!rc)
+		rc = follow_rename(e, f);
+	if (!rc && f->want.max && f->shown >= f->want.max) {
+		f->stopped = 1;
+		return 1;
+	}
+	return rc;
+}
+
+int s2e_log_walk_follow(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn,
+			void *ctx)
+{
+	struct follow f = {.fn = fn, .ctx = ctx};
+	struct s2e_log_filter every;
+	int rc;
+
+	if (!filter || !filter->vm)
+		return s2e_log_walk(root, filter, fn, ctx);
+	/* Every commit comes here, the filter applied with the name of then. */
+	f.want = *filter;
+	every = *filter;
+	every.vm = NULL;
+	every.experiments = 0;
+	every.max = 0;
+	rc = s2e_log_walk(root, &every, follow_one, &f);
+	free(f.name);
+	return f.stopped ? 0 : rc;
+}

@@ -463,6 +463,25 @@ int s2e_vm_delete(const char *root, const char *name, const struct s2e_vm_report
 	return rc;
 }
 
+int s2e_vm_delete_check(const char *root, const char *name, const char *snap)
+{
+	struct stat st;
+	char *file;
+	int rc;
+
+	if ((rc = s2e_vm_exists(root, name)) != 1)
+		return rc < 0 ? rc : s2e_error_set(S2E_ENOTFOUND, "no such VM %s", s2e_q(name));
+	if (!snap)
+		return s2e_vm_in_use(root, name);
+	if (!(file = s2e_vm_file(root, name, snap)))
+		return -1;
+	rc = lstat(file, &st) || !S_ISREG(st.st_mode)
+		     ? s2e_error_set(S2E_ENOTFOUND, "VM %s has no snapshot %s", s2e_q(name), s2e_q(snap))
+		     : 0;
+	free(file);
+	return rc;
+}
+
 /* Metadata for a VM made by hand, from what is on disk. */
 static int adopt(const char *dir, struct s2e_meta *meta)
 {

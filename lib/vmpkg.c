@@ -34,7 +34,7 @@ struct member {
 struct import {
 	const struct s2e_pkg_report *r;
 	const char *file, *name;
-	int raw;
+	int raw, named; /* named: NAME was given (else the manifest's) */
 	struct member *files;
 	size_t nfiles;
 	/* The exporter's metadata, from s2e-unpack's records. */
@@ -348,8 +348,9 @@ static int describe(const struct import *im, const char *origin, int replaced, c
 	size_t len = 0;
 	FILE *f = open_memstream(body, &len);
 
-	*subject = s2e_asprintf("vm import %s%s%s %s", im->raw ? "--raw " : "",
-				replaced ? "-f " : "", s2e_sq(im->file), s2e_sq(im->name));
+	*subject = s2e_asprintf("vm import %s%s%s%s%s", im->raw ? "--raw " : "",
+				replaced ? "-f " : "", s2e_sq(im->file), im->named ? " " : "",
+				im->named ? s2e_sq(im->name) : "");
 	if (!f || !*subject)
 		return f ? fclose(f), -1 : s2e_error("out of memory");
 	fprintf(f, "VM: %s\n%s: %s\n", im->name, im->raw ? "Raw image" : "Package", im->file);
@@ -432,14 +433,43 @@ static int check_input(const char *file)
 	return 0;
 }
 
+/* No NAME given: the one the package's manifest holds (checked, as every
+ * field, by s2e-unpack's manifest parser, which hands names on escaped for
+ * display: a name that needed escaping is refused with the others that
+ * break the VM name rules).  Then the transaction's checks, under its lock. */
+static int name_from_package(struct import *im, struct s2e_vmtx *tx)
+{
+	const char *name = im->pkg_name;
+	int rc;
+
+	if (!name)
+		return s2e_error_set(S2E_EUSAGE, "%s names no VM (it has no manifest): give NAME",
+				     s2e_q(im->file));
+	if (strchr(name, '\\') || s2e_vm_name_check(name))
+		return s2e_error_set(S2E_EINVALID,
+				     "the manifest of %s names the VM '%s', which is not a valid VM "
+				     "name: give NAME",
+				     s2e_q(im->file), s2e_printable(name));
+	if ((rc = s2e_vmtx_name(tx, name)))
+		return rc == S2E_EEXISTS ? s2e_error_set(rc, "VM %s (named by the package) already "
+							     "exists (use -f to replace it, or give NAME)",
+							 s2e_q(name))
+					 : rc;
+	im->name = name;
+	return 0;
+}
+
 int s2e_vm_import(const char *root, const char *file, const char *name, int flags,
 		  const struct s2e_pkg_report *r)
 {
-	struct import im = {.r = r, .file = file, .name = name, .raw = !!(flags & S2E_PKG_RAW)};
+	struct import im = {.r = r, .file = file, .name = name, .raw = !!(flags & S2E_PKG_RAW),
+			    .named = !!name};
 	char *origin = NULL, *subject = NULL, *body = NULL;
 	struct s2e_vmtx tx;
 	int rc;
 
+	if (!name && im.raw)
+		return s2e_error_set(S2E_EUSAGE, "a raw image names no VM: give NAME");
 	if ((rc = check_input(file)))
 		return rc;
 	if (im.raw && strcmp(file, "-") && s2e_image_check_raw(file))
@@ -448,6 +478,8 @@ int s2e_vm_import(const char *root, const char *file, const char *name, int flag
 	if (rc)
 		return rc;
 	rc = build(&im, tx.staging, &origin);
+	if (!rc && !name)
+		rc = name_from_package(&im, &tx);
 	if (!rc)
 		rc = describe(&im, origin, tx.exists, &subject, &body);
 	if (!rc)
@@ -468,6 +500,42 @@ int s2e_pkg_format_check(const char *format)
 {
 	if (strcmp(format, "gzip") && strcmp(format, "zstd") && strcmp(format, "none"))
 		return s2e_error_set(S2E_EUSAGE, "unknown format %s", s2e_q(format));
+	return 0;
+}
+
+/* The format a file name's suffix asks for, NULL for none we know. */
+static const char *suffix_format(const char *file)
+{
+	static const struct {
+		const char *suffix, *format;
+	} suffixes[] = {{".tar.gz", "gzip"}, {".tgz", "gzip"}, {".tar.zst", "zstd"},
+			{".tzst", "zstd"},   {".tar", "none"}};
+	size_t len = strlen(file);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i].suffix);
+		if (len > n && !strcmp(file + len - n, suffixes[i].suffix))
+			return suffixes[i].format;
+	}
+	return NULL;
+}
+
+/* --format (NULL when not given) and FILE's suffix agree: the format to
+ * write; a suffix that says otherwise is a usage error naming both. */
+static int export_format(const char *file, const char **format)
+{
+	struct stat st;
+	const char *by_suffix = file && strcmp(file, "-") && !(!stat(file, &st) && S_ISDIR(st.st_mode))
+					? suffix_format(file)
+					: NULL;
+
+	if (*format && s2e_pkg_format_check(*format))
+		return -1;
+	if (*format && by_suffix && strcmp(*format, by_suffix))
+		return s2e_error_set(S2E_EUSAGE, "--format %s contradicts the suffix of %s (%s)",
+				     *format, s2e_q(file), by_suffix);
+	if (!*format)
+		*format = by_suffix ? by_suffix : "gzip";
 	return 0;
 }
 
@@ -653,12 +721,13 @@ static void close_stdout(void)
 int s2e_vm_export(const char *root, const char *name, const char *file, const char *format,
 		  int flags, const struct s2e_pkg_report *r)
 {
-	struct export ex = {.r = r, .name = name, .format = format};
+	struct export ex = {.r = r, .name = name};
 	char *dir = NULL;
 	int rc = s2e_vm_name_check(name);
 
 	if (!rc)
-		rc = s2e_pkg_format_check(format);
+		rc = export_format(file, &format);
+	ex.format = format;
 	if (!rc)
 		rc = export_target(&ex, file, flags & S2E_PKG_FORCE);
 	if (!rc && (rc = s2e_vm_exists(root, name)) == 0)

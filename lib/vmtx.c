@@ -105,6 +105,20 @@ static int check_existing(struct s2e_vmtx *tx)
 	return 0;
 }
 
+/* The name, its directory, and whether it exists. */
+static int set_name(struct s2e_vmtx *tx, const char *name)
+{
+	int rc = check_name(name, tx->flags);
+
+	if (rc)
+		return rc;
+	free(tx->name);
+	free(tx->dir);
+	tx->name = s2e_strdup(name);
+	tx->dir = tx->name ? s2e_vm_dir(tx->root, name) : NULL;
+	return tx->dir ? 0 : -1;
+}
+
 int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int flags)
 {
 	int rc;
@@ -112,19 +126,18 @@ int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int 
 	memset(tx, 0, sizeof(*tx));
 	tx->lock.fd = -1;
 	tx->flags = flags;
-	rc = check_name(name, flags);
-	if (rc)
+	if (!name && (flags & (S2E_VMTX_DELETE | S2E_VMTX_UPDATE)))
+		return s2e_error("a transaction on an existing VM needs its name");
+	if (name && (rc = check_name(name, flags)))
 		return rc;
 	tx->root = s2e_strdup(root);
-	tx->name = s2e_strdup(name);
-	tx->dir = tx->root ? s2e_vm_dir(root, name) : NULL;
-	if (!tx->name || !tx->dir) {
+	if (!tx->root || (name && (rc = set_name(tx, name)))) {
 		rc = -1;
 		goto fail;
 	}
 	rc = s2e_lock(root, &tx->lock);
 	if (rc || (rc = s2e_history_init(root)) || (rc = s2e_history_check_locks(root)) ||
-	    (rc = check_existing(tx)))
+	    (name && (rc = check_existing(tx))))
 		goto fail;
 	/* Our plumbing inherits the lock (see the header). */
 	if (fcntl(tx->lock.fd, F_SETFD, 0)) {
@@ -140,6 +153,21 @@ int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int 
 fail:
 	s2e_vmtx_end(tx);
 	return rc < 0 ? rc : S2E_ERROR;
+}
+
+int s2e_vmtx_name(struct s2e_vmtx *tx, const char *name)
+{
+	int rc;
+
+	if (tx->name)
+		return s2e_error("the transaction's VM is already named %s", s2e_q(tx->name));
+	if ((rc = set_name(tx, name)) || (rc = check_existing(tx))) {
+		free(tx->name);
+		free(tx->dir);
+		tx->name = tx->dir = NULL;
+		tx->exists = 0;
+	}
+	return rc;
 }
 
 static char *trash_of(const struct s2e_vmtx *tx, const char *leaf)
@@ -336,6 +364,8 @@ int s2e_vmtx_commit(struct s2e_vmtx *tx, const char *subject, const char *body,
 	struct s2e_error_state saved;
 	int rc;
 
+	if (!tx->name)
+		return s2e_error("the new VM has no name yet");
 	if (tx->committed)
 		return s2e_error("the transaction on VM %s is already committed", s2e_q(tx->name));
 	tx->trash = trash_of(tx, tx->name);

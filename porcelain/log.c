@@ -208,7 +208,7 @@ static int walk(const struct s2e_log_filter *filter, struct out *o)
 		return -1;
 	if (o->json)
 		fputs("[", stdout);
-	rc = s2e_log_walk(root, filter, show, o);
+	rc = s2e_log_walk_follow(root, filter, show, o);
 	free(root);
 	if (rc < 0)
 		return -1;

@@ -75,6 +75,8 @@ int cmd_vm(int argc, char **argv);
 int cmd_vm_create(int argc, char **argv);
 int cmd_vm_list(int argc, char **argv);
 int cmd_vm_delete(int argc, char **argv);
+int cmd_vm_rename(int argc, char **argv);
+int cmd_vm_info(int argc, char **argv);
 int cmd_vm_clone(int argc, char **argv);
 int cmd_vm_export(int argc, char **argv);
 int cmd_vm_export_s2e_env(int argc, char **argv);

@@ -11,7 +11,9 @@ static const char *const usage[] = {
 	"s2e vm export [-f] [--format gzip|zstd|none] NAME [FILE|-]",
 	NULL,
 	"Package VM NAME into FILE (default ./NAME.tar.gz, or .tar.zst or .tar by format; a",
-	"directory gets that name inside it; '-' writes to standard output).",
+	"directory gets that name inside it; '-' writes to standard output).  FILE's",
+	"suffix chooses the format: .tar.gz or .tgz gzip, .tar.zst or .tzst zstd, .tar",
+	"none; --format may not contradict it.",
 	NULL,
 };
 
@@ -23,10 +25,10 @@ static void info(void *st, const char *text)
 int cmd_vm_export(int argc, char **argv)
 {
 	int force = 0, rc = -1;
-	const char *format = "gzip", *file;
+	const char *format = NULL, *file;
 	const struct s2e_option options[] = {
 		OPT_BOOL('f', "force", &force, "replace an existing FILE"),
-		OPT_STRING(0, "format", &format, "FORMAT", "gzip (default), zstd or none"),
+		OPT_STRING(0, "format", &format, "FORMAT", "gzip, zstd or none (default: by FILE's suffix, else gzip)"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};

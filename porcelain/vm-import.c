@@ -1,4 +1,4 @@
-/* s2e vm import [--raw] [-f] FILE|- NAME: parse, s2e_vm_import(), report
+/* s2e vm import [--raw] [-f] FILE|- [NAME]: parse, s2e_vm_import(), report
  * (include/s2e/vmpkg.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +8,11 @@
 #include "s2e/vmpkg.h"
 
 static const char *const usage[] = {
-	"s2e vm import [--raw] [-f] FILE|- NAME",
+	"s2e vm import [--raw] [-f] FILE|- [NAME]",
 	NULL,
 	"Create VM NAME from the package FILE ('-': standard input), made by 's2e vm",
-	"export' or by tar (gzip, zstd, xz or uncompressed).",
+	"export' or by tar (gzip, zstd, xz or uncompressed).  Without NAME, the name",
+	"the package's manifest gives.",
 	NULL,
 };
 
@@ -30,7 +31,7 @@ int cmd_vm_import(int argc, char **argv)
 		OPT_END(),
 	};
 	const struct s2e_command cmd = {"s2e vm import", usage, options,
-					"takes a FILE (or -) and a NAME", 2, 2};
+					"takes a FILE (or -) and an optional NAME", 1, 2};
 	struct s2e_pkg_report report = {.warn = warn};
 	struct porcelain_run run;
 
@@ -41,7 +42,7 @@ int cmd_vm_import(int argc, char **argv)
 	if (porcelain_start(&run, &cmd, &argc, argv))
 		return run.exit;
 	report.vm = run.report;
-	rc = s2e_vm_import(run.root, argv[0], argv[1],
+	rc = s2e_vm_import(run.root, argv[0], argc == 2 ? argv[1] : NULL,
 			   (force ? S2E_PKG_FORCE : 0) | (raw ? S2E_PKG_RAW : 0), &report);
 	return porcelain_finish(&run, rc);
 }

@@ -133,6 +133,21 @@ static int list_named(const char *root, char **names, int count, int json)
 	return rc;
 }
 
+/* Nothing to list from the default S2EDIR ($HOME/s2e, neither --s2edir
+ * nor $S2EDIR given): say on stderr where we looked, which may not be where
+ * the user keeps the VMs.  Stdout stays empty for scripts. */
+static void say_where(const char *root, size_t n, int format)
+{
+	struct s2e_status st;
+
+	if (n || format == JSON || porcelain_s2edir || getenv("S2EDIR"))
+		return;
+	s2e_status_init(&st, stderr);
+	s2e_status_info(&st, "no VMs in %s (the default S2EDIR: set S2EDIR or use --s2edir DIR "
+			     "for another)",
+			s2e_printable(root));
+}
+
 int cmd_vm_list(int argc, char **argv)
 {
 	int json = TEXT, rc = 0;
@@ -159,6 +174,7 @@ int cmd_vm_list(int argc, char **argv)
 		rc = fail("vm list");
 	} else {
 		print_all(vms, n, json);
+		say_where(root, n, json);
 		s2e_vm_list_free(vms, n);
 	}
 	free(root);

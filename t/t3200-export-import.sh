@@ -87,7 +87,7 @@ t_ok "export -f replaces it" s2e vm export -f MyBox
 t_exit 1 "export of a missing VM fails" s2e vm export NoSuchBox "$work/x.tgz"
 t_is "... and writes nothing" "$(ls "$work")" "MyBox.tar.gz"
 t_exit 1 "import of a missing file fails" s2e vm import "$work/nope.tgz" Nope
-t_exit 2 "import without NAME is a usage error" s2e vm import MyBox.tar.gz
+t_exit 2 "import with three operands is a usage error" s2e vm import MyBox.tar.gz A B
 t_exit 1 "import refuses a bad VM name" s2e vm import MyBox.tar.gz .hidden
 
 # Streams: export to stdout, import from stdin.

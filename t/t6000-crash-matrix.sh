@@ -72,6 +72,7 @@ crash "export" "rm -f '$W/e.tar.gz'" 900 s2e vm export -f Base "$W/e.tar.gz"
 crash "delete" "s2e vm clone -f Base D" 200 s2e vm delete -y D
 crash "snapshot delete" "cp '$S2EDIR/vm/Base/disk.s2e.ready' '$S2EDIR/vm/Base/disk.s2e.tmp'; s2e vm status --record" 200 \
 	s2e vm delete Base:tmp
+crash "rename" "s2e vm delete -y R1 R2; s2e vm clone Base R1" 200 s2e vm rename R1 R2
 crash "run" "" 900 env S2E_QEMU="$W/bin/qemu" s2e vm run Base kvm --accel=tcg
 
 t_done

@@ -37,6 +37,12 @@ struct s2e_log_filter {
 typedef int (*s2e_log_fn)(const struct s2e_log_entry *entry, void *ctx);
 int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn, void *ctx);
 
+/* The same, with filter->vm followed back through `vm rename OLD NAME`
+ * commits (as `git log --follow`): older commits about OLD match too; a VM
+ * created later under the old name does not. */
+int s2e_log_walk_follow(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn,
+			void *ctx);
+
 /* "2026-11-28 10:00:00 +0100": the commit's time in its own zone. */
 void s2e_log_date(const struct s2e_log_entry *entry, char *buf, size_t len);
 

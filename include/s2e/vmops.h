@@ -1,4 +1,4 @@
-/* The VM-changing operations of `s2e vm create|clone|delete`, each one
+/* The VM-changing operations of `s2e vm create|clone|delete|rename`, each one
  * transaction (s2e/vmtx.h): the porcelain parses, calls one of these, and
  * reports.  Nothing here prints: each step done is passed to report->step
  * (the porcelain prints it as "[ OK ] TEXT"), and a progress bar is drawn
@@ -33,6 +33,18 @@ int s2e_vm_clone(const char *root, const char *src, const char *dst, int flags,
 		 const struct s2e_vm_report *report);
 /* Remove VM name (a symlinked VM directory: the link).  Needs no free space. */
 int s2e_vm_delete(const char *root, const char *name, const struct s2e_vm_report *report);
+/* Rename VM `from` to `to`: one rename of its directory (never over an
+ * existing VM: S2E_EEXISTS) and one history commit "vm rename FROM TO" that
+ * removes vm/FROM and adds the same files as vm/TO (so `git log --follow`
+ * and `s2e log --vm TO` follow it); vm.config is left unchanged, for git to
+ * see an exact rename.  Refused while the VM is in use (S2E_EINUSE); a
+ * failed commit renames it back. */
+int s2e_vm_rename(const char *root, const char *from, const char *to,
+		  const struct s2e_vm_report *report);
+/* Whether s2e_vm_delete (snap NULL) or s2e_vm_delete_snapshot would find
+ * what it deletes: S2E_ENOTFOUND (no such VM or snapshot), S2E_EINUSE (a VM
+ * being run).  Takes no lock: for checking several before deleting any. */
+int s2e_vm_delete_check(const char *root, const char *name, const char *snap);
 /* Remove snapshot snap of VM name and its record. */
 int s2e_vm_delete_snapshot(const char *root, const char *name, const char *snap,
 			   const struct s2e_vm_report *report);

@@ -38,13 +38,17 @@ enum {
 };
 
 /* Create VM `name` in S2EDIR `root` from package `file` ("-": standard
- * input). */
+ * input).  name NULL: the name the package's manifest gives (S2E_EUSAGE
+ * when it has none, or for a raw image; S2E_EINVALID when it is no valid
+ * VM name). */
 int s2e_vm_import(const char *root, const char *file, const char *name, int flags,
 		  const struct s2e_pkg_report *report);
 
 /* Package VM `name` into `file`: NULL for ./NAME.tar.gz (.tar.zst, .tar by
  * format), a directory for that name inside it, "-" for standard output.
- * format: "gzip", "zstd" or "none". */
+ * format: "gzip", "zstd" or "none", or NULL for the one FILE's suffix names
+ * (.tar.gz/.tgz gzip, .tar.zst/.tzst zstd, .tar none; gzip for any other);
+ * a format the suffix contradicts is S2E_EUSAGE. */
 int s2e_vm_export(const char *root, const char *name, const char *file, const char *format,
 		  int flags, const struct s2e_pkg_report *report);
 

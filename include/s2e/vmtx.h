@@ -79,6 +79,14 @@ struct s2e_vmtx {
  * porcelain_root()).  On failure nothing is held and tx needs no end. */
 int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int flags);
 
+/* A new VM whose name is known only once it is built (`s2e vm import FILE`
+ * takes it from the package): begin with name NULL (not for DELETE or
+ * UPDATE: S2E_ERROR), build in tx.staging, then name it here before commit.
+ * The checks of begin are made now, under the lock: S2E_EINVALID,
+ * S2E_EEXISTS (without FORCE), S2E_EINUSE; on failure the VM stays unnamed
+ * and the transaction is still to be ended. */
+int s2e_vmtx_name(struct s2e_vmtx *tx, const char *name);
+
 /* UPDATE: move file `rel` of the VM (e.g. "disk.s2e.SNAP", "vm.config") out
  * of the way, into the trash, without copying; commit removes it, a failed
  * commit or an abort puts it back (over whatever replaced it).  Needs no

@@ -199,6 +199,37 @@ static void history_last_reports_errors(void **state)
 	s2e_remove_tree(fresh);
 }
 
+/* A new VM named once it is built (import without NAME). */
+static void named_later(void **state)
+{
+	struct s2e_vmtx tx;
+	int before;
+
+	(void)state;
+	create("Taken", 0, "[vm]\n");
+	before = commits();
+	assert_int_equal(s2e_vmtx_begin(&tx, root, NULL, S2E_VMTX_DELETE), S2E_ERROR);
+	assert_int_equal(s2e_vmtx_begin(&tx, root, NULL, 0), 0);
+	assert_non_null(tx.staging);
+	put(tx.staging, "vm.config", "[vm]\n\tsize = 5\n");
+	assert_int_equal(s2e_vmtx_commit(&tx, "unnamed", NULL, NULL, 0), -1);
+	assert_int_equal(s2e_vmtx_name(&tx, ".bad"), S2E_EINVALID);
+	assert_null(tx.name);
+	assert_int_equal(s2e_vmtx_name(&tx, "GIT~1"), S2E_EINVALID);
+	assert_int_equal(s2e_vmtx_name(&tx, "Taken"), S2E_EEXISTS);
+	assert_null(tx.name);
+	assert_int_equal(s2e_vmtx_name(&tx, "Named"), 0);
+	assert_int_equal(s2e_vmtx_name(&tx, "Other"), -1);
+	assert_int_equal(s2e_vmtx_commit(&tx, "import", NULL, NULL, 0), 0);
+	s2e_vmtx_end(&tx);
+	assert_true(exists("vm/Named/vm.config"));
+	assert_int_equal(commits(), before + 1);
+	/* never named: ended, nothing left */
+	assert_int_equal(s2e_vmtx_begin(&tx, root, NULL, 0), 0);
+	s2e_vmtx_end(&tx);
+	assert_int_equal(leftovers(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +238,7 @@ int main(void)
 		cmocka_unit_test(failed_commit_rolls_back),
 		cmocka_unit_test(delete_and_set_aside),
 		cmocka_unit_test(history_last_reports_errors),
+		cmocka_unit_test(named_later),
 	};
 	int rc;
 
