@@ -159,7 +159,20 @@ static int push_indexes(struct push *p)
 	return rc ? rc : s2e_store_vm_prune(p->c, p->remote, &p->m);
 }
 
-/* One file: its chunks, then its index under its digest's name. */
+/* The index is in the store: the chunks it names are confirmed (a gc may have
+ * removed some before it was there); those put again count as stored. */
+static int push_confirm(struct push *p, int fd, const char *path, int ifd)
+{
+	struct s2e_chunk_stats s;
+	int rc = s2e_chunk_confirm(p->st, fd, path, ifd, &p->o, &s);
+
+	p->total->stored += s.stored;
+	p->total->stored_bytes += s.stored_bytes;
+	return rc;
+}
+
+/* One file: its chunks, its index under its digest's name, the chunks
+ * confirmed. */
 static int push_file(struct push *p, const char *file)
 {
 	char *path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file);
@@ -181,6 +194,8 @@ static int push_file(struct push *p, const char *file)
 			rc = s2e_error("%s: no sha256-1m digest", s2e_q(path));
 		if (!rc)
 			rc = s2e_store_vm_put_version(p->c, p->remote, s.digest, ifd, (uint64_t)len);
+		if (!rc)
+			rc = push_confirm(p, fd, path, ifd);
 		if (!rc)
 			rc = keep_index(p, ifd);
 		if (!rc)
