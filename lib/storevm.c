@@ -102,14 +102,16 @@ int s2e_store_vm_put_index(struct s2e_store_conn *c, const char *vm, const char 
 /* vm/NAME/index/HEX.caibx, HEX the hex part of a sha256-1m digest. */
 static char *version_name(const char *vm, const char *digest)
 {
-	char *file;
+	char *file, *name;
 
 	if (strncmp(digest, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX))) {
 		s2e_error("%s is not a sha256-1m digest", s2e_q(digest));
 		return NULL;
 	}
 	file = s2e_asprintf("index/%s.caibx", digest + strlen(S2E_DIGEST_PREFIX));
-	return file ? s2e_store_vm_path(vm, file) : NULL;
+	name = file ? s2e_store_vm_path(vm, file) : NULL;
+	free(file);
+	return name;
 }
 
 int s2e_store_vm_put_version(struct s2e_store_conn *c, const char *vm, const char *digest, int fd,
