@@ -20,11 +20,11 @@ s=$T_TMP/store
 W=$T_TMP/w
 mkdir -p "$W"
 
-# A sparse 1 GiB disk with 160 MiB of random data and an 8 MiB snapshot:
+# A sparse 1 GiB disk with 112 MiB of random data and an 8 MiB snapshot:
 # long enough for kills to land in the middle of the chunks, between the
 # files, and around the indexes and the manifest.
 s2e vm create A 1G >/dev/null || t_skip_all "s2e vm create failed"
-head -c $((160 * MiB)) /dev/urandom |
+head -c $((112 * MiB)) /dev/urandom |
 	dd of="$a/vm/A/disk.s2e" bs=1M seek=64 conv=notrunc status=none
 head -c $((8 * MiB)) /dev/urandom >"$a/vm/A/disk.s2e.snap"
 s2e vm status --record >/dev/null
@@ -39,7 +39,7 @@ save()
 change()
 {
 	head -c $((32 * MiB)) /dev/urandom |
-		dd of="$a/vm/A/disk.s2e" bs=1M seek=$((64 + RANDOM % 128)) conv=notrunc status=none
+		dd of="$a/vm/A/disk.s2e" bs=1M seek=$((64 + RANDOM % 80)) conv=notrunc status=none
 	head -c $((8 * MiB)) /dev/urandom >"$a/vm/A/disk.s2e.snap"
 }
 digest() { s2e-digest "$1" | cut -d' ' -f1; }
@@ -48,7 +48,7 @@ ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 start=$(date +%s%N)
 s2e vm push A "$s" >/dev/null
 took_ms=$((($(date +%s%N) - start) / 1000000))
-t_pass "an uninterrupted push of 168 MiB takes $took_ms ms"
+t_pass "an uninterrupted push of 120 MiB takes $took_ms ms"
 save old
 
 # which VERSION-DIGEST...: the version (old/new) whose disk digest the
