@@ -73,5 +73,8 @@ crash "delete" "s2e vm clone -f Base D" 200 s2e vm delete -y D
 crash "snapshot delete" "cp '$S2EDIR/vm/Base/disk.s2e.ready' '$S2EDIR/vm/Base/disk.s2e.tmp'; s2e vm status --record" 200 \
 	s2e vm delete Base:tmp
 crash "run" "" 900 env S2E_QEMU="$W/bin/qemu" s2e vm run Base kvm --accel=tcg
+s2e vm push Base "$W/store" >/dev/null 2>&1
+crash "push" "" 900 s2e vm push -f Base "$W/store"
+crash "pull" "s2e vm delete -y P" 900 s2e vm pull "$W/store/Base" P
 
 t_done
