@@ -26,6 +26,8 @@
 #define WINDOW	    1024
 #define MAX_WORKERS 256
 
+struct worker;
+
 struct slot {
 	struct s2e_caindex_entry e;
 	int done;
@@ -46,6 +48,8 @@ struct pool {
 	uint64_t size;
 	const char *name;
 	int zero_stored;
+	/* unchunk, confirm: what a worker does with an index entry */
+	int (*one)(struct worker *w, const struct s2e_caindex_entry *e);
 };
 
 struct worker {
@@ -408,7 +412,7 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 	return 0;
 }
 
-static void *unchunk_worker(void *arg)
+static void *entry_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->p;
@@ -425,7 +429,7 @@ static void *unchunk_worker(void *arg)
 		e = p->slots[p->tail++ % WINDOW].e;
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
-		if (unchunk_one(w, &e)) {
+		if (p->one(w, &e)) {
 			pool_fail(p);
 			return NULL;
 		}
@@ -454,32 +458,91 @@ static int unchunk_feed(struct pool *p, struct s2e_caindex_reader *r)
 	return rc;
 }
 
-int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
-		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+/* Hand every entry of the index to `one` on the workers. */
+static int run_index(struct s2e_store *st, int index_fd, const char *index_name, int fd,
+		     const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats,
+		     int (*one)(struct worker *w, const struct s2e_caindex_entry *e))
 {
 	struct s2e_caindex_reader *r = s2e_caindex_reader_new(index_fd, index_name, o->expect_size);
-	struct pool *p = r ? pool_new(st, o, stats, out_fd, index_name) : NULL;
+	struct pool *p = r ? pool_new(st, o, stats, fd, index_name) : NULL;
 	struct worker *ws;
 	unsigned started;
 	int rc = -1;
 
 	if (!p)
 		goto out;
-	ws = start_workers(p, jobs_for(st, o), unchunk_worker, &started);
+	p->one = one;
+	ws = start_workers(p, jobs_for(st, o), entry_worker, &started);
 	rc = ws ? unchunk_feed(p, r) : -1;
 	rc = stop_workers(p, ws, started, rc);
 	if (rc == 0) {
 		stats->bytes = s2e_caindex_size(r);
 		if (!s2e_caindex_digest(r, stats->digest))
 			stats->digest[0] = '\0';
-		if (out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
-			rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
-					     s2e_q(index_name));
 	}
 out:
 	free(p);
 	s2e_caindex_reader_free(r);
 	return rc;
+}
+
+int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
+		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+{
+	int rc = run_index(st, index_fd, index_name, out_fd, o, stats, unchunk_one);
+
+	if (rc == 0 && out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
+		rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
+				     s2e_q(index_name));
+	return rc;
+}
+
+/* Refresh one chunk of the index in the store; put it again from the file if
+ * it has gone.  The all-zero chunk only once per run. */
+static int confirm_one(struct worker *w, const struct s2e_caindex_entry *e)
+{
+	struct pool *p = w->p;
+	int zero = e->size == S2E_CHUNK_MAX && !memcmp(e->id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN);
+	unsigned char id[S2E_CHUNK_ID_LEN];
+	const void *z;
+	size_t zlen;
+	int has;
+
+	if (zero) {
+		pthread_mutex_lock(&p->lock);
+		has = p->zero_stored;
+		p->zero_stored = 1;
+		pthread_mutex_unlock(&p->lock);
+		if (has)
+			return 0;
+	}
+	if ((has = s2e_store_touch_chunk(w->conn, e->id)) != 0)
+		return has < 0 ? -1 : 0;
+	if (zero)
+		memset(w->buf, 0, e->size);
+	else if (s2e_pread_full(p->fd, w->buf, e->size, e->offset))
+		return s2e_error_errno("cannot read %s", s2e_q(p->name));
+	s2e_chunk_id(w->buf, e->size, id);
+	if (memcmp(id, e->id, S2E_CHUNK_ID_LEN))
+		return s2e_error("%s changed while it was pushed", s2e_q(p->name));
+	if (s2e_chunk_compress(w->codec, w->buf, e->size, &z, &zlen) ||
+	    s2e_store_put_chunk(w->conn, e->id, z, zlen))
+		return -1;
+	stat_add(p, &p->stats->stored, 1);
+	stat_add(p, &p->stats->stored_bytes, zlen);
+	return 0;
+}
+
+int s2e_chunk_confirm(struct s2e_store *st, int fd, const char *name, int index_fd,
+		      const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+{
+	struct s2e_chunk_options opt = *o;
+
+	opt.expect_size = S2E_CAINDEX_ANY_SIZE;
+	opt.progress = NULL;
+	if (lseek(index_fd, 0, SEEK_SET))
+		return s2e_error_errno("cannot read back the index of %s", s2e_q(name));
+	return run_index(st, index_fd, name, fd, &opt, stats, confirm_one);
 }
 
 int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name, const char *out,

@@ -155,13 +155,14 @@ static int install(const char *tmp, const char *path, int flags)
 	return rename(tmp, path);
 }
 
-static int dir_put(struct s2e_store *st, void *conn, const char *name,
-		   const struct s2e_store_body *body, int flags)
+/* 0, -1, or 1 when the temporary vanished before it was installed (a gc
+ * running at the same time took it for one a killed writer left). */
+static int put_once(struct s2e_store *st, const char *name, const struct s2e_store_body *body,
+		    int flags)
 {
 	char *path = object_path(st, name), *dir = NULL, *tmp = NULL;
 	int fd = -1, rc = -1;
 
-	(void)conn;
 	if (!path || !(dir = s2e_strdup(path)))
 		goto out;
 	dirname(dir);
@@ -187,8 +188,10 @@ static int dir_put(struct s2e_store *st, void *conn, const char *name,
 			rc = s2e_error_set(S2E_EEXISTS, "store %s: %s already exists",
 					   s2e_q(st->url), s2e_q(name));
 		} else {
+			int vanished = errno == ENOENT;
 			s2e_error_errno("store %s: cannot rename into %s", s2e_q(st->url),
 					s2e_q(name));
+			rc = vanished ? 1 : -1;
 		}
 		goto out;
 	}
@@ -202,6 +205,17 @@ out:
 	free(dir);
 	free(path);
 	return rc;
+}
+
+static int dir_put(struct s2e_store *st, void *conn, const char *name,
+		   const struct s2e_store_body *body, int flags)
+{
+	int rc = 1;
+
+	(void)conn;
+	for (int i = 0; rc == 1 && i < 3; i++)
+		rc = put_once(st, name, body, flags);
+	return rc == 1 ? -1 : rc;
 }
 
 static int dir_del(struct s2e_store *st, void *conn, const char *name)
@@ -218,17 +232,44 @@ static int dir_del(struct s2e_store *st, void *conn, const char *name)
 	return rc;
 }
 
+/* The chunk is moved aside first and its time checked after: a push that
+ * refreshed it before the move is seen (it goes back), one that looks after
+ * the move finds it gone and puts it again.  Checking in place would leave a
+ * moment between the check and the removal in which a refresh is lost. */
 static int dir_del_older(struct s2e_store *st, void *conn, const char *name, time_t before)
 {
-	char *path = object_path(st, name);
+	char *path = object_path(st, name), *aside = NULL;
+	const char *base = path ? strrchr(path, '/') : NULL;
 	struct stat sb;
-	int rc;
+	int fd, rc = -1;
 
-	if (!path)
-		return -1;
-	rc = lstat(path, &sb) == 0 && sb.st_mtime >= before ? 0 : 1;
+	(void)conn;
+	if (!base || !(aside = s2e_asprintf("%.*s/.%s.tmp.XXXXXX", (int)(base - path), path,
+					    base + 1)))
+		goto out;
+	if ((fd = mkostemp(aside, O_CLOEXEC)) < 0) {
+		s2e_error_errno("store %s: cannot set %s aside", s2e_q(st->url), s2e_q(name));
+		goto out;
+	}
+	close(fd);
+	if (rename(path, aside)) {
+		rc = errno == ENOENT ? 0 : s2e_error_errno("store %s: cannot set %s aside",
+							    s2e_q(st->url), s2e_q(name));
+		unlink(aside);
+	} else if (lstat(aside, &sb) == 0 && sb.st_mtime >= before) {
+		rc = install(aside, path, S2E_STORE_NOREPLACE) && errno != EEXIST
+			     ? s2e_error_errno("store %s: cannot put %s back", s2e_q(st->url),
+					       s2e_q(name))
+			     : 0;
+	} else {
+		rc = unlink(aside) ? s2e_error_errno("store %s: cannot remove %s", s2e_q(st->url),
+						     s2e_q(name))
+				   : 1;
+	}
+out:
+	free(aside);
 	free(path);
-	return rc ? (dir_del(st, conn, name) ? -1 : 1) : 0;
+	return rc;
 }
 
 /* A hidden temporary of dir_put: ".NAME.tmp.XXXXXX". */

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "s2e/caindex.h"
+#include "s2e/chunk.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
@@ -18,6 +20,7 @@
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/size.h"
 #include "s2e/store.h"
 #include "s2e/storeops.h"
 #include "s2e/storevm.h"
@@ -126,9 +129,50 @@ struct push {
 	struct s2e_store_manifest m;
 	struct s2e_chunk_stats *total;
 	const struct s2e_vm_report *r;
+	int *ifds; /* the indexes, in manifest order, kept for after the manifest */
 };
 
-/* One file: its chunks, then its index. */
+static int keep_index(struct push *p, int ifd)
+{
+	int *n = realloc(p->ifds, (p->m.nfiles + 1) * sizeof(*n));
+
+	if (!n)
+		return s2e_error("out of memory");
+	p->ifds = n;
+	p->ifds[p->m.nfiles] = ifd;
+	return 0;
+}
+
+/* After the manifest: each index under its file's name, then the copies of
+ * older versions go. */
+static int push_indexes(struct push *p)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < p->m.nfiles; i++) {
+		off_t len = lseek(p->ifds[i], 0, SEEK_END);
+		rc = len < 0 ? s2e_error_errno("cannot read back the index of %s",
+					       s2e_q(p->m.files[i].name))
+			     : s2e_store_vm_put_index(p->c, p->remote, p->m.files[i].name,
+						      p->ifds[i], (uint64_t)len);
+	}
+	return rc ? rc : s2e_store_vm_prune(p->c, p->remote, &p->m);
+}
+
+/* The index is in the store: the chunks it names are confirmed (a gc may have
+ * removed some before it was there); those put again count as stored. */
+static int push_confirm(struct push *p, int fd, const char *path, int ifd)
+{
+	struct s2e_chunk_stats s;
+	int rc = s2e_chunk_confirm(p->st, fd, path, ifd, &p->o, &s);
+
+	p->total->stored += s.stored;
+	p->total->stored_bytes += s.stored_bytes;
+	return rc;
+}
+
+/* One file: its chunks, its index under its digest's name, the chunks
+ * confirmed. */
 static int push_file(struct push *p, const char *file)
 {
 	char *path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file);
@@ -149,9 +193,15 @@ static int push_file(struct push *p, const char *file)
 		if (!rc && !s.digest[0])
 			rc = s2e_error("%s: no sha256-1m digest", s2e_q(path));
 		if (!rc)
-			rc = s2e_store_vm_put_index(p->c, p->remote, file, ifd, (uint64_t)len);
+			rc = s2e_store_vm_put_version(p->c, p->remote, s.digest, ifd, (uint64_t)len);
+		if (!rc)
+			rc = push_confirm(p, fd, path, ifd);
+		if (!rc)
+			rc = keep_index(p, ifd);
 		if (!rc)
 			rc = s2e_store_manifest_add_file(&p->m, file, s.bytes, s.digest);
+		if (!rc)
+			ifd = -1;
 	}
 	s2e_progress_finish(p->o.progress);
 	p->o.progress = NULL;
@@ -279,6 +329,8 @@ static int push_files(struct push *p, int force)
 	if (!rc)
 		rc = s2e_store_vm_write(p->c, p->remote, &p->m, force);
 	if (!rc)
+		rc = push_indexes(p);
+	if (!rc)
 		s2e_vm_step(p->r, "push manifest");
 	s2e_vm_info_free(&vm);
 	return rc;
@@ -306,6 +358,9 @@ int s2e_vm_push(const char *root, const char *name, const char *store, const cha
 		close(mark);
 	if (!rc)
 		rc = push_record(root, name, s2e_store_url(p.st), &p.m);
+	for (size_t i = 0; p.ifds && i < p.m.nfiles; i++)
+		close(p.ifds[i]);
+	free(p.ifds);
 	s2e_store_manifest_free(&p.m);
 	if (p.c)
 		s2e_store_conn_free(p.c);
@@ -447,16 +502,64 @@ struct pull {
 	const struct s2e_vm_report *r;
 };
 
-static int pull_file(struct pull *p, const char *staging, const struct s2e_store_file *f)
+/* The bytes an index's chunks put on disk: all but the all-zero 1 MiB
+ * chunks, which are holes. */
+static int index_data(int ifd, const char *what, uint64_t *bytes)
+{
+	struct s2e_caindex_reader *rd = s2e_caindex_reader_new(ifd, what, S2E_CAINDEX_ANY_SIZE);
+	struct s2e_caindex_entry e;
+	int rc = rd ? 0 : -1;
+
+	while (!rc && (rc = s2e_caindex_next(rd, &e)) == 1) {
+		rc = 0;
+		if (e.size != S2E_CHUNK_MAX || memcmp(e.id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN))
+			*bytes += e.size;
+	}
+	s2e_caindex_reader_free(rd);
+	if (!rc && lseek(ifd, 0, SEEK_SET))
+		rc = s2e_error_errno("cannot rewind the copy of %s", s2e_q(what));
+	return rc;
+}
+
+/* Every index of the manifest, checked, into ifds; then the data they name
+ * must fit in the free space of the file system of staging. */
+static int pull_indexes(struct pull *p, const char *staging, int *ifds)
+{
+	uint64_t need = 0, avail;
+	struct statvfs vfs;
+	char a[32], b[32];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < p->m.nfiles; i++) {
+		rc = (ifds[i] = tmp_fd(staging)) < 0 ? -1 : 0;
+		if (!rc)
+			rc = s2e_store_vm_get_index(p->c, p->remote, &p->m.files[i], ifds[i]);
+		if (!rc)
+			rc = index_data(ifds[i], p->m.files[i].name, &need);
+	}
+	if (rc)
+		return rc;
+	if (statvfs(staging, &vfs))
+		return s2e_error_errno("cannot get the free space of %s", s2e_q(staging));
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (need <= avail)
+		return 0;
+	s2e_size_human(need, a, sizeof(a));
+	s2e_size_human(avail, b, sizeof(b));
+	return s2e_error("%s/vm/%s: its files hold %s of data, more than the %s free in %s",
+			 s2e_store_url(p->st), p->remote, a, b, s2e_q(staging));
+}
+
+static int pull_file(struct pull *p, const char *staging, const struct s2e_store_file *f, int ifd)
 {
 	char *out = s2e_path_join(staging, f->name);
 	char *what = s2e_asprintf("%s/vm/%s/%s.caibx", s2e_store_url(p->st), p->remote, f->name);
 	struct s2e_chunk_stats s = {0};
-	int ifd = out && what ? tmp_fd(staging) : -1, rc = -1;
+	int rc = out && what ? 0 : -1;
 
 	p->o.expect_size = f->size;
 	p->o.progress = bar(p->r, f->name, f->size);
-	if (ifd >= 0 && !(rc = s2e_store_vm_get_index(p->c, p->remote, f, ifd)))
+	if (!rc)
 		rc = s2e_unchunk_file(p->st, ifd, what, out, &p->o, &s);
 	s2e_progress_finish(p->o.progress);
 	p->o.progress = NULL;
@@ -466,8 +569,6 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 			       what, s.digest, f->digest);
 	if (!rc)
 		s2e_vm_step(p->r, "pull %s", f->name);
-	if (ifd >= 0)
-		close(ifd);
 	free(out);
 	free(what);
 	return rc;
@@ -542,6 +643,7 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 {
 	struct seed sd = {0};
 	char *from = NULL;
+	int *ifds = NULL;
 	struct s2e_vmtx tx;
 	int rc = s2e_store_vm_read(p->c, p->remote, &p->m);
 
@@ -562,8 +664,18 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 		seed_build(&sd, root, p->name, from, p->o.jobs);
 	p->o.seed = sd.n ? seed_get : NULL;
 	p->o.seed_ctx = &sd;
+	if (!(ifds = malloc(p->m.nfiles * sizeof(*ifds))))
+		rc = s2e_error("out of memory");
+	for (size_t i = 0; ifds && i < p->m.nfiles; i++)
+		ifds[i] = -1;
+	if (!rc)
+		rc = pull_indexes(p, tx.staging, ifds);
 	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
-		rc = pull_file(p, tx.staging, &p->m.files[i]);
+		rc = pull_file(p, tx.staging, &p->m.files[i], ifds[i]);
+	for (size_t i = 0; ifds && i < p->m.nfiles; i++)
+		if (ifds[i] >= 0)
+			close(ifds[i]);
+	free(ifds);
 	seed_free(&sd);
 	free(from);
 	if (!rc)

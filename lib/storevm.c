@@ -99,16 +99,44 @@ int s2e_store_vm_put_index(struct s2e_store_conn *c, const char *vm, const char 
 	return rc;
 }
 
-int s2e_store_vm_get_index(struct s2e_store_conn *c, const char *vm, const struct s2e_store_file *f,
-			   int fd)
+/* vm/NAME/index/HEX.caibx, HEX the hex part of a sha256-1m digest. */
+static char *version_name(const char *vm, const char *digest)
 {
-	char digest[S2E_DIGEST_LEN], *name, *what;
-	uint64_t size;
-	int rc;
+	char *file, *name;
 
-	if (object(c, vm, f->name, ".caibx", &name, &what))
-		return -1;
-	rc = s2e_store_get_fd(c, name, index_len(f->size), fd);
+	if (strncmp(digest, S2E_DIGEST_PREFIX, strlen(S2E_DIGEST_PREFIX))) {
+		s2e_error("%s is not a sha256-1m digest", s2e_q(digest));
+		return NULL;
+	}
+	file = s2e_asprintf("index/%s.caibx", digest + strlen(S2E_DIGEST_PREFIX));
+	name = file ? s2e_store_vm_path(vm, file) : NULL;
+	free(file);
+	return name;
+}
+
+int s2e_store_vm_put_version(struct s2e_store_conn *c, const char *vm, const char *digest, int fd,
+			     uint64_t len)
+{
+	char *name = version_name(vm, digest);
+	int rc = name ? s2e_store_put_fd(c, name, fd, len, S2E_STORE_NOREPLACE) : -1;
+
+	free(name);
+	return rc;
+}
+
+/* Download object name into fd (emptied first) and check it against f. */
+static int get_checked(struct s2e_store_conn *c, const char *name, const struct s2e_store_file *f,
+		       int fd)
+{
+	char digest[S2E_DIGEST_LEN];
+	char *what = s2e_asprintf("%s/%s", s2e_store_url(s2e_store_conn_store(c)), name);
+	uint64_t size;
+	int rc = what ? 0 : -1;
+
+	if (!rc && (ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET)))
+		rc = s2e_error_errno("cannot empty the copy of %s", s2e_q(what));
+	if (!rc)
+		rc = s2e_store_get_fd(c, name, index_len(f->size), fd);
 	if (rc == 1 && lseek(fd, 0, SEEK_SET) == 0)
 		rc = s2e_caindex_check_fd(fd, what, f->size, &size, digest);
 	else if (rc == 1)
@@ -120,8 +148,65 @@ int s2e_store_vm_get_index(struct s2e_store_conn *c, const char *vm, const struc
 			       digest[0] ? digest : "(none: not 1 MiB chunks)", f->digest);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) != 0)
 		rc = s2e_error_errno("cannot rewind the copy of %s", s2e_q(what));
+	free(what);
+	return rc;
+}
+
+int s2e_store_vm_get_index(struct s2e_store_conn *c, const char *vm, const struct s2e_store_file *f,
+			   int fd)
+{
+	struct s2e_error_state first;
+	char *name, *what, *version = NULL;
+	int rc;
+
+	if (object(c, vm, f->name, ".caibx", &name, &what))
+		return -1;
+	rc = get_checked(c, name, f, fd);
+	/* A push that was interrupted after the manifest, or a pull racing a
+	 * push: FILE.caibx may still be the previous version; the copy under
+	 * the digest's name is the one the manifest names. */
+	if (rc) {
+		s2e_error_save(&first);
+		version = version_name(vm, f->digest);
+		if (!version || get_checked(c, version, f, fd))
+			rc = s2e_error_restore(&first);
+		else
+			rc = 0;
+	}
+	free(version);
 	free(name);
 	free(what);
+	return rc;
+}
+
+struct prune {
+	struct s2e_store_conn *c;
+	const struct s2e_store_manifest *m;
+	size_t prefix;
+};
+
+static int prune_one(void *ctx, const char *name, uint64_t size, time_t mtime)
+{
+	struct prune *p = ctx;
+	const char *hex = name + p->prefix;
+
+	(void)size;
+	(void)mtime;
+	for (size_t i = 0; i < p->m->nfiles; i++) {
+		const char *d = p->m->files[i].digest + strlen(S2E_DIGEST_PREFIX);
+		if (!strncmp(hex, d, strlen(d)) && !strcmp(hex + strlen(d), ".caibx"))
+			return 0;
+	}
+	return s2e_store_delete(p->c, name);
+}
+
+int s2e_store_vm_prune(struct s2e_store_conn *c, const char *vm, const struct s2e_store_manifest *m)
+{
+	char *dir = s2e_store_vm_path(vm, "index/");
+	struct prune p = {c, m, dir ? strlen(dir) : 0};
+	int rc = dir ? s2e_store_list(c, dir, prune_one, &p) : -1;
+
+	free(dir);
 	return rc;
 }
 

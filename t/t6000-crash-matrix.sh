@@ -74,5 +74,8 @@ crash "snapshot delete" "cp '$S2EDIR/vm/Base/disk.s2e.ready' '$S2EDIR/vm/Base/di
 	s2e vm delete Base:tmp
 crash "rename" "s2e vm delete -y R1 R2; s2e vm clone Base R1" 200 s2e vm rename R1 R2
 crash "run" "" 900 env S2E_QEMU="$W/bin/qemu" s2e vm run Base kvm --accel=tcg
+s2e vm push Base "$W/store" >/dev/null 2>&1
+crash "push" "" 900 s2e vm push -f Base "$W/store"
+crash "pull" "s2e vm delete -y P" 900 s2e vm pull "$W/store/Base" P
 
 t_done

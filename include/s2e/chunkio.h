@@ -66,4 +66,13 @@ int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, i
 int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name, const char *out,
 		     const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
 
+/* After s2e_chunk_fd() put the chunks of fd and its index is in the store
+ * (so that a gc from then on counts them as referenced): every chunk the
+ * index names is checked again, its time refreshed, and any that is gone (a
+ * gc running at the same time removed it before the index was there) is put
+ * again from fd.  This is what makes a push safe against a gc whatever its
+ * grace period.  stats->stored counts the chunks put again. */
+int s2e_chunk_confirm(struct s2e_store *st, int fd, const char *name, int index_fd,
+		      const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
+
 #endif

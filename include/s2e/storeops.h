@@ -4,16 +4,21 @@
  *
  *   push: the VM's files in order (disk.s2e, then each snapshot in the order
  *         taken); for each, the chunks the store lacks (jobs in parallel),
- *         then its index; then the manifest last, with the pusher
- *         ($USER@host), the time and the history commit the VM was at.  A
+ *         then its index under its digest's name, then every chunk it names
+ *         confirmed (s2e_chunk_confirm: a gc may have removed some before the
+ *         index was there); then the manifest, with the pusher ($USER@host),
+ *         the time and the history commit the VM was at; then the indexes
+ *         under their files' names, and older copies pruned (storevm.h).  A
  *         VM of that name already in the store is S2E_EEXISTS unless
  *         S2E_VMOP_FORCE.  The VM's mark is held (s2e_vm_use) throughout, so
  *         it cannot be deleted under the push.  Then one history commit
  *         "vm push NAME STORE" (vm.config's `updated`).
  *   pull: the manifest (hardened parser; its name must be the one asked
- *         for), then for each file its index (checked against the
- *         manifest's size and digest) and its chunks, written sparse into the
- *         transaction's staging directory, every chunk checked against its ID
+ *         for), then every file's index (checked against the manifest's size
+ *         and digest) into the staging directory, then the free space: the
+ *         data the indexes name (all but all-zero chunks) must fit in the
+ *         file system of S2EDIR; then each file's chunks, written sparse
+ *         into the transaction's staging directory, every chunk checked against its ID
  *         and the file's sha256-1m digest against the manifest; then
  *         vm.config (the manifest's [vm] and [snapshot] sections, origin "pull
  *         of STORE/NAME") and one commit "vm pull STORE/NAME LOCALNAME".

@@ -3,9 +3,10 @@
  * and storemanifest.h.
  *
  *   push:   s2e_chunk_fd() for each file (chunks the store lacks, index into a
- *           temporary), s2e_store_vm_put_index() for each, then
- *           s2e_store_vm_write() last (it syncs the store first, then puts the
- *           manifest by atomic rename or one PUT).
+ *           temporary), s2e_store_vm_put_version() for each, then
+ *           s2e_store_vm_write() (it syncs the store first, then puts the
+ *           manifest by atomic rename or one PUT), then
+ *           s2e_store_vm_put_index() for each file and s2e_store_vm_prune().
  *   pull:   s2e_store_vm_read(), then for each file s2e_store_vm_get_index()
  *           (checked against the manifest's size and digest) and
  *           s2e_unchunk_file() with expect_size set.
@@ -13,8 +14,14 @@
  *   verify: s2e_store_vm_verify().
  *   gc:     s2e_store_gc().
  *
- * Objects of VM NAME: vm/NAME/vm.config and vm/NAME/FILE.caibx.  Messages
- * name them as STORE/vm/NAME/FILE. */
+ * Objects of VM NAME: vm/NAME/vm.config, vm/NAME/FILE.caibx, and a copy of
+ * each index of the version the manifest names under the name of the file's
+ * digest, vm/NAME/index/HEX.caibx (HEX: the digest without "sha256-1m:").
+ * The manifest is the commit point: the copies under digest names are written
+ * before it, FILE.caibx (the name casync users read) after it, so that a push
+ * interrupted at any moment leaves a manifest whose every index is in the
+ * store, under its digest's name if not (yet) under FILE.caibx.  Messages
+ * name the objects as STORE/vm/NAME/FILE. */
 #ifndef S2E_STOREVM_H
 #define S2E_STOREVM_H
 
@@ -38,9 +45,19 @@ int s2e_store_vm_write(struct s2e_store_conn *c, const char *vm, const struct s2
 /* Upload an index (len bytes of fd from offset 0) as vm/NAME/FILE.caibx. */
 int s2e_store_vm_put_index(struct s2e_store_conn *c, const char *vm, const char *file, int fd,
 			   uint64_t len);
-/* Download the index of file f into fd (empty, seekable), check it
+/* Upload an index as vm/NAME/index/HEX.caibx (digest: the file's sha256-1m
+ * digest); one already there is kept. */
+int s2e_store_vm_put_version(struct s2e_store_conn *c, const char *vm, const char *digest, int fd,
+			     uint64_t len);
+/* Remove the vm/NAME/index/ copies that m does not name (left by earlier
+ * versions and by interrupted pushes). */
+int s2e_store_vm_prune(struct s2e_store_conn *c, const char *vm,
+		       const struct s2e_store_manifest *m);
+/* Download the index of file f into fd (seekable; emptied first), check it
  * completely (hardened reader, size and sha256-1m digest equal to the
- * manifest's), and rewind fd for s2e_unchunk_fd(). */
+ * manifest's), and rewind fd for s2e_unchunk_fd().  FILE.caibx first; if it
+ * is missing or is not the file the manifest names, the copy under the
+ * digest's name; the error is FILE.caibx's if neither fits. */
 int s2e_store_vm_get_index(struct s2e_store_conn *c, const char *vm, const struct s2e_store_file *f,
 			   int fd);
 

@@ -1,6 +1,7 @@
 /* Unit tests for VMs in a directory store: push steps (chunks, index,
  * manifest last), read back, index checks against the manifest, verify, and
- * gc (unreferenced and old only, never on a bad index). */
+ * gc (unreferenced and old only, never on a bad index); the index copies under
+ * digest names, and the chunk confirmation a push makes after its index. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -134,6 +135,48 @@ static void index_and_pull(void **state)
 	free(back);
 }
 
+/* An interrupted push -f: FILE.caibx is another file's index; the copy under
+ * the manifest's digest is used.  Prune keeps only the copies the manifest
+ * names. */
+static void index_version(void **state)
+{
+	struct fixture *f = *state;
+	static const char other[] = "not an index";
+	char stale[256], hex[S2E_DIGEST_LEN];
+	FILE *idx = tmpfile(), *tmp = tmpfile();
+	struct stat sb;
+
+	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(idx)), 0);
+	assert_int_equal(fstat(fileno(idx), &sb), 0);
+	assert_int_equal(s2e_store_vm_put_version(f->c, "box", f->m.files[0].digest, fileno(idx),
+						  (uint64_t)sb.st_size),
+			 0);
+	assert_int_equal(s2e_store_put(f->c, "vm/box/disk.s2e.caibx", other, strlen(other), 0), 0);
+	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(tmp)), 0);
+	assert_int_equal(fstat(fileno(tmp), &sb), 0);
+	assert_int_equal(sb.st_size, 64 + 40 * 4 + 40);
+	/* A copy that is not the manifest's goes; the manifest's stays. */
+	strcpy(hex, f->m.files[0].digest + strlen(S2E_DIGEST_PREFIX));
+	hex[0] = hex[0] == '0' ? '1' : '0';
+	snprintf(stale, sizeof(stale), "vm/box/index/%s.caibx", hex);
+	assert_int_equal(s2e_store_put(f->c, stale, other, strlen(other), 0), 0);
+	assert_int_equal(s2e_store_vm_prune(f->c, "box", &f->m), 0);
+	assert_int_equal(s2e_store_has(f->c, stale), 0);
+	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(tmp)), 0);
+	/* Neither fits: the error is FILE.caibx's. */
+	snprintf(stale, sizeof(stale), "vm/box/index/%s.caibx",
+		 f->m.files[0].digest + strlen(S2E_DIGEST_PREFIX));
+	assert_int_equal(s2e_store_delete(f->c, stale), 0);
+	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(tmp)), -1);
+	assert_non_null(strstr(s2e_error_last(), "vm/box/disk.s2e.caibx"));
+	assert_int_equal(fstat(fileno(idx), &sb), 0);
+	assert_int_equal(s2e_store_vm_put_index(f->c, "box", "disk.s2e", fileno(idx),
+						(uint64_t)sb.st_size),
+			 0);
+	fclose(idx);
+	fclose(tmp);
+}
+
 static char *first_chunk_path(const struct fixture *f)
 {
 	unsigned char id[S2E_CHUNK_ID_LEN];
@@ -143,6 +186,29 @@ static char *first_chunk_path(const struct fixture *f)
 	s2e_chunk_id(content, S2E_CHUNK_MAX, id);
 	s2e_chunk_name("store/chunks/", id, name);
 	return path_of(name);
+}
+
+/* A chunk removed (by a gc) after the push put it: confirm puts it again
+ * from the file, and touches the others. */
+static void confirm(void **state)
+{
+	struct fixture *f = *state;
+	struct s2e_chunk_options o = {.jobs = 2};
+	struct s2e_chunk_stats stats;
+	FILE *idx = tmpfile();
+	int fd = open(path_of("disk.s2e"), O_RDONLY);
+	struct stat sb;
+
+	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(idx)), 0);
+	assert_int_equal(unlink(first_chunk_path(f)), 0);
+	assert_int_equal(s2e_chunk_confirm(f->st, fd, "disk.s2e", fileno(idx), &o, &stats), 0);
+	assert_int_equal(stats.stored, 1);
+	assert_int_equal(stat(first_chunk_path(f), &sb), 0);
+	assert_int_equal(s2e_chunk_confirm(f->st, fd, "disk.s2e", fileno(idx), &o, &stats), 0);
+	assert_int_equal(stats.stored, 0);
+	assert_int_equal(stats.chunks, 4);
+	close(fd);
+	fclose(idx);
 }
 
 static void verify(void **state)
@@ -218,6 +284,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(manifest_read_and_replace),
 	    cmocka_unit_test(index_and_pull),
+	    cmocka_unit_test(index_version),
+	    cmocka_unit_test(confirm),
 	    cmocka_unit_test(verify),
 	    cmocka_unit_test(gc),
 	};
