@@ -20,6 +20,7 @@
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/meta.h"
 #include "s2e/names.h"
 #include "s2e/package.h"
 #include "s2e/progress.h"
@@ -341,6 +342,14 @@ static int extract_vm_file(struct unpack *u, struct archive_entry *e, const char
 		s2e_error_errno("cannot extend %s", s2e_q(base));
 		goto out;
 	}
+	/* The member's time, as tar restores it: snapshots made by hand are
+	 * ordered by it (s2e/snapshot.h). */
+	if (w.fd >= 0 && archive_entry_mtime_is_set(e) &&
+	    futimens(w.fd, (struct timespec[]){{0, UTIME_OMIT},
+					       {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}})) {
+		s2e_error_errno("cannot set the time of %s", s2e_q(base));
+		goto out;
+	}
 	u->budget -= w.written;
 	s2e_digest_stream_finish(w.ds, f->digest);
 	rc = 0;
@@ -351,23 +360,34 @@ out:
 	return rc;
 }
 
-static int read_manifest(struct unpack *u, struct archive_entry *e)
+/* A small member's text (at most S2E_MANIFEST_MAX bytes), NUL-terminated. */
+static int read_small(struct unpack *u, struct archive_entry *e, const char *name, char **text,
+		      size_t *len)
 {
-	struct s2e_unpack_result *res = u->res;
 	la_int64_t size = archive_entry_size(e);
 	la_ssize_t n;
 	size_t got = 0;
 
 	if (size < 0 || size > S2E_MANIFEST_MAX)
-		return s2e_error("manifest %s is too large", s2e_q(S2E_MANIFEST_NAME));
-	res->manifest_text = malloc((size_t)size + 1);
-	if (!res->manifest_text)
+		return s2e_error("%s is too large", s2e_q(name));
+	if (!(*text = malloc((size_t)size + 1)))
 		return s2e_error("out of memory");
-	while ((n = archive_read_data(u->a, res->manifest_text + got, (size_t)size - got + 1)) > 0)
+	while ((n = archive_read_data(u->a, *text + got, (size_t)size - got + 1)) > 0)
 		got += (size_t)n;
 	if (n < 0 || got != (size_t)size)
-		return ar_error(u, S2E_MANIFEST_NAME);
-	res->manifest_text[got] = '\0';
+		return ar_error(u, name);
+	(*text)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
+static int read_manifest(struct unpack *u, struct archive_entry *e)
+{
+	struct s2e_unpack_result *res = u->res;
+	size_t got;
+
+	if (read_small(u, e, "manifest " S2E_MANIFEST_NAME, &res->manifest_text, &got))
+		return -1;
 	res->manifest_len = got;
 	if (s2e_manifest_parse(res->manifest_text, got, &res->manifest))
 		return -1;
@@ -391,6 +411,27 @@ static int read_manifest(struct unpack *u, struct archive_entry *e)
 			return s2e_error_errno("cannot write %s", s2e_q(S2E_MANIFEST_NAME));
 	}
 	return 0;
+}
+
+/* The VM's own vm.config, in a tar of its directory: parsed here, once, with
+ * the hardened reader; the caller takes the metadata from it. */
+static int read_vmconfig(struct unpack *u, struct archive_entry *e, const char *raw)
+{
+	struct s2e_unpack_result *res = u->res;
+	struct s2e_config cfg = {0};
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (res->has_vmconfig)
+		return s2e_error("refusing package: %s appears twice", s2e_q(raw));
+	rc = read_small(u, e, raw, &text, &len);
+	if (!rc && !(rc = s2e_config_parse(text, len, raw, S2E_MANIFEST_MAX, &cfg)))
+		rc = s2e_meta_from_config(&cfg, raw, &res->vmmeta);
+	res->has_vmconfig = !rc;
+	s2e_config_free(&cfg);
+	free(text);
+	return rc;
 }
 
 static int seen(struct unpack *u, const char *base)
@@ -546,6 +587,10 @@ static int member(struct unpack *u, struct archive_entry *e)
 			goto out;
 		}
 		rc = read_manifest(u, e);
+		goto out;
+	}
+	if (!strcmp(base, S2E_VM_META)) {
+		rc = read_vmconfig(u, e, raw);
 		goto out;
 	}
 	if (strcmp(base, S2E_VM_DISK) && !s2e_package_snap(base)) {
@@ -817,6 +862,7 @@ void s2e_unpack_result_free(struct s2e_unpack_result *res)
 	free(res->files);
 	s2e_manifest_free(&res->manifest);
 	free(res->manifest_text);
+	s2e_meta_free(&res->vmmeta);
 	free(res->leading_dir);
 	memset(res, 0, sizeof(*res));
 }

@@ -21,6 +21,7 @@
 #include "s2e/quote.h"
 #include "s2e/record.h"
 #include "s2e/s2edir.h"
+#include "s2e/snapshot.h"
 #include "s2e/vm.h"
 #include "s2e/vmpkg.h"
 #include "s2e/vmtx.h"
@@ -279,34 +280,43 @@ out:
 	return rc;
 }
 
-/* Is snapshot snap among the extracted members? */
-static int extracted(const struct import *im, const char *snap)
+/* The snapshots in the order taken (s2e/snapshot.h): those the package's
+ * metadata records, with their times, digests and settings, then the others
+ * (made by hand) as taken when their files were written, the member times
+ * s2e-unpack restored; records of snapshots the package does not hold are
+ * dropped.  O(n log n) in snapshots. */
+static int order_snaps(const char *staging, struct s2e_meta *meta)
 {
-	for (size_t j = 0; j < im->nfiles; j++) {
-		const char *s = s2e_package_snap(im->files[j].file);
-		if (s && !strcmp(s, snap))
-			return 1;
-	}
-	return 0;
-}
+	struct s2e_meta old = {.snaps = meta->snaps, .nsnaps = meta->nsnaps};
+	struct s2e_snapfiles files;
+	struct s2e_meta_snap *snaps;
+	char taken[64];
+	int rc = 0;
 
-/* The snapshots in the order the exporter recorded them (with their times
- * and digests), then the others in package order. */
-static int order_snaps(const struct import *im, struct s2e_meta *meta)
-{
-	for (size_t i = 0; i < im->from.nsnaps; i++) {
-		const struct s2e_meta_snap *s = &im->from.snaps[i];
-		if (extracted(im, s->name) && !s2e_meta_find_snap(meta, s->name) &&
-		    s2e_meta_add_snap(meta, s->name, s->taken, s->disk_digest))
-			return -1;
+	if (s2e_snapfiles_scan_meta(staging, meta, &files))
+		return -1;
+	if (!(snaps = calloc(files.n + 1, sizeof(*snaps)))) {
+		s2e_snapfiles_free(&files);
+		return s2e_error("out of memory");
 	}
-	for (size_t j = 0; j < im->nfiles; j++) {
-		const char *snap = s2e_package_snap(im->files[j].file);
-		if (snap && !s2e_meta_find_snap(meta, snap) &&
-		    s2e_meta_add_snap(meta, snap, NULL, NULL))
-			return -1;
+	for (size_t i = 0; i < files.n; i++) {
+		struct s2e_snapfile *f = &files.v[i];
+		if (f->rank != (size_t)-1) {
+			snaps[i] = old.snaps[f->rank];
+			memset(&old.snaps[f->rank], 0, sizeof(*old.snaps));
+		} else {
+			snaps[i].name = f->name;
+			f->name = NULL;
+		}
+		s2e_time_utc_of(&f->mtime, taken, sizeof(taken));
+		if (!snaps[i].taken && s2e_meta_set(&snaps[i].taken, taken))
+			rc = -1;
 	}
-	return 0;
+	meta->snaps = snaps;
+	meta->nsnaps = meta->snaps_cap = files.n;
+	s2e_meta_free(&old);
+	s2e_snapfiles_free(&files);
+	return rc;
 }
 
 static const struct member *disk_member(const struct import *im)
@@ -317,25 +327,31 @@ static const struct member *disk_member(const struct import *im)
 	return NULL;
 }
 
-/* vm.config of the new VM, from the records only. */
+/* vm.config of the new VM: what the package carries (s2e-unpack wrote it
+ * into staging, settings and unknown keys included), with this import's
+ * size, times, origin and digest. */
 static int write_meta(const struct import *im, const char *staging, const char *origin)
 {
 	const struct member *disk = disk_member(im);
+	char *path = s2e_path_join(staging, S2E_VM_META), now[64];
 	struct s2e_meta meta = {0};
-	char now[64], *path = NULL;
 	int rc = -1;
 
-	if (!disk)
-		return s2e_error("s2e-unpack reported no disk.s2e");
+	if (!disk || !path) {
+		free(path);
+		return disk ? -1 : s2e_error("s2e-unpack reported no disk.s2e");
+	}
+	if (s2e_meta_read(path, &meta) < 0)
+		goto out;
 	s2e_time_utc(now, sizeof(now));
+	if (meta.size != disk->size && s2e_meta_set(&meta.size_label, NULL))
+		goto out;
 	meta.size = disk->size;
-	if (!order_snaps(im, &meta) && !s2e_meta_set(&meta.created, now) &&
+	if (!order_snaps(staging, &meta) && !s2e_meta_set(&meta.created, now) &&
 	    !s2e_meta_set(&meta.updated, now) && !s2e_meta_set(&meta.origin, origin) &&
-	    (!disk->digest[0] || !s2e_meta_set(&meta.digest, disk->digest)) &&
-	    (!im->from.size_label || im->from.size != meta.size ||
-	     !s2e_meta_set(&meta.size_label, im->from.size_label)) &&
-	    (path = s2e_path_join(staging, S2E_VM_META)))
+	    !s2e_meta_set(&meta.digest, disk->digest[0] ? disk->digest : NULL))
 		rc = s2e_meta_write(path, &meta);
+out:
 	free(path);
 	s2e_meta_free(&meta);
 	return rc;

@@ -12,6 +12,7 @@
 
 #include "s2e/digest.h"
 #include "s2e/manifest.h"
+#include "s2e/meta.h"
 #include "s2e/zsource.h"
 #include "s2e/zwriter.h"
 
@@ -102,6 +103,10 @@ struct s2e_unpack_result {
 	char *manifest_text;
 	size_t manifest_len;
 	char *leading_dir; /* "MyBox" for MyBox/disk.s2e packages, else NULL */
+	/* A vm.config member (a tar of a VM directory): the metadata read
+	 * from it with the hardened reader (s2e/meta.h). */
+	int has_vmconfig;
+	struct s2e_meta vmmeta;
 };
 
 /* Read a package from in_fd.  In EXTRACT mode the files are created in
