@@ -372,8 +372,9 @@ static int clone_record(struct s2e_vmtx *tx, const char *src, const struct s2e_v
 	subject = s2e_asprintf("vm clone %s%s %s", tx->exists ? "-f " : "", s2e_sq(src),
 			       s2e_sq(tx->name));
 	rc = snaps ? commit_fmt(tx, subject,
-				"VM: %s\nOrigin: %s\nSize: %" PRIu64 " bytes (%s)\nSnapshots: %s\n%s",
-				tx->name, origin, info->size, mib, snaps, replaces(tx))
+				"VM: %s\nCloned from: %s\nOrigin: %s\nSize: %" PRIu64
+				" bytes (%s)\nSnapshots: %s\n%s",
+				tx->name, src, origin, info->size, mib, snaps, replaces(tx))
 		   : -1;
 	free(subject);
 	free(snaps);
