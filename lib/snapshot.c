@@ -195,6 +195,33 @@ int s2e_snapfiles_scan_meta(const char *vm_dir, const struct s2e_meta *meta,
 	return rc;
 }
 
+int s2e_meta_snaps_match(struct s2e_meta *meta, const struct s2e_snapfile *files, size_t n)
+{
+	struct s2e_meta old = {.snaps = meta->snaps, .nsnaps = meta->nsnaps};
+	struct s2e_meta_snap *snaps = calloc(n + 1, sizeof(*snaps));
+	char taken[64];
+	int rc = 0;
+
+	if (!snaps)
+		return s2e_error("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct s2e_snapfile *f = &files[i];
+		if (f->rank < old.nsnaps && old.snaps[f->rank].name) {
+			snaps[i] = old.snaps[f->rank];
+			memset(&old.snaps[f->rank], 0, sizeof(*old.snaps));
+		} else if (!(snaps[i].name = s2e_strdup(f->name))) {
+			rc = -1;
+		}
+		s2e_time_utc_of(&f->mtime, taken, sizeof(taken));
+		if (!snaps[i].taken && s2e_meta_set(&snaps[i].taken, taken))
+			rc = -1;
+	}
+	meta->snaps = snaps;
+	meta->nsnaps = meta->snaps_cap = n;
+	s2e_meta_free(&old);
+	return rc;
+}
+
 void s2e_snapfiles_free(struct s2e_snapfiles *files)
 {
 	for (size_t i = 0; i < files->n; i++)

@@ -128,6 +128,27 @@ out:
 	return rc;
 }
 
+int s2e_vm_record_snaps(struct s2e_vm_info *info)
+{
+	struct s2e_snapfile *files = calloc(info->nsnaps + 1, sizeof(*files));
+	int rc;
+
+	if (!files)
+		return s2e_error("out of memory");
+	for (size_t i = 0; i < info->nsnaps; i++)
+		files[i] = (struct s2e_snapfile){.name = info->snaps[i].name,
+						 .mtime = info->snaps[i].mtime,
+						 .rank = info->snaps[i].recorded_pos};
+	rc = s2e_meta_snaps_match(&info->meta, files, info->nsnaps);
+	for (size_t i = 0; i < info->nsnaps; i++) {
+		info->snaps[i].recorded = !rc;
+		info->snaps[i].recorded_pos = rc ? SIZE_MAX : i;
+		info->snaps[i].disk_digest = rc ? NULL : info->meta.snaps[i].disk_digest;
+	}
+	free(files);
+	return rc;
+}
+
 void s2e_vm_info_free(struct s2e_vm_info *info)
 {
 	for (size_t i = 0; i < info->nsnaps; i++)

@@ -18,6 +18,7 @@
 #include "s2e/meta.h"
 #include "s2e/names.h"
 #include "s2e/package.h"
+#include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/record.h"
 #include "s2e/s2edir.h"
@@ -68,6 +69,7 @@ static int progress_fd(const struct s2e_pkg_report *r)
 {
 	if (r->vm.progress_fd < 0 || !isatty(r->vm.progress_fd))
 		return -1;
+	s2e_progress_lent();
 	return fcntl(r->vm.progress_fd, F_DUPFD, 10);
 }
 
@@ -281,40 +283,17 @@ out:
 }
 
 /* The snapshots in the order taken (s2e/snapshot.h): those the package's
- * metadata records, with their times, digests and settings, then the others
+ * metadata records, with their times, digests and settings, and the others
  * (made by hand) as taken when their files were written, the member times
  * s2e-unpack restored; records of snapshots the package does not hold are
- * dropped.  O(n log n) in snapshots. */
+ * dropped. */
 static int order_snaps(const char *staging, struct s2e_meta *meta)
 {
-	struct s2e_meta old = {.snaps = meta->snaps, .nsnaps = meta->nsnaps};
 	struct s2e_snapfiles files;
-	struct s2e_meta_snap *snaps;
-	char taken[64];
-	int rc = 0;
+	int rc = s2e_snapfiles_scan_meta(staging, meta, &files);
 
-	if (s2e_snapfiles_scan_meta(staging, meta, &files))
-		return -1;
-	if (!(snaps = calloc(files.n + 1, sizeof(*snaps)))) {
-		s2e_snapfiles_free(&files);
-		return s2e_error("out of memory");
-	}
-	for (size_t i = 0; i < files.n; i++) {
-		struct s2e_snapfile *f = &files.v[i];
-		if (f->rank != (size_t)-1) {
-			snaps[i] = old.snaps[f->rank];
-			memset(&old.snaps[f->rank], 0, sizeof(*old.snaps));
-		} else {
-			snaps[i].name = f->name;
-			f->name = NULL;
-		}
-		s2e_time_utc_of(&f->mtime, taken, sizeof(taken));
-		if (!snaps[i].taken && s2e_meta_set(&snaps[i].taken, taken))
-			rc = -1;
-	}
-	meta->snaps = snaps;
-	meta->nsnaps = meta->snaps_cap = files.n;
-	s2e_meta_free(&old);
+	if (!rc)
+		rc = s2e_meta_snaps_match(meta, files.v, files.n);
 	s2e_snapfiles_free(&files);
 	return rc;
 }

@@ -55,6 +55,11 @@ int s2e_snapfiles_scan(const char *vm_dir, const struct s2e_snaprec *recorded,
 /* The same with the snapshots meta records. */
 int s2e_snapfiles_scan_meta(const char *vm_dir, const struct s2e_meta *meta,
 			    struct s2e_snapfiles *out);
+/* Make meta's snapshot list the n files, in their order (the scan's): a
+ * recorded one (rank into meta->snaps) keeps its record, one made by hand
+ * is recorded as taken when its file was written; records of snapshots
+ * not among the files are dropped.  O(n). */
+int s2e_meta_snaps_match(struct s2e_meta *meta, const struct s2e_snapfile *files, size_t n);
 void s2e_snapfiles_free(struct s2e_snapfiles *files);
 /* The snapshot called name, or NULL. */
 const struct s2e_snapfile *s2e_snapfiles_find(const struct s2e_snapfiles *files,
