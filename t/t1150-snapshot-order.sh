@@ -54,6 +54,16 @@ t_is "... and the times" "$(meta Again --get-regexp '^snapshot\..*\.taken$')" "$
 s2e vm clone Early Cloned >/dev/null
 t_is "a clone lists the snapshots in the same order" "$(snaps Cloned)" "zz-old, mid, aa-new"
 
+# --- recording hand-made snapshots keeps their place; so do push and pull
+s2e vm status --record >/dev/null 2>&1
+t_is "vm status --record keeps the order" "$(snaps Early)" "zz-old, mid, aa-new"
+t_is "... and records it" "$(meta Early --name-only --get-regexp '^snapshot\..*\.taken$' | sed 's/^snapshot\.//; s/\.taken$//' | paste -sd,)" "zz-old,mid,aa-new"
+hand Early bb-newest $((now + 7200))
+s2e vm push Early "$T_TMP/store" >/dev/null 2>&1
+t_is "push succeeds with a hand-made snapshot" "$?" 0
+s2e --s2edir "$T_TMP/other" vm pull "$T_TMP/store/Early" >/dev/null 2>&1
+t_is "pull keeps the order" "$(s2e --s2edir "$T_TMP/other" vm list --short Early | cut -f3)" "zz-old, mid, aa-new, bb-newest"
+
 # --- a foreign package: plain tar of disk.s2e*, ordered by member times
 s2e vm create Hand 1M >/dev/null
 hand Hand c-first $((now - 300))
