@@ -20,12 +20,14 @@
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/json.h"
 #include "s2e/meta.h"
 #include "s2e/names.h"
 #include "s2e/package.h"
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/s2eenv.h"
 
 #define BLK	       4096
 #define WRITEBACK_KICK (32 << 20)
@@ -460,19 +462,64 @@ static const char *type_name(mode_t type)
 	}
 }
 
-/* A member in directory p[0..len): the package's one leading directory. */
-static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t len)
+/* A member in directory p[0..len): the package's one leading directory, D
+ * or images/D (s2e-env's layout); a directory entry "images" alone is the
+ * latter's parent. */
+static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t len, int is_dir)
 {
-	const char *lead = u->res->leading_dir;
+	static const char images[] = "images/";
+	const size_t ilen = sizeof(images) - 1;
+	const char *lead = u->res->leading_dir, *slash = memchr(p, '/', len);
 
-	if (memchr(p, '/', len) || u->top_level_seen ||
-	    (lead && (strlen(lead) != len || memcmp(lead, p, len))))
+	if (is_dir && len == ilen - 1 && !memcmp(p, images, len) && !u->top_level_seen &&
+	    (!lead || !strncmp(lead, images, ilen)))
+		return 0;
+	if ((slash && (slash != p + ilen - 1 || memcmp(p, images, ilen) || len == ilen ||
+		       memchr(slash + 1, '/', len - ilen))) ||
+	    u->top_level_seen || (lead && (strlen(lead) != len || memcmp(lead, p, len))))
 		return s2e_error("refusing member %s: a package holds the VM files at its top "
 				 "level or in one directory",
 				 s2e_q(raw));
 	if (!lead && !(u->res->leading_dir = strndup(p, len)))
 		return s2e_error("out of memory");
 	return 0;
+}
+
+/* s2e-env's names for the VM files (s2e/s2eenv.h): image.raw.s2e[.SNAP]
+ * is disk.s2e[.SNAP]; *buf holds the name, the caller frees it. */
+static const char *vm_file_name(const char *base, char **buf)
+{
+	static const char env[] = S2E_ENV_DISK;
+	const size_t elen = sizeof(env) - 1;
+
+	*buf = NULL;
+	if (strncmp(base, env, elen) || (base[elen] && base[elen] != '.'))
+		return base;
+	*buf = s2e_asprintf("%s%s", S2E_VM_DISK, base + elen);
+	return *buf;
+}
+
+/* s2e-env's image.json (the settings, s2e/s2eenv.h): kept as it is, at most
+ * S2E_JSON_MAX_BYTES, for the importer to map. */
+static int read_image_json(struct unpack *u, struct archive_entry *e, const char *raw)
+{
+	char *text = NULL;
+	size_t len;
+	int fd = -1, rc;
+
+	if (u->res->has_image_json)
+		return s2e_error("refusing package: %s appears twice", s2e_q(raw));
+	if (archive_entry_size(e) > S2E_JSON_MAX_BYTES)
+		return s2e_error("refusing member %s: larger than %d bytes", s2e_q(raw),
+				 S2E_JSON_MAX_BYTES);
+	rc = read_small(u, e, raw, &text, &len);
+	if (!rc && u->o->mode == S2E_UNPACK_EXTRACT && (fd = create_file(u, S2E_ENV_JSON)) < 0)
+		rc = -1;
+	if (fd >= 0 && (s2e_pwrite_full(fd, text, len, 0) | close(fd)))
+		rc = s2e_error_errno("cannot write %s", s2e_q(S2E_ENV_JSON));
+	u->res->has_image_json = !rc;
+	free(text);
+	return rc;
 }
 
 /* A VM file that passed the checks: record it, compare its size with the
@@ -523,6 +570,7 @@ static int check_bounds(struct unpack *u, const char *raw, const char *base, uin
 static int member(struct unpack *u, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname_utf8(e), *p, *base, *slash;
+	char *mapped = NULL;
 	mode_t type = archive_entry_filetype(e);
 	int rc = -1;
 
@@ -552,7 +600,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 			l--;
 		if (l == 0 || (l == 1 && p[0] == '.'))
 			return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
-		if (leading_dir(u, raw, p, l))
+		if (leading_dir(u, raw, p, l, 1))
 			return -1;
 		return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
 	}
@@ -564,7 +612,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 		size_t l = (size_t)(slash - p);
 		while (l && p[l - 1] == '/')
 			l--;
-		if (leading_dir(u, raw, p, l))
+		if (leading_dir(u, raw, p, l, 0))
 			return -1;
 	} else {
 		if (u->res->leading_dir) {
@@ -574,6 +622,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		}
 		u->top_level_seen = 1;
 	}
+	if (!(base = vm_file_name(base, &mapped)))
+		goto out;
 	if ((uint64_t)archive_entry_size(e) > u->o->max_size && !strncmp(base, "disk.s2e", 8)) {
 		s2e_error("refusing member %s: it declares %lld bytes, more than the %llu allowed "
 			  "(--max-size)",
@@ -589,8 +639,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		rc = read_manifest(u, e);
 		goto out;
 	}
-	if (!strcmp(base, S2E_VM_META)) {
-		rc = read_vmconfig(u, e, raw);
+	if (!strcmp(base, S2E_VM_META) || !strcmp(base, S2E_ENV_JSON)) {
+		rc = base[0] == 'v' ? read_vmconfig(u, e, raw) : read_image_json(u, e, raw);
 		goto out;
 	}
 	if (strcmp(base, S2E_VM_DISK) && !s2e_package_snap(base)) {
@@ -619,6 +669,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 		goto out;
 	rc = 0;
 out:
+	free(mapped);
 	return rc;
 }
 

@@ -242,6 +242,34 @@ static int copy(const char *from_dir, const char *leaf, const char *to_dir, cons
 	return rc;
 }
 
+/* image.json into meta: the settings, and what each snapshot was taken
+ * with (s2e-env takes them of the disk as it is: digest). */
+static int apply(const struct env *e, const char *digest, struct s2e_meta *meta)
+{
+	for (size_t i = 0; i < meta->nsnaps; i++) {
+		struct s2e_meta_snap *snap = &meta->snaps[i];
+		if ((!snap->disk_digest && digest && s2e_meta_set(&snap->disk_digest, digest)) ||
+		    (*e->memory_mib && s2e_config_add(&snap->extra, "snapshot", snap->name,
+						      "memory", e->memory_mib)) ||
+		    (e->nic && s2e_config_add(&snap->extra, "snapshot", snap->name, "nic", e->nic)))
+			return -1;
+	}
+	return map_settings(e, &meta->extra);
+}
+
+static void env_free(struct env *e);
+
+int s2e_env_json_apply(const char *dir, const char *digest, struct s2e_meta *meta)
+{
+	struct env e = {.dir = dir};
+	int rc = read_json(&e);
+
+	if (!rc)
+		rc = apply(&e, digest, meta);
+	env_free(&e);
+	return rc;
+}
+
 /* The files into staging, then vm.config. */
 static int build(struct env *e, struct s2e_vmtx *tx, const struct s2e_vm_report *r)
 {
@@ -272,16 +300,11 @@ static int build(struct env *e, struct s2e_vmtx *tx, const struct s2e_vm_report 
 	    s2e_meta_set(&meta.origin, origin) || s2e_meta_set(&meta.digest, digest))
 		goto out;
 	for (size_t i = 0; i < e->nsnaps; i++) {
-		struct s2e_meta_snap *snap;
 		s2e_time_utc_of(&e->snaps[i].mtime, taken, sizeof(taken));
-		if (s2e_meta_add_snap(&meta, e->snaps[i].name, taken, digest) ||
-		    !(snap = s2e_meta_find_snap(&meta, e->snaps[i].name)) ||
-		    (*e->memory_mib && s2e_config_add(&snap->extra, "snapshot", snap->name,
-						      "memory", e->memory_mib)) ||
-		    (e->nic && s2e_config_add(&snap->extra, "snapshot", snap->name, "nic", e->nic)))
+		if (s2e_meta_add_snap(&meta, e->snaps[i].name, taken, digest))
 			goto out;
 	}
-	if (map_settings(e, &meta.extra))
+	if (apply(e, digest, &meta))
 		goto out;
 	free(disk);
 	disk = s2e_path_join(tx->staging, S2E_VM_META);

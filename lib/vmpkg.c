@@ -22,6 +22,7 @@
 #include "s2e/quote.h"
 #include "s2e/record.h"
 #include "s2e/s2edir.h"
+#include "s2e/s2eenv.h"
 #include "s2e/snapshot.h"
 #include "s2e/vm.h"
 #include "s2e/vmpkg.h"
@@ -306,6 +307,22 @@ static const struct member *disk_member(const struct import *im)
 	return NULL;
 }
 
+/* A package of an s2e-env image directory: its image.json (which
+ * s2e-unpack extracted, unparsed) mapped into the metadata, unless the
+ * package carried metadata of its own (none: 1), and removed. */
+static int env_settings(const char *staging, int none, const char *digest, struct s2e_meta *meta)
+{
+	char *json = s2e_path_join(staging, S2E_ENV_JSON);
+	int rc = json ? 0 : -1;
+
+	if (!rc && none == 1 && !access(json, F_OK))
+		rc = s2e_env_json_apply(staging, *digest ? digest : NULL, meta);
+	if (!rc && unlink(json) && errno != ENOENT)
+		rc = s2e_error_errno("cannot remove %s", s2e_q(json));
+	free(json);
+	return rc;
+}
+
 /* vm.config of the new VM: what the package carries (s2e-unpack wrote it
  * into staging, settings and unknown keys included), with this import's
  * size, times, origin and digest. */
@@ -314,19 +331,20 @@ static int write_meta(const struct import *im, const char *staging, const char *
 	const struct member *disk = disk_member(im);
 	char *path = s2e_path_join(staging, S2E_VM_META), now[64];
 	struct s2e_meta meta = {0};
-	int rc = -1;
+	int rc = -1, carried;
 
 	if (!disk || !path) {
 		free(path);
 		return disk ? -1 : s2e_error("s2e-unpack reported no disk.s2e");
 	}
-	if (s2e_meta_read(path, &meta) < 0)
+	if ((carried = s2e_meta_read(path, &meta)) < 0)
 		goto out;
 	s2e_time_utc(now, sizeof(now));
 	if (meta.size != disk->size && s2e_meta_set(&meta.size_label, NULL))
 		goto out;
 	meta.size = disk->size;
-	if (!order_snaps(staging, &meta) && !s2e_meta_set(&meta.created, now) &&
+	if (!order_snaps(staging, &meta) && !env_settings(staging, carried, disk->digest, &meta) &&
+	    !s2e_meta_set(&meta.created, now) &&
 	    !s2e_meta_set(&meta.updated, now) && !s2e_meta_set(&meta.origin, origin) &&
 	    !s2e_meta_set(&meta.digest, disk->digest[0] ? disk->digest : NULL))
 		rc = s2e_meta_write(path, &meta);

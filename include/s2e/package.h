@@ -107,6 +107,10 @@ struct s2e_unpack_result {
 	 * from it with the hardened reader (s2e/meta.h). */
 	int has_vmconfig;
 	struct s2e_meta vmmeta;
+	/* An s2e-env image directory (s2e/s2eenv.h): image.raw.s2e[.SNAP]
+	 * members are taken as disk.s2e[.SNAP], image.json is extracted as
+	 * it is (not parsed: the importer maps it). */
+	int has_image_json;
 };
 
 /* Read a package from in_fd.  In EXTRACT mode the files are created in
