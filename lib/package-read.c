@@ -362,16 +362,17 @@ out:
 	return rc;
 }
 
-/* A small member's text (at most S2E_MANIFEST_MAX bytes), NUL-terminated. */
-static int read_small(struct unpack *u, struct archive_entry *e, const char *name, char **text,
-		      size_t *len)
+/* A small member's text (at most S2E_MANIFEST_MAX bytes), NUL-terminated;
+ * what names it in messages ("manifest" for the manifest). */
+static int read_small(struct unpack *u, struct archive_entry *e, const char *name,
+		      const char *what, char **text, size_t *len)
 {
 	la_int64_t size = archive_entry_size(e);
 	la_ssize_t n;
 	size_t got = 0;
 
 	if (size < 0 || size > S2E_MANIFEST_MAX)
-		return s2e_error("%s is too large", s2e_q(name));
+		return s2e_error("%s%s is too large", what, s2e_q(name));
 	if (!(*text = malloc((size_t)size + 1)))
 		return s2e_error("out of memory");
 	while ((n = archive_read_data(u->a, *text + got, (size_t)size - got + 1)) > 0)
@@ -388,7 +389,7 @@ static int read_manifest(struct unpack *u, struct archive_entry *e)
 	struct s2e_unpack_result *res = u->res;
 	size_t got;
 
-	if (read_small(u, e, "manifest " S2E_MANIFEST_NAME, &res->manifest_text, &got))
+	if (read_small(u, e, S2E_MANIFEST_NAME, "manifest ", &res->manifest_text, &got))
 		return -1;
 	res->manifest_len = got;
 	if (s2e_manifest_parse(res->manifest_text, got, &res->manifest))
@@ -427,7 +428,7 @@ static int read_vmconfig(struct unpack *u, struct archive_entry *e, const char *
 
 	if (res->has_vmconfig)
 		return s2e_error("refusing package: %s appears twice", s2e_q(raw));
-	rc = read_small(u, e, raw, &text, &len);
+	rc = read_small(u, e, raw, "", &text, &len);
 	if (!rc && !(rc = s2e_config_parse(text, len, raw, S2E_MANIFEST_MAX, &cfg)))
 		rc = s2e_meta_from_config(&cfg, raw, &res->vmmeta);
 	res->has_vmconfig = !rc;
@@ -512,7 +513,7 @@ static int read_image_json(struct unpack *u, struct archive_entry *e, const char
 	if (archive_entry_size(e) > S2E_JSON_MAX_BYTES)
 		return s2e_error("refusing member %s: larger than %d bytes", s2e_q(raw),
 				 S2E_JSON_MAX_BYTES);
-	rc = read_small(u, e, raw, &text, &len);
+	rc = read_small(u, e, raw, "", &text, &len);
 	if (!rc && u->o->mode == S2E_UNPACK_EXTRACT && (fd = create_file(u, S2E_ENV_JSON)) < 0)
 		rc = -1;
 	if (fd >= 0 && (s2e_pwrite_full(fd, text, len, 0) | close(fd)))

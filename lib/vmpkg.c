@@ -24,6 +24,7 @@
 #include "s2e/s2edir.h"
 #include "s2e/s2eenv.h"
 #include "s2e/snapshot.h"
+#include "s2e/strv.h"
 #include "s2e/vm.h"
 #include "s2e/vmpkg.h"
 #include "s2e/vmtx.h"
@@ -45,6 +46,7 @@ struct import {
 	char *pkg_name, *exported_from;
 	char sha[65], format[32];
 	int complete; /* the last record ("package") arrived */
+	struct s2e_strv taken; /* the snapshots in the order taken (owned) */
 };
 
 static void say(void (*fn)(void *, const char *), const struct s2e_pkg_report *r,
@@ -326,7 +328,7 @@ static int env_settings(const char *staging, int none, const char *digest, struc
 /* vm.config of the new VM: what the package carries (s2e-unpack wrote it
  * into staging, settings and unknown keys included), with this import's
  * size, times, origin and digest. */
-static int write_meta(const struct import *im, const char *staging, const char *origin)
+static int write_meta(struct import *im, const char *staging, const char *origin)
 {
 	const struct member *disk = disk_member(im);
 	char *path = s2e_path_join(staging, S2E_VM_META), now[64];
@@ -348,6 +350,8 @@ static int write_meta(const struct import *im, const char *staging, const char *
 	    !s2e_meta_set(&meta.updated, now) && !s2e_meta_set(&meta.origin, origin) &&
 	    !s2e_meta_set(&meta.digest, disk->digest[0] ? disk->digest : NULL))
 		rc = s2e_meta_write(path, &meta);
+	for (size_t i = 0; !rc && i < meta.nsnaps; i++)
+		rc = s2e_strv_add_dup(&im->taken, meta.snaps[i].name);
 out:
 	free(path);
 	s2e_meta_free(&meta);
@@ -412,11 +416,8 @@ static int build(struct import *im, const char *staging, char **origin)
 static void done(const struct import *im)
 {
 	say(im->r->vm.step, im->r, im->raw ? "copy disk image" : "extract disk image");
-	for (size_t i = 0; !im->raw && i < im->nfiles; i++) {
-		const char *snap = s2e_package_snap(im->files[i].file);
-		if (snap)
-			say(im->r->vm.step, im->r, "extract snapshot: %s", snap);
-	}
+	for (size_t i = 0; !im->raw && i < im->taken.n; i++)
+		say(im->r->vm.step, im->r, "extract snapshot: %s", im->taken.v[i]);
 	if (!im->raw)
 		say(im->r->vm.step, im->r, "clean up");
 }
@@ -427,6 +428,7 @@ static void import_free(struct import *im)
 		free(im->files[i].file);
 	free(im->files);
 	s2e_meta_free(&im->from);
+	s2e_strv_clear_owned(&im->taken);
 	free(im->pkg_name);
 	free(im->exported_from);
 }

@@ -74,6 +74,7 @@ t_is "plain tar puts the members in name order" "$(members "$T_TMP/plain.tar.gz"
 out=$(s2e vm import "$T_TMP/plain.tar.gz" FromPlain 2>&1)
 t_is "a plain tar czf disk.s2e* package imports" "$?" 0
 t_is "... its snapshots ordered by the members' times, not by name" "$(snaps FromPlain)" "c-first, a-second, b-third"
+t_is "... its status lines in that order" "$(printf '%s\n' "$out" | sed -n 's/^\[ OK \] extract snapshot: //p' | paste -sd,)" "c-first,a-second,b-third"
 t_is "... recorded so" "$(meta FromPlain --name-only --get-regexp '^snapshot\..*\.taken$' | sed 's/^snapshot\.//; s/\.taken$//' | paste -sd,)" "c-first,a-second,b-third"
 t_is "... with those times" "$(meta FromPlain --get snapshot.c-first.taken)" "$(date -u -d "@$((now - 300))" +%Y-%m-%dT%H:%M:%S.000000000Z)"
 t_is "... and the files keep them" "$(stat -c %Y "$S2EDIR/vm/FromPlain/disk.s2e.a-second")" "$((now - 200))"
