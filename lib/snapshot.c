@@ -141,11 +141,12 @@ static int add_bad(struct s2e_snapfiles *out, const char *file)
 	return 0;
 }
 
-int s2e_snapfiles_scan(const char *vm_dir, const struct s2e_snaprec *recorded,
-		       size_t nrecorded, struct s2e_snapfiles *out)
+/* The files disk.SNAP of dir. */
+static int scan(const char *vm_dir, const char *disk, const struct s2e_snaprec *recorded,
+		size_t nrecorded, struct s2e_snapfiles *out)
 {
-	static const char prefix[] = S2E_VM_DISK ".";
-	const size_t plen = sizeof(prefix) - 1;
+	char prefix[64];
+	const size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s.", disk);
 	DIR *d = opendir(vm_dir);
 	struct dirent *de;
 	struct s2e_error_state before;
@@ -178,6 +179,17 @@ int s2e_snapfiles_scan(const char *vm_dir, const struct s2e_snaprec *recorded,
 	else
 		s2e_error_restore(&before);
 	return rc;
+}
+
+int s2e_snapfiles_scan(const char *vm_dir, const struct s2e_snaprec *recorded,
+		       size_t nrecorded, struct s2e_snapfiles *out)
+{
+	return scan(vm_dir, S2E_VM_DISK, recorded, nrecorded, out);
+}
+
+int s2e_snapfiles_scan_disk(const char *dir, const char *disk, struct s2e_snapfiles *out)
+{
+	return scan(dir, disk, NULL, 0, out);
 }
 
 int s2e_snapfiles_scan_meta(const char *vm_dir, const struct s2e_meta *meta,

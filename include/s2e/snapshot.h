@@ -52,6 +52,9 @@ struct s2e_snaprec {
  * recorded order.  An unreadable directory is an error naming it. */
 int s2e_snapfiles_scan(const char *vm_dir, const struct s2e_snaprec *recorded,
 		       size_t nrecorded, struct s2e_snapfiles *out);
+/* The snapshot files of another disk file name, none recorded: s2e-env's
+ * image.raw.s2e.SNAP (s2e/s2eenv.h); disk is a short constant. */
+int s2e_snapfiles_scan_disk(const char *dir, const char *disk, struct s2e_snapfiles *out);
 /* The same with the snapshots meta records. */
 int s2e_snapfiles_scan_meta(const char *vm_dir, const struct s2e_meta *meta,
 			    struct s2e_snapfiles *out);
