@@ -41,7 +41,8 @@ struct import {
 	int raw;
 	struct member *files;
 	size_t nfiles;
-	/* The exporter's metadata, from s2e-unpack's records. */
+	/* The exporter's metadata, from s2e-unpack's records (checked; the new
+	 * vm.config starts from the one s2e-unpack wrote into staging). */
 	struct s2e_meta from;
 	char *pkg_name, *exported_from;
 	char sha[65], format[32];
