@@ -265,16 +265,20 @@ static int open_history(const char *root, git_repository **repo)
 		return 1;
 	}
 	what = s2e_asprintf("cannot open the history repository %s", s2e_q(dotgit));
-	free(dotgit);
-	/* libgit2's message for a repository of another user may name only the
+	/* libgit2 says "could not find repository" of one it may not read, and
+	 * its message for a repository of another user may name only the
 	 * config lookup it failed on: say what it is. */
-	if (err == GIT_EOWNER || (stat(root, &st) == 0 && st.st_uid != geteuid()))
+	if (access(dotgit, R_OK | X_OK) && errno == EACCES)
+		s2e_error("%s: %s", what ? what : "cannot open the history repository",
+			  strerror(EACCES));
+	else if (err == GIT_EOWNER || (stat(root, &st) == 0 && st.st_uid != geteuid()))
 		s2e_error("%s: not owned by the current user (git's safe.directory rule: 'git "
 			  "config --global --add safe.directory %s' trusts it)",
 			  what ? what : "cannot open the history repository", root);
 	else
 		git_fail(what ? what : "cannot open the history repository");
 	free(what);
+	free(dotgit);
 	return -1;
 }
 

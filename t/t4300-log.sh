@@ -84,12 +84,22 @@ cp -a "$S2EDIR" "$T_TMP/corrupt" && echo garbage >"$T_TMP/corrupt/.git/HEAD"
 out=$(s2e --s2edir "$T_TMP/corrupt" log 2>&1)
 t_is "a damaged history (garbage HEAD): exit 1" "$?" 1
 t_ok "... saying what is wrong" bash -c "printf '%s' \"\$1\" | grep -q '^\[FAIL\] s2e log: .*HEAD'" _ "$out"
-if [ "$(id -u)" != 0 ]; then
+# An unreadable .git: as this user, or (root reads everything) as nobody.
+as_user=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	as_user="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups env HOME=$T_TMP"
+fi
+if [ "$(id -u)" != 0 ] || [ -n "$as_user" ]; then
 	cp -a "$S2EDIR" "$T_TMP/unreadable" && chmod 000 "$T_TMP/unreadable/.git"
-	t_exit 1 "an unreadable history: exit 1" s2e --s2edir "$T_TMP/unreadable" log
+	[ -z "$as_user" ] || { chown -R nobody "$T_TMP/unreadable" && chmod 711 "$T_TMP"; }
+	out=$($as_user "$(command -v s2e)" --s2edir "$T_TMP/unreadable" log 2>&1)
+	t_is "an unreadable history: exit 1" "$?" 1
+	t_is "... saying so" "$out" "[FAIL] s2e log: cannot open the history repository '$T_TMP/unreadable/.git': Permission denied"
 	chmod 755 "$T_TMP/unreadable/.git"
+	t_is "... which, made readable, is read" "$($as_user "$(command -v s2e)" --s2edir "$T_TMP/unreadable" log -n 1 | wc -l)" 1
+	chmod 700 "$T_TMP"
 else
-	t_skip "an unreadable history" "root reads everything"
+	t_skip "an unreadable history" "root, and no setpriv to run as nobody"
 fi
 
 # --vm NAME: what was made from the VM too
