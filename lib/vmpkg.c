@@ -48,6 +48,7 @@ struct import {
 	char sha[65], format[32];
 	int complete; /* the last record ("package") arrived */
 	struct s2e_strv taken; /* the snapshots in the order taken (owned) */
+	struct s2e_strv run;   /* the run.* settings the package gave (owned) */
 };
 
 static void say(void (*fn)(void *, const char *), const struct s2e_pkg_report *r,
@@ -353,6 +354,14 @@ static int write_meta(struct import *im, const char *staging, const char *origin
 		rc = s2e_meta_write(path, &meta);
 	for (size_t i = 0; !rc && i < meta.nsnaps; i++)
 		rc = s2e_strv_add_dup(&im->taken, meta.snaps[i].name);
+	for (size_t i = 0; !rc && i < meta.extra.n; i++) {
+		const struct s2e_config_entry *e = &meta.extra.entries[i];
+		char *key = e->key && s2e_config_in(e, "run", NULL)
+				? s2e_asprintf("run.%s", e->key) : NULL;
+		if (key && !s2e_strv_has(&im->run, key))
+			rc = s2e_strv_add_dup(&im->run, key);
+		free(key);
+	}
 out:
 	free(path);
 	s2e_meta_free(&meta);
@@ -421,6 +430,15 @@ static void done(const struct import *im)
 		say(im->r->vm.step, im->r, "extract snapshot: %s", im->taken.v[i]);
 	if (!im->raw)
 		say(im->r->vm.step, im->r, "clean up");
+	/* What vm run will use from now on came from the package: say so. */
+	if (im->run.n) {
+		char keys[512] = "";
+		for (size_t i = 0, len = 0; i < im->run.n && len < sizeof(keys); i++)
+			len += (size_t)snprintf(keys + len, sizeof(keys) - len, "%s%s",
+						i ? ", " : "", im->run.v[i]);
+		say(im->r->info, im->r, "the package sets %s (see s2e vm config --list %s)",
+		    keys, s2e_sq(im->name));
+	}
 }
 
 static void import_free(struct import *im)
@@ -430,6 +448,7 @@ static void import_free(struct import *im)
 	free(im->files);
 	s2e_meta_free(&im->from);
 	s2e_strv_clear_owned(&im->taken);
+	s2e_strv_clear_owned(&im->run);
 	free(im->pkg_name);
 	free(im->exported_from);
 }

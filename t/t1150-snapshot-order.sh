@@ -44,6 +44,7 @@ t_is "... a hand-made snapshot's time is its file's" "$(meta Imported --get snap
 t_is "... the recorded one's time is the recorded one" "$(meta Imported --get snapshot.mid.taken)" "$(meta Early --get snapshot.mid.taken)"
 t_is "... and it still remembers its settings" "$(meta Imported --get snapshot.mid.memory)" "$(meta Early --get snapshot.mid.memory)"
 t_is "... the VM's settings survive" "$(meta Imported --get run.memory)" 300M
+t_is "... and the last line says so" "$(printf '%s\n' "$out" | tail -1)" "[INFO] the package sets run.memory (see s2e vm config --list Imported)"
 t_is "... so do unknown keys" "$(meta Imported --get custom.key)" kept
 t_is "... the import's own origin" "$(meta Imported --get vm.origin | cut -c1-10)" "import of "
 out=$(s2e vm export Imported "$T_TMP/again.tar.gz" 2>&1) && s2e vm import "$T_TMP/again.tar.gz" Again >/dev/null 2>&1
@@ -91,6 +92,7 @@ t_is "... without a warning about its vm.config" "$(printf '%s\n' "$out" | grep 
 t_is "... its snapshots in vm.config's order" "$(snaps FromDir)" "c-first, a-second, b-third"
 t_is "... with vm.config's times" "$(meta FromDir --get snapshot.a-second.taken)" "$(meta Hand --get snapshot.a-second.taken)"
 t_is "... its settings kept" "$(meta FromDir --get run.memory)" 700M
+t_is "... and said so" "$(printf '%s\n' "$out" | grep INFO)" "[INFO] the package sets run.memory (see s2e vm config --list FromDir)"
 t_is "... its unknown keys kept" "$(meta FromDir --get other.thing)" "a value"
 t_is "... the size and origin are the import's" "$(meta FromDir --get vm.size) $(meta FromDir --get vm.origin | cut -c1-10)" "1048576 import of "
 printf '[vm\n' >"$T_TMP/bad.config"
