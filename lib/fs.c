@@ -295,6 +295,25 @@ void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len)
 	snprintf(buf, len, "%s.%09ldZ", date, ts->tv_nsec);
 }
 
+int s2e_time_parse(const char *text, struct timespec *ts)
+{
+	struct tm tm = {0};
+	const char *rest;
+	long nsec = 0, scale = 100000000;
+
+	if (!text)
+		return -1;
+	rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+			nsec += (*rest - '0') * scale;
+	ts->tv_sec = timegm(&tm);
+	ts->tv_nsec = nsec;
+	return 0;
+}
+
 void s2e_time_utc(char *buf, size_t len)
 {
 	struct timespec ts;

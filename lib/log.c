@@ -179,17 +179,70 @@ out:
 	return rc;
 }
 
+/* Does a line of the body say "KEY: name"?  The keys with which commits
+ * name the VM they are about or made from (a clone's source). */
+static int body_names(const char *body, const char *name)
+{
+	static const char *const keys[] = {"VM: ", "Cloned from: "};
+	size_t nlen = strlen(name);
+
+	for (const char *p = body; *p;) {
+		size_t len = strcspn(p, "\n");
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			size_t klen = strlen(keys[k]);
+			if (len == klen + nlen && !strncmp(p, keys[k], klen) &&
+			    !memcmp(p + klen, name, nlen))
+				return 1;
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
 static int matches(const struct s2e_log_entry *e, const struct s2e_log_filter *f)
 {
 	if (f->experiments && !e->nexperiments)
 		return 0;
 	if (!f->vm)
 		return 1;
-	if (!f->experiments && s2e_strv_has(&e->vms, f->vm))
+	if (!f->experiments && (s2e_strv_has(&e->vms, f->vm) || body_names(e->body, f->vm)))
 		return 1;
 	for (size_t i = 0; i < e->nexperiments; i++)
 		if (e->experiments[i].vm && !strcmp(e->experiments[i].vm, f->vm))
 			return 1;
+	return 0;
+}
+
+/* A run writes two commits, the start and the record of its end: the walk
+ * (newest first) shows the record and skips a commit that changes only
+ * records already shown.  seen: the experiments shown whose start commit
+ * has not been passed yet (a skipped start leaves it, so seen stays small). */
+static int shown_before(const struct s2e_log_entry *e, struct s2e_strv *seen)
+{
+	if (e->vms.n || !e->nexperiments)
+		return 0;
+	for (size_t i = 0; i < e->nexperiments; i++)
+		if (!e->experiments[i].name || !s2e_strv_has(seen, e->experiments[i].name))
+			return 0;
+	for (size_t i = 0; i < e->nexperiments; i++)
+		for (size_t j = 0; j < seen->n; j++)
+			if (!strcmp(seen->v[j], e->experiments[i].name)) {
+				free((char *)seen->v[j]);
+				seen->v[j] = seen->v[--seen->n];
+				seen->v[seen->n] = NULL;
+				break;
+			}
+	return 1;
+}
+
+static int note_shown(const struct s2e_log_entry *e, struct s2e_strv *seen)
+{
+	for (size_t i = 0; i < e->nexperiments; i++)
+		if (e->experiments[i].name && !s2e_strv_has(seen, e->experiments[i].name) &&
+		    s2e_strv_add_dup(seen, e->experiments[i].name))
+			return -1;
 	return 0;
 }
 
@@ -212,22 +265,34 @@ static int open_history(const char *root, git_repository **repo)
 		return 1;
 	}
 	what = s2e_asprintf("cannot open the history repository %s", s2e_q(dotgit));
-	free(dotgit);
-	/* libgit2's message for a repository of another user may name only the
+	/* libgit2 says "could not find repository" of one it may not read, and
+	 * its message for a repository of another user may name only the
 	 * config lookup it failed on: say what it is. */
-	if (err == GIT_EOWNER || (stat(root, &st) == 0 && st.st_uid != geteuid()))
+	if (access(dotgit, R_OK | X_OK) && errno == EACCES)
+		s2e_error("%s: %s", what ? what : "cannot open the history repository",
+			  strerror(EACCES));
+	else if (err == GIT_EOWNER || (stat(root, &st) == 0 && st.st_uid != geteuid()))
 		s2e_error("%s: not owned by the current user (git's safe.directory rule: 'git "
 			  "config --global --add safe.directory %s' trusts it)",
 			  what ? what : "cannot open the history repository", root);
 	else
 		git_fail(what ? what : "cannot open the history repository");
 	free(what);
+	free(dotgit);
 	return -1;
 }
 
+/* Where a walk is. */
+struct walk {
+	const struct s2e_log_filter *filter;
+	size_t shown;
+	struct s2e_strv seen; /* experiments shown (owned) */
+	s2e_log_fn fn;
+	void *ctx;
+};
+
 /* One commit of a walk: described, filtered, shown. */
-static int visit(git_repository *repo, const git_oid *id, const struct s2e_log_filter *filter,
-		 size_t *shown, s2e_log_fn fn, void *ctx)
+static int visit(git_repository *repo, const git_oid *id, struct walk *w)
 {
 	git_commit *commit;
 	struct s2e_log_entry e;
@@ -237,9 +302,11 @@ static int visit(git_repository *repo, const git_oid *id, const struct s2e_log_f
 		return git_fail("cannot walk the history");
 	rc = describe(repo, commit, &e);
 	if (rc == 0) {
-		if (matches(&e, filter)) {
-			(*shown)++;
-			rc = fn(&e, ctx);
+		if (matches(&e, w->filter) && !shown_before(&e, &w->seen)) {
+			w->shown++;
+			rc = note_shown(&e, &w->seen);
+			if (!rc)
+				rc = w->fn(&e, w->ctx);
 		}
 		entry_free(&e);
 	}
@@ -248,17 +315,17 @@ static int visit(git_repository *repo, const git_oid *id, const struct s2e_log_f
 }
 
 /* filter->all: every host's commits, in s2e_lab_commits()'s order. */
-static int walk_all(const char *root, git_repository *repo, const struct s2e_log_filter *filter,
-		    s2e_log_fn fn, void *ctx)
+static int walk_all(const char *root, git_repository *repo, struct walk *w)
 {
 	s2e_oid_hex *oids;
-	size_t n, shown = 0;
+	size_t n;
 	int rc = s2e_lab_commits(root, &oids, &n);
 
-	for (size_t i = 0; rc == 0 && i < n && (!filter->max || shown < filter->max); i++) {
+	for (size_t i = 0; rc == 0 && i < n && (!w->filter->max || w->shown < w->filter->max);
+	     i++) {
 		git_oid id;
 		rc = git_oid_fromstr(&id, oids[i]) < 0 ? git_fail("cannot walk the history")
-						       : visit(repo, &id, filter, &shown, fn, ctx);
+						       : visit(repo, &id, w);
 	}
 	if (rc >= 0)
 		free(oids);
@@ -268,22 +335,20 @@ static int walk_all(const char *root, git_repository *repo, const struct s2e_log
 int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_fn fn, void *ctx)
 {
 	static const struct s2e_log_filter none = {0};
+	struct walk w = {.filter = filter ? filter : &none, .fn = fn, .ctx = ctx};
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
 	git_oid id;
-	size_t shown = 0;
 	int rc = -1, err;
 
-	if (!filter)
-		filter = &none;
 	s2e_git_init();
 	err = open_history(root, &repo);
 	if (err) {
 		rc = err > 0 ? 1 : -1;
 		goto out;
 	}
-	if (filter->all) {
-		rc = walk_all(root, repo, filter, fn, ctx);
+	if (w.filter->all) {
+		rc = walk_all(root, repo, &w);
 		goto out;
 	}
 	if (git_repository_head_unborn(repo) == 1) {
@@ -297,14 +362,14 @@ int s2e_log_walk(const char *root, const struct s2e_log_filter *filter, s2e_log_
 		goto out;
 	}
 	rc = 0;
-	while (rc == 0 && (!filter->max || shown < filter->max)) {
+	while (rc == 0 && (!w.filter->max || w.shown < w.filter->max)) {
 		err = git_revwalk_next(&id, walk);
 		if (err == GIT_ITEROVER)
 			break;
-		rc = err < 0 ? git_fail("cannot walk the history")
-			     : visit(repo, &id, filter, &shown, fn, ctx);
+		rc = err < 0 ? git_fail("cannot walk the history") : visit(repo, &id, &w);
 	}
 out:
+	s2e_strv_clear_owned(&w.seen);
 	git_revwalk_free(walk);
 	git_repository_free(repo);
 	return rc;

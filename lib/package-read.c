@@ -20,11 +20,14 @@
 
 #include "s2e/error.h"
 #include "s2e/fs.h"
+#include "s2e/json.h"
+#include "s2e/meta.h"
 #include "s2e/names.h"
 #include "s2e/package.h"
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/s2eenv.h"
 
 #define BLK	       4096
 #define WRITEBACK_KICK (32 << 20)
@@ -341,6 +344,14 @@ static int extract_vm_file(struct unpack *u, struct archive_entry *e, const char
 		s2e_error_errno("cannot extend %s", s2e_q(base));
 		goto out;
 	}
+	/* The member's time, as tar restores it: snapshots made by hand are
+	 * ordered by it (s2e/snapshot.h). */
+	if (w.fd >= 0 && archive_entry_mtime_is_set(e) &&
+	    futimens(w.fd, (struct timespec[]){{0, UTIME_OMIT},
+					       {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}})) {
+		s2e_error_errno("cannot set the time of %s", s2e_q(base));
+		goto out;
+	}
 	u->budget -= w.written;
 	s2e_digest_stream_finish(w.ds, f->digest);
 	rc = 0;
@@ -351,23 +362,35 @@ out:
 	return rc;
 }
 
-static int read_manifest(struct unpack *u, struct archive_entry *e)
+/* A small member's text (at most S2E_MANIFEST_MAX bytes), NUL-terminated;
+ * what names it in messages ("manifest" for the manifest). */
+static int read_small(struct unpack *u, struct archive_entry *e, const char *name,
+		      const char *what, char **text, size_t *len)
 {
-	struct s2e_unpack_result *res = u->res;
 	la_int64_t size = archive_entry_size(e);
 	la_ssize_t n;
 	size_t got = 0;
 
 	if (size < 0 || size > S2E_MANIFEST_MAX)
-		return s2e_error("manifest %s is too large", s2e_q(S2E_MANIFEST_NAME));
-	res->manifest_text = malloc((size_t)size + 1);
-	if (!res->manifest_text)
+		return s2e_error("%s%s is too large", what, s2e_q(name));
+	if (!(*text = malloc((size_t)size + 1)))
 		return s2e_error("out of memory");
-	while ((n = archive_read_data(u->a, res->manifest_text + got, (size_t)size - got + 1)) > 0)
+	while ((n = archive_read_data(u->a, *text + got, (size_t)size - got + 1)) > 0)
 		got += (size_t)n;
 	if (n < 0 || got != (size_t)size)
-		return ar_error(u, S2E_MANIFEST_NAME);
-	res->manifest_text[got] = '\0';
+		return ar_error(u, name);
+	(*text)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
+static int read_manifest(struct unpack *u, struct archive_entry *e)
+{
+	struct s2e_unpack_result *res = u->res;
+	size_t got;
+
+	if (read_small(u, e, S2E_MANIFEST_NAME, "manifest ", &res->manifest_text, &got))
+		return -1;
 	res->manifest_len = got;
 	if (s2e_manifest_parse(res->manifest_text, got, &res->manifest))
 		return -1;
@@ -391,6 +414,27 @@ static int read_manifest(struct unpack *u, struct archive_entry *e)
 			return s2e_error_errno("cannot write %s", s2e_q(S2E_MANIFEST_NAME));
 	}
 	return 0;
+}
+
+/* The VM's own vm.config, in a tar of its directory: parsed here, once, with
+ * the hardened reader; the caller takes the metadata from it. */
+static int read_vmconfig(struct unpack *u, struct archive_entry *e, const char *raw)
+{
+	struct s2e_unpack_result *res = u->res;
+	struct s2e_config cfg = {0};
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (res->has_vmconfig)
+		return s2e_error("refusing package: %s appears twice", s2e_q(raw));
+	rc = read_small(u, e, raw, "", &text, &len);
+	if (!rc && !(rc = s2e_config_parse(text, len, raw, S2E_MANIFEST_MAX, &cfg)))
+		rc = s2e_meta_from_config(&cfg, raw, &res->vmmeta);
+	res->has_vmconfig = !rc;
+	s2e_config_free(&cfg);
+	free(text);
+	return rc;
 }
 
 static int seen(struct unpack *u, const char *base)
@@ -419,19 +463,64 @@ static const char *type_name(mode_t type)
 	}
 }
 
-/* A member in directory p[0..len): the package's one leading directory. */
-static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t len)
+/* A member in directory p[0..len): the package's one leading directory, D
+ * or images/D (s2e-env's layout); a directory entry "images" alone is the
+ * latter's parent. */
+static int leading_dir(struct unpack *u, const char *raw, const char *p, size_t len, int is_dir)
 {
-	const char *lead = u->res->leading_dir;
+	static const char images[] = "images/";
+	const size_t ilen = sizeof(images) - 1;
+	const char *lead = u->res->leading_dir, *slash = memchr(p, '/', len);
 
-	if (memchr(p, '/', len) || u->top_level_seen ||
-	    (lead && (strlen(lead) != len || memcmp(lead, p, len))))
+	if (is_dir && len == ilen - 1 && !memcmp(p, images, len) && !u->top_level_seen &&
+	    (!lead || !strncmp(lead, images, ilen)))
+		return 0;
+	if ((slash && (slash != p + ilen - 1 || memcmp(p, images, ilen) || len == ilen ||
+		       memchr(slash + 1, '/', len - ilen))) ||
+	    u->top_level_seen || (lead && (strlen(lead) != len || memcmp(lead, p, len))))
 		return s2e_error("refusing member %s: a package holds the VM files at its top "
 				 "level or in one directory",
 				 s2e_q(raw));
 	if (!lead && !(u->res->leading_dir = strndup(p, len)))
 		return s2e_error("out of memory");
 	return 0;
+}
+
+/* s2e-env's names for the VM files (s2e/s2eenv.h): image.raw.s2e[.SNAP]
+ * is disk.s2e[.SNAP]; *buf holds the name, the caller frees it. */
+static const char *vm_file_name(const char *base, char **buf)
+{
+	static const char env[] = S2E_ENV_DISK;
+	const size_t elen = sizeof(env) - 1;
+
+	*buf = NULL;
+	if (strncmp(base, env, elen) || (base[elen] && base[elen] != '.'))
+		return base;
+	*buf = s2e_asprintf("%s%s", S2E_VM_DISK, base + elen);
+	return *buf;
+}
+
+/* s2e-env's image.json (the settings, s2e/s2eenv.h): kept as it is, at most
+ * S2E_JSON_MAX_BYTES, for the importer to map. */
+static int read_image_json(struct unpack *u, struct archive_entry *e, const char *raw)
+{
+	char *text = NULL;
+	size_t len;
+	int fd = -1, rc;
+
+	if (u->res->has_image_json)
+		return s2e_error("refusing package: %s appears twice", s2e_q(raw));
+	if (archive_entry_size(e) > S2E_JSON_MAX_BYTES)
+		return s2e_error("refusing member %s: larger than %d bytes", s2e_q(raw),
+				 S2E_JSON_MAX_BYTES);
+	rc = read_small(u, e, raw, "", &text, &len);
+	if (!rc && u->o->mode == S2E_UNPACK_EXTRACT && (fd = create_file(u, S2E_ENV_JSON)) < 0)
+		rc = -1;
+	if (fd >= 0 && (s2e_pwrite_full(fd, text, len, 0) | close(fd)))
+		rc = s2e_error_errno("cannot write %s", s2e_q(S2E_ENV_JSON));
+	u->res->has_image_json = !rc;
+	free(text);
+	return rc;
 }
 
 /* A VM file that passed the checks: record it, compare its size with the
@@ -482,6 +571,7 @@ static int check_bounds(struct unpack *u, const char *raw, const char *base, uin
 static int member(struct unpack *u, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname_utf8(e), *p, *base, *slash;
+	char *mapped = NULL;
 	mode_t type = archive_entry_filetype(e);
 	int rc = -1;
 
@@ -511,7 +601,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 			l--;
 		if (l == 0 || (l == 1 && p[0] == '.'))
 			return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
-		if (leading_dir(u, raw, p, l))
+		if (leading_dir(u, raw, p, l, 1))
 			return -1;
 		return archive_read_data_skip(u->a) == ARCHIVE_OK ? 0 : ar_error(u, raw);
 	}
@@ -523,7 +613,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 		size_t l = (size_t)(slash - p);
 		while (l && p[l - 1] == '/')
 			l--;
-		if (leading_dir(u, raw, p, l))
+		if (leading_dir(u, raw, p, l, 0))
 			return -1;
 	} else {
 		if (u->res->leading_dir) {
@@ -533,6 +623,8 @@ static int member(struct unpack *u, struct archive_entry *e)
 		}
 		u->top_level_seen = 1;
 	}
+	if (!(base = vm_file_name(base, &mapped)))
+		goto out;
 	if ((uint64_t)archive_entry_size(e) > u->o->max_size && !strncmp(base, "disk.s2e", 8)) {
 		s2e_error("refusing member %s: it declares %lld bytes, more than the %llu allowed "
 			  "(--max-size)",
@@ -546,6 +638,10 @@ static int member(struct unpack *u, struct archive_entry *e)
 			goto out;
 		}
 		rc = read_manifest(u, e);
+		goto out;
+	}
+	if (!strcmp(base, S2E_VM_META) || !strcmp(base, S2E_ENV_JSON)) {
+		rc = base[0] == 'v' ? read_vmconfig(u, e, raw) : read_image_json(u, e, raw);
 		goto out;
 	}
 	if (strcmp(base, S2E_VM_DISK) && !s2e_package_snap(base)) {
@@ -574,6 +670,7 @@ static int member(struct unpack *u, struct archive_entry *e)
 		goto out;
 	rc = 0;
 out:
+	free(mapped);
 	return rc;
 }
 
@@ -817,6 +914,7 @@ void s2e_unpack_result_free(struct s2e_unpack_result *res)
 	free(res->files);
 	s2e_manifest_free(&res->manifest);
 	free(res->manifest_text);
+	s2e_meta_free(&res->vmmeta);
 	free(res->leading_dir);
 	memset(res, 0, sizeof(*res));
 }

@@ -27,6 +27,21 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void draw(struct s2e_progress *p, double t);
+
+/* Set once a bar may be on a terminal; read by every status line. */
+static int shown;
+
+void s2e_progress_lent(void)
+{
+	__atomic_store_n(&shown, 1, __ATOMIC_RELAXED);
+}
+
+int s2e_progress_shown(void)
+{
+	return __atomic_load_n(&shown, __ATOMIC_RELAXED);
+}
+
 struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t total)
 {
 	struct s2e_progress *p;
@@ -41,6 +56,8 @@ struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t tota
 	p->total = total;
 	p->start = p->last_draw = now();
 	pthread_mutex_init(&p->lock, NULL);
+	s2e_progress_lent();
+	draw(p, p->start); /* at once: the user sees the work start */
 	return p;
 }
 

@@ -494,11 +494,12 @@ int s2e_reconcile_scan(const char *root, const char *const *names, size_t nnames
 }
 
 /* Bring vm/NAME/vm.config in line with the disk: snapshots made by hand are
- * added in the order of their files' times, vanished ones removed. */
+ * recorded where they are listed (s2e/snapshot.h: by their files' times),
+ * vanished ones removed. */
 static int rewrite_meta(const char *root, const char *name)
 {
 	struct s2e_vm_info vm;
-	char now[64], taken[64], *path = NULL, **files = NULL;
+	char now[64], *path = NULL;
 	int rc = -1;
 
 	if (s2e_vm_describe(root, name, &vm))
@@ -507,31 +508,13 @@ static int rewrite_meta(const char *root, const char *name)
 	if (!vm.has_meta && (s2e_meta_set(&vm.meta.created, now) ||
 			     s2e_meta_set(&vm.meta.origin, "found on disk, recorded by s2e vm status")))
 		goto out;
-	if (!(files = calloc(vm.nsnaps + 1, sizeof(*files))))
+	if (s2e_vm_record_snaps(&vm))
 		goto out;
-	for (size_t i = 0; i < vm.nsnaps; i++)
-		files[i] = vm.snaps[i].name;
-	if (vm.nsnaps)
-		qsort(files, vm.nsnaps, sizeof(*files), cmp_str);
-	for (size_t i = vm.meta.nsnaps; i-- > 0;) {
-		const char *snap = vm.meta.snaps[i].name;
-		if ((!vm.nsnaps || !bsearch(&snap, files, vm.nsnaps, sizeof(*files), cmp_str)) &&
-		    s2e_meta_remove_snap(&vm.meta, snap) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < vm.nsnaps; i++) {
-		if (vm.snaps[i].recorded)
-			continue;
-		s2e_time_utc_of(&vm.snaps[i].mtime, taken, sizeof(taken));
-		if (s2e_meta_add_snap(&vm.meta, vm.snaps[i].name, taken, NULL))
-			goto out;
-	}
 	vm.meta.size = vm.size;
 	path = s2e_asprintf("%s/vm/%s/" S2E_VM_META, root, name);
 	if (path && !s2e_meta_set(&vm.meta.updated, now))
 		rc = s2e_meta_write(path, &vm.meta);
 out:
-	free(files);
 	free(path);
 	s2e_vm_info_free(&vm);
 	return rc;

@@ -21,6 +21,7 @@
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
 #include "s2e/s2eenv.h"
+#include "s2e/snapshot.h"
 #include "s2e/strv.h"
 #include "s2e/vm.h"
 #include "s2e/vmops.h"
@@ -28,74 +29,19 @@
 
 #define PREFIX S2E_ENV_DISK "."
 
-struct envsnap {
-	char *name;
-	struct timespec mtime;
-};
-
 struct env {
 	const char *dir;
 	struct s2e_json json; /* type NULL when there is no image.json */
-	struct envsnap *snaps;
-	size_t nsnaps;
+	struct s2e_snapfiles snaps; /* image.raw.s2e.SNAP, by modification time */
 	char memory_mib[32]; /* "" when image.json gives none (or a bad one) */
 	char *nic;	     /* from qemu_extra_flags, may be NULL */
 };
 
 
-static int by_mtime(const void *a, const void *b)
-{
-	const struct envsnap *x = a, *y = b;
-
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
 /* image.raw.s2e.SNAP files with valid snapshot names, by modification time. */
 static int scan(struct env *e)
 {
-	DIR *d = opendir(e->dir);
-	struct dirent *de;
-	size_t cap = 0;
-	int rc = 0;
-
-	if (!d)
-		return s2e_error_errno("cannot read %s", s2e_q(e->dir));
-	while (rc == 0 && (de = readdir(d))) {
-		const char *snap = de->d_name + strlen(PREFIX);
-		char *path;
-		struct stat st;
-		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) || s2e_snap_name_check(snap)) {
-			s2e_error_clear();
-			continue;
-		}
-		path = s2e_path_join(e->dir, de->d_name);
-		if (!path || stat(path, &st) || !S_ISREG(st.st_mode)) {
-			free(path);
-			continue;
-		}
-		free(path);
-		if (e->nsnaps == cap) {
-			struct envsnap *v = realloc(e->snaps, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-			if (!v) {
-				rc = s2e_error("out of memory");
-				break;
-			}
-			e->snaps = v;
-		}
-		e->snaps[e->nsnaps].mtime = st.st_mtim;
-		if (!(e->snaps[e->nsnaps].name = s2e_strdup(snap)))
-			rc = -1;
-		else
-			e->nsnaps++;
-	}
-	closedir(d);
-	if (rc == 0 && e->nsnaps)
-		qsort(e->snaps, e->nsnaps, sizeof(*e->snaps), by_mtime);
-	return rc;
+	return s2e_snapfiles_scan_disk(e->dir, S2E_ENV_DISK, &e->snaps);
 }
 
 /* image.json, if there is one; the memory in MiB and the NIC model. */
@@ -242,6 +188,34 @@ static int copy(const char *from_dir, const char *leaf, const char *to_dir, cons
 	return rc;
 }
 
+/* image.json into meta: the settings, and what each snapshot was taken
+ * with (s2e-env takes them of the disk as it is: digest). */
+static int apply(const struct env *e, const char *digest, struct s2e_meta *meta)
+{
+	for (size_t i = 0; i < meta->nsnaps; i++) {
+		struct s2e_meta_snap *snap = &meta->snaps[i];
+		if ((!snap->disk_digest && digest && s2e_meta_set(&snap->disk_digest, digest)) ||
+		    (*e->memory_mib && s2e_config_add(&snap->extra, "snapshot", snap->name,
+						      "memory", e->memory_mib)) ||
+		    (e->nic && s2e_config_add(&snap->extra, "snapshot", snap->name, "nic", e->nic)))
+			return -1;
+	}
+	return map_settings(e, &meta->extra);
+}
+
+static void env_free(struct env *e);
+
+int s2e_env_json_apply(const char *dir, const char *digest, struct s2e_meta *meta)
+{
+	struct env e = {.dir = dir};
+	int rc = read_json(&e);
+
+	if (!rc)
+		rc = apply(&e, digest, meta);
+	env_free(&e);
+	return rc;
+}
+
 /* The files into staging, then vm.config. */
 static int build(struct env *e, struct s2e_vmtx *tx, const struct s2e_vm_report *r)
 {
@@ -253,13 +227,13 @@ static int build(struct env *e, struct s2e_vmtx *tx, const struct s2e_vm_report 
 	if (copy(e->dir, S2E_ENV_DISK, tx->staging, S2E_VM_DISK))
 		goto out;
 	s2e_vm_step(r, "copy disk image");
-	for (size_t i = 0; i < e->nsnaps; i++) {
+	for (size_t i = 0; i < e->snaps.n; i++) {
 		char leaf[300], to[300];
-		snprintf(leaf, sizeof(leaf), PREFIX "%s", e->snaps[i].name);
-		snprintf(to, sizeof(to), S2E_VM_DISK ".%s", e->snaps[i].name);
+		snprintf(leaf, sizeof(leaf), PREFIX "%s", e->snaps.v[i].name);
+		snprintf(to, sizeof(to), S2E_VM_DISK ".%s", e->snaps.v[i].name);
 		if (copy(e->dir, leaf, tx->staging, to))
 			goto out;
-		s2e_vm_step(r, "copy snapshot: %s", e->snaps[i].name);
+		s2e_vm_step(r, "copy snapshot: %s", e->snaps.v[i].name);
 	}
 	disk = s2e_path_join(tx->staging, S2E_VM_DISK);
 	origin = s2e_asprintf("s2e-env import of %s", e->dir);
@@ -271,17 +245,12 @@ static int build(struct env *e, struct s2e_vmtx *tx, const struct s2e_vm_report 
 	if (s2e_meta_set(&meta.created, now) || s2e_meta_set(&meta.updated, now) ||
 	    s2e_meta_set(&meta.origin, origin) || s2e_meta_set(&meta.digest, digest))
 		goto out;
-	for (size_t i = 0; i < e->nsnaps; i++) {
-		struct s2e_meta_snap *snap;
-		s2e_time_utc_of(&e->snaps[i].mtime, taken, sizeof(taken));
-		if (s2e_meta_add_snap(&meta, e->snaps[i].name, taken, digest) ||
-		    !(snap = s2e_meta_find_snap(&meta, e->snaps[i].name)) ||
-		    (*e->memory_mib && s2e_config_add(&snap->extra, "snapshot", snap->name,
-						      "memory", e->memory_mib)) ||
-		    (e->nic && s2e_config_add(&snap->extra, "snapshot", snap->name, "nic", e->nic)))
+	for (size_t i = 0; i < e->snaps.n; i++) {
+		s2e_time_utc_of(&e->snaps.v[i].mtime, taken, sizeof(taken));
+		if (s2e_meta_add_snap(&meta, e->snaps.v[i].name, taken, digest))
 			goto out;
 	}
-	if (map_settings(e, &meta.extra))
+	if (apply(e, digest, &meta))
 		goto out;
 	free(disk);
 	disk = s2e_path_join(tx->staging, S2E_VM_META);
@@ -313,9 +282,7 @@ static char *choose_name(const struct env *e, const char *name)
 
 static void env_free(struct env *e)
 {
-	for (size_t i = 0; i < e->nsnaps; i++)
-		free(e->snaps[i].name);
-	free(e->snaps);
+	s2e_snapfiles_free(&e->snaps);
 	free(e->nic);
 	s2e_json_free(&e->json);
 }

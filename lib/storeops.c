@@ -215,34 +215,16 @@ static int push_file(struct push *p, const char *file)
 	return rc;
 }
 
-static int on_disk(const struct s2e_vm_info *vm, const char *snap)
-{
-	for (size_t i = 0; i < vm->nsnaps; i++)
-		if (!strcmp(vm->snaps[i].name, snap))
-			return 1;
-	return 0;
-}
-
 /* The manifest's copy of the VM's vm.config: its metadata with the snapshots
- * as they are on disk, in vm->snaps order (recorded ones in the order taken,
- * then snapshots made by hand, by time), so that they match the files. */
+ * as they are on disk, in vm->snaps order (the order taken, s2e/snapshot.h),
+ * so that they match the files. */
 static int push_vmconfig(struct push *p, struct s2e_vm_info *vm)
 {
 	struct s2e_meta *meta = &vm->meta;
 	char *tmp = s2e_asprintf("%s/.s2e/push-%ld.vm.config", p->root, (long)getpid());
-	char taken[64];
 	size_t len;
-	int rc = tmp ? 0 : -1;
+	int rc = tmp ? s2e_vm_record_snaps(vm) : -1;
 
-	for (size_t i = meta->nsnaps; !rc && i-- > 0;)
-		if (!on_disk(vm, meta->snaps[i].name) &&
-		    s2e_meta_remove_snap(meta, meta->snaps[i].name) < 0)
-			rc = -1;
-	for (size_t i = 0; !rc && i < vm->nsnaps; i++) {
-		s2e_time_utc_of(&vm->snaps[i].mtime, taken, sizeof(taken));
-		if (!vm->snaps[i].recorded && s2e_meta_add_snap(meta, vm->snaps[i].name, taken, NULL))
-			rc = -1;
-	}
 	if (!rc && !vm->has_meta)
 		meta->size = vm->size;
 	if (!rc)

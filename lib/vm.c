@@ -13,26 +13,8 @@
 #include "s2e/names.h"
 #include "s2e/quote.h"
 #include "s2e/s2edir.h"
+#include "s2e/snapshot.h"
 #include "s2e/vm.h"
-
-static int parse_time(const char *text, struct timespec *ts)
-{
-	struct tm tm = {0};
-	const char *rest;
-	long nsec = 0, scale = 100000000;
-
-	if (!text)
-		return -1;
-	rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return -1;
-	if (*rest == '.')
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
-			nsec += (*rest - '0') * scale;
-	ts->tv_sec = timegm(&tm);
-	ts->tv_nsec = nsec;
-	return 0;
-}
 
 static int cmp_time(const struct timespec *a, const struct timespec *b)
 {
@@ -57,115 +39,40 @@ static void dir_birth(const char *path, const struct stat *st, struct timespec *
 	*ts = st->st_mtim;
 }
 
-static int add_snap(struct s2e_vm_info *info, const char *name, const struct stat *st)
-{
-	struct s2e_snap_info *snap;
-
-	if (info->nsnaps == info->snaps_cap) {
-		size_t cap = info->snaps_cap ? 2 * info->snaps_cap : 8;
-		struct s2e_snap_info *grown = realloc(info->snaps, cap * sizeof(*grown));
-		if (!grown)
-			return s2e_error("out of memory");
-		info->snaps = grown;
-		info->snaps_cap = cap;
-	}
-	snap = &info->snaps[info->nsnaps];
-	memset(snap, 0, sizeof(*snap));
-	snap->name = s2e_strdup(name);
-	if (!snap->name)
-		return -1;
-	snap->size = (uint64_t)st->st_size;
-	snap->allocated = (uint64_t)st->st_blocks * 512;
-	snap->mtime = st->st_mtim;
-	info->nsnaps++;
-	return 0;
-}
-
-/* A snapshot file whose name is not a valid snapshot name: not listed, but
- * kept so that the caller can report it. */
-static int add_bad(struct s2e_vm_info *info, const char *file)
-{
-	char **grown = realloc(info->bad_files, (info->nbad + 1) * sizeof(*grown));
-
-	if (!grown)
-		return s2e_error("out of memory");
-	info->bad_files = grown;
-	if (!(grown[info->nbad] = s2e_strdup(file)))
-		return -1;
-	info->nbad++;
-	return 0;
-}
-
-/* Recorded snapshots in the order vm.config lists them (the order taken);
- * snapshots made by hand after them, oldest file first. */
-static int cmp_snap(const void *pa, const void *pb)
-{
-	const struct s2e_snap_info *a = pa, *b = pb;
-	int c;
-
-	if (a->recorded_pos != b->recorded_pos)
-		return a->recorded_pos < b->recorded_pos ? -1 : 1;
-	c = cmp_time(&a->mtime, &b->mtime);
-	return c ? c : strcmp(a->name, b->name);
-}
-
-/* Match the files with vm.config by name in O(log n) each, then sort. */
-static int order_snapshots(struct s2e_vm_info *info)
-{
-	struct s2e_meta *meta = &info->meta;
-	struct s2e_name_pos *pos = calloc(meta->nsnaps + 1, sizeof(*pos));
-
-	if (!pos)
-		return s2e_error("out of memory");
-	for (size_t i = 0; i < meta->nsnaps; i++) {
-		pos[i].name = meta->snaps[i].name;
-		pos[i].pos = i;
-	}
-	s2e_name_pos_sort(pos, meta->nsnaps);
-	for (size_t i = 0; i < info->nsnaps; i++) {
-		struct s2e_snap_info *snap = &info->snaps[i];
-		snap->recorded_pos = s2e_name_pos_find(pos, meta->nsnaps, snap->name);
-		snap->recorded = snap->recorded_pos != SIZE_MAX;
-		if (snap->recorded)
-			snap->disk_digest = meta->snaps[snap->recorded_pos].disk_digest;
-	}
-	free(pos);
-	if (info->nsnaps) /* qsort(NULL, 0, ...) is undefined */
-		qsort(info->snaps, info->nsnaps, sizeof(*info->snaps), cmp_snap);
-	return 0;
-}
-
+/* The files, in the order taken (s2e/snapshot.h), with what vm.config
+ * records of them. */
 static int scan_snapshots(const char *dirpath, struct s2e_vm_info *info)
 {
-	static const char prefix[] = S2E_VM_DISK ".";
-	DIR *dir = opendir(dirpath);
-	struct dirent *de;
-	struct s2e_error_state before;
-	int rc = 0;
+	struct s2e_snapfiles files;
+	struct s2e_meta *meta = &info->meta;
 
-	if (!dir)
-		return s2e_error_errno("cannot read VM directory %s", s2e_q(dirpath));
-	/* Names skipped below set messages of their own: not ours to keep. */
-	s2e_error_save(&before);
-	while (rc == 0 && (de = readdir(dir))) {
-		const char *snap = de->d_name + strlen(prefix);
-		struct stat st;
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
-			continue;
-		if (fstatat(dirfd(dir), de->d_name, &st, 0) || !S_ISREG(st.st_mode))
-			continue;
-		if (s2e_fault("vm-scan"))
-			rc = -1;
-		else
-			rc = s2e_snap_name_check(snap) ? add_bad(info, de->d_name)
-						       : add_snap(info, snap, &st);
+	if (s2e_snapfiles_scan_meta(dirpath, meta, &files))
+		return -1;
+	info->snaps = calloc(files.n + 1, sizeof(*info->snaps));
+	if (!info->snaps) {
+		s2e_snapfiles_free(&files);
+		return s2e_error("out of memory");
 	}
-	closedir(dir);
-	if (rc)
-		return rc;
-	s2e_error_restore(&before);
-	return order_snapshots(info);
+	for (size_t i = 0; i < files.n; i++) {
+		struct s2e_snapfile *f = &files.v[i];
+		struct s2e_snap_info *snap = &info->snaps[i];
+		snap->name = f->name;
+		f->name = NULL;
+		snap->size = f->size;
+		snap->allocated = f->allocated;
+		snap->mtime = f->mtime;
+		snap->recorded = f->rank != (size_t)-1;
+		snap->recorded_pos = snap->recorded ? f->rank : SIZE_MAX;
+		if (snap->recorded)
+			snap->disk_digest = meta->snaps[f->rank].disk_digest;
+	}
+	info->nsnaps = info->snaps_cap = files.n;
+	info->bad_files = files.bad;
+	info->nbad = files.nbad;
+	files.bad = NULL;
+	files.nbad = 0;
+	s2e_snapfiles_free(&files);
+	return 0;
 }
 
 int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info)
@@ -204,7 +111,7 @@ int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info
 	switch (s2e_meta_read(meta, &info->meta)) {
 	case 0:
 		info->has_meta = 1;
-		parse_time(info->meta.created, &info->created);
+		s2e_time_parse(info->meta.created, &info->created);
 		break;
 	case 1:
 		break;
@@ -218,6 +125,27 @@ out:
 	free(meta);
 	if (rc)
 		s2e_vm_info_free(info);
+	return rc;
+}
+
+int s2e_vm_record_snaps(struct s2e_vm_info *info)
+{
+	struct s2e_snapfile *files = calloc(info->nsnaps + 1, sizeof(*files));
+	int rc;
+
+	if (!files)
+		return s2e_error("out of memory");
+	for (size_t i = 0; i < info->nsnaps; i++)
+		files[i] = (struct s2e_snapfile){.name = info->snaps[i].name,
+						 .mtime = info->snaps[i].mtime,
+						 .rank = info->snaps[i].recorded_pos};
+	rc = s2e_meta_snaps_match(&info->meta, files, info->nsnaps);
+	for (size_t i = 0; i < info->nsnaps; i++) {
+		info->snaps[i].recorded = !rc;
+		info->snaps[i].recorded_pos = rc ? SIZE_MAX : i;
+		info->snaps[i].disk_digest = rc ? NULL : info->meta.snaps[i].disk_digest;
+	}
+	free(files);
 	return rc;
 }
 

@@ -18,9 +18,13 @@
 #include "s2e/meta.h"
 #include "s2e/names.h"
 #include "s2e/package.h"
+#include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/record.h"
 #include "s2e/s2edir.h"
+#include "s2e/s2eenv.h"
+#include "s2e/snapshot.h"
+#include "s2e/strv.h"
 #include "s2e/vm.h"
 #include "s2e/vmpkg.h"
 #include "s2e/vmtx.h"
@@ -37,11 +41,14 @@ struct import {
 	int raw, named; /* named: NAME was given (else the manifest's) */
 	struct member *files;
 	size_t nfiles;
-	/* The exporter's metadata, from s2e-unpack's records. */
+	/* The exporter's metadata, from s2e-unpack's records (checked; the new
+	 * vm.config starts from the one s2e-unpack wrote into staging). */
 	struct s2e_meta from;
 	char *pkg_name, *exported_from;
 	char sha[65], format[32];
 	int complete; /* the last record ("package") arrived */
+	struct s2e_strv taken; /* the snapshots in the order taken (owned) */
+	struct s2e_strv run;   /* the run.* settings the package gave (owned) */
 };
 
 static void say(void (*fn)(void *, const char *), const struct s2e_pkg_report *r,
@@ -67,6 +74,7 @@ static int progress_fd(const struct s2e_pkg_report *r)
 {
 	if (r->vm.progress_fd < 0 || !isatty(r->vm.progress_fd))
 		return -1;
+	s2e_progress_lent();
 	return fcntl(r->vm.progress_fd, F_DUPFD, 10);
 }
 
@@ -279,34 +287,20 @@ out:
 	return rc;
 }
 
-/* Is snapshot snap among the extracted members? */
-static int extracted(const struct import *im, const char *snap)
+/* The snapshots in the order taken (s2e/snapshot.h): those the package's
+ * metadata records, with their times, digests and settings, and the others
+ * (made by hand) as taken when their files were written, the member times
+ * s2e-unpack restored; records of snapshots the package does not hold are
+ * dropped. */
+static int order_snaps(const char *staging, struct s2e_meta *meta)
 {
-	for (size_t j = 0; j < im->nfiles; j++) {
-		const char *s = s2e_package_snap(im->files[j].file);
-		if (s && !strcmp(s, snap))
-			return 1;
-	}
-	return 0;
-}
+	struct s2e_snapfiles files;
+	int rc = s2e_snapfiles_scan_meta(staging, meta, &files);
 
-/* The snapshots in the order the exporter recorded them (with their times
- * and digests), then the others in package order. */
-static int order_snaps(const struct import *im, struct s2e_meta *meta)
-{
-	for (size_t i = 0; i < im->from.nsnaps; i++) {
-		const struct s2e_meta_snap *s = &im->from.snaps[i];
-		if (extracted(im, s->name) && !s2e_meta_find_snap(meta, s->name) &&
-		    s2e_meta_add_snap(meta, s->name, s->taken, s->disk_digest))
-			return -1;
-	}
-	for (size_t j = 0; j < im->nfiles; j++) {
-		const char *snap = s2e_package_snap(im->files[j].file);
-		if (snap && !s2e_meta_find_snap(meta, snap) &&
-		    s2e_meta_add_snap(meta, snap, NULL, NULL))
-			return -1;
-	}
-	return 0;
+	if (!rc)
+		rc = s2e_meta_snaps_match(meta, files.v, files.n);
+	s2e_snapfiles_free(&files);
+	return rc;
 }
 
 static const struct member *disk_member(const struct import *im)
@@ -317,25 +311,58 @@ static const struct member *disk_member(const struct import *im)
 	return NULL;
 }
 
-/* vm.config of the new VM, from the records only. */
-static int write_meta(const struct import *im, const char *staging, const char *origin)
+/* A package of an s2e-env image directory: its image.json (which
+ * s2e-unpack extracted, unparsed) mapped into the metadata, unless the
+ * package carried metadata of its own (none: 1), and removed. */
+static int env_settings(const char *staging, int none, const char *digest, struct s2e_meta *meta)
+{
+	char *json = s2e_path_join(staging, S2E_ENV_JSON);
+	int rc = json ? 0 : -1;
+
+	if (!rc && none == 1 && !access(json, F_OK))
+		rc = s2e_env_json_apply(staging, *digest ? digest : NULL, meta);
+	if (!rc && unlink(json) && errno != ENOENT)
+		rc = s2e_error_errno("cannot remove %s", s2e_q(json));
+	free(json);
+	return rc;
+}
+
+/* vm.config of the new VM: what the package carries (s2e-unpack wrote it
+ * into staging, settings and unknown keys included), with this import's
+ * size, times, origin and digest. */
+static int write_meta(struct import *im, const char *staging, const char *origin)
 {
 	const struct member *disk = disk_member(im);
+	char *path = s2e_path_join(staging, S2E_VM_META), now[64];
 	struct s2e_meta meta = {0};
-	char now[64], *path = NULL;
-	int rc = -1;
+	int rc = -1, carried;
 
-	if (!disk)
-		return s2e_error("s2e-unpack reported no disk.s2e");
+	if (!disk || !path) {
+		free(path);
+		return disk ? -1 : s2e_error("s2e-unpack reported no disk.s2e");
+	}
+	if ((carried = s2e_meta_read(path, &meta)) < 0)
+		goto out;
 	s2e_time_utc(now, sizeof(now));
+	if (meta.size != disk->size && s2e_meta_set(&meta.size_label, NULL))
+		goto out;
 	meta.size = disk->size;
-	if (!order_snaps(im, &meta) && !s2e_meta_set(&meta.created, now) &&
+	if (!order_snaps(staging, &meta) && !env_settings(staging, carried, disk->digest, &meta) &&
+	    !s2e_meta_set(&meta.created, now) &&
 	    !s2e_meta_set(&meta.updated, now) && !s2e_meta_set(&meta.origin, origin) &&
-	    (!disk->digest[0] || !s2e_meta_set(&meta.digest, disk->digest)) &&
-	    (!im->from.size_label || im->from.size != meta.size ||
-	     !s2e_meta_set(&meta.size_label, im->from.size_label)) &&
-	    (path = s2e_path_join(staging, S2E_VM_META)))
+	    !s2e_meta_set(&meta.digest, disk->digest[0] ? disk->digest : NULL))
 		rc = s2e_meta_write(path, &meta);
+	for (size_t i = 0; !rc && i < meta.nsnaps; i++)
+		rc = s2e_strv_add_dup(&im->taken, meta.snaps[i].name);
+	for (size_t i = 0; !rc && i < meta.extra.n; i++) {
+		const struct s2e_config_entry *e = &meta.extra.entries[i];
+		char *key = e->key && s2e_config_in(e, "run", NULL)
+				? s2e_asprintf("run.%s", e->key) : NULL;
+		if (key && !s2e_strv_has(&im->run, key))
+			rc = s2e_strv_add_dup(&im->run, key);
+		free(key);
+	}
+out:
 	free(path);
 	s2e_meta_free(&meta);
 	return rc;
@@ -400,13 +427,19 @@ static int build(struct import *im, const char *staging, char **origin)
 static void done(const struct import *im)
 {
 	say(im->r->vm.step, im->r, im->raw ? "copy disk image" : "extract disk image");
-	for (size_t i = 0; !im->raw && i < im->nfiles; i++) {
-		const char *snap = s2e_package_snap(im->files[i].file);
-		if (snap)
-			say(im->r->vm.step, im->r, "extract snapshot: %s", snap);
-	}
+	for (size_t i = 0; !im->raw && i < im->taken.n; i++)
+		say(im->r->vm.step, im->r, "extract snapshot: %s", im->taken.v[i]);
 	if (!im->raw)
 		say(im->r->vm.step, im->r, "clean up");
+	/* What vm run will use from now on came from the package: say so. */
+	if (im->run.n) {
+		char keys[512] = "";
+		for (size_t i = 0, len = 0; i < im->run.n && len < sizeof(keys); i++)
+			len += (size_t)snprintf(keys + len, sizeof(keys) - len, "%s%s",
+						i ? ", " : "", im->run.v[i]);
+		say(im->r->info, im->r, "the package sets %s (see s2e vm config --list %s)",
+		    keys, s2e_sq(im->name));
+	}
 }
 
 static void import_free(struct import *im)
@@ -415,6 +448,8 @@ static void import_free(struct import *im)
 		free(im->files[i].file);
 	free(im->files);
 	s2e_meta_free(&im->from);
+	s2e_strv_clear_owned(&im->taken);
+	s2e_strv_clear_owned(&im->run);
 	free(im->pkg_name);
 	free(im->exported_from);
 }

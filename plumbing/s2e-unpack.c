@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "s2e/progress.h"
 #include "s2e/quote.h"
 #include "s2e/record.h"
+#include "s2e/s2edir.h"
 #include "s2e/size.h"
 
 static const char *const usage[] = {
@@ -76,42 +78,71 @@ static int fail(const char *what, const char *path)
 	return 1;
 }
 
-/* The metadata the package carries, from the manifest that s2e_unpack()
- * validated, as records: the importer builds vm.config from these and never
- * reads the manifest itself. */
-static int manifest_records(FILE *status, const char *dir, const struct s2e_unpack_result *res)
+/* The VM metadata a package carries: the vm.config its manifest holds (the
+ * manifest's own sections left out), else its vm.config member; both were
+ * parsed by s2e_unpack(), with the hardened reader.  1: none. */
+static int package_meta(struct s2e_unpack_result *res, struct s2e_meta *meta)
+{
+	const struct s2e_config *m = &res->manifest.config;
+	struct s2e_config cfg = {0};
+	int rc = 0;
+
+	memset(meta, 0, sizeof(*meta));
+	if (!res->has_manifest) {
+		if (!res->has_vmconfig)
+			return 1;
+		*meta = res->vmmeta;
+		memset(&res->vmmeta, 0, sizeof(res->vmmeta));
+		return 0;
+	}
+	for (size_t i = 0; i < m->n && !rc; i++)
+		if (strcasecmp(m->entries[i].section, "package") &&
+		    strcasecmp(m->entries[i].section, "member"))
+			rc = s2e_config_add(&cfg, m->entries[i].section, m->entries[i].subsection,
+					    m->entries[i].key, m->entries[i].value);
+	if (!rc)
+		rc = s2e_meta_from_config(&cfg, S2E_MANIFEST_NAME, meta);
+	s2e_config_free(&cfg);
+	return rc;
+}
+
+/* The metadata the package carries, as records on status (may be NULL; see
+ * s2e-unpack(1)), and as DIR/vm.config, which the importer starts from. */
+static int package_records(FILE *status, const char *dir, struct s2e_unpack_result *res)
 {
 	const struct s2e_manifest *m = &res->manifest;
 	struct s2e_meta meta;
-	char *path, size[32];
-	int rc = 0;
+	char *path = NULL, size[32];
+	int rc = 0, none;
 
-	if (m->name)
+	if (status && m->name)
 		rc |= s2e_record_write(status, "package-name", m->name, NULL);
-	if (m->exported_from)
+	if (status && m->exported_from)
 		rc |= s2e_record_write(status, "exported-from", m->exported_from, NULL);
-	if (!(path = s2e_path_join(dir, S2E_MANIFEST_NAME)) || s2e_meta_read(path, &meta) < 0) {
-		free(path);
+	if ((none = package_meta(res, &meta)) < 0)
 		return -1;
-	}
-	free(path);
+	if (none)
+		return rc ? -1 : 0;
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)meta.size);
-	if (meta.size_label && *meta.size_label)
+	if (status && meta.size_label && *meta.size_label)
 		rc |= s2e_record_write(status, "size-label", size, meta.size_label, NULL);
-	for (size_t i = 0; i < meta.nsnaps; i++) {
+	for (size_t i = 0; status && i < meta.nsnaps; i++) {
 		const struct s2e_meta_snap *sn = &meta.snaps[i];
 		rc |= s2e_record_write(status, "snapshot", sn->name,
 				       sn->taken && *sn->taken ? sn->taken : "-",
 				       sn->disk_digest && *sn->disk_digest ? sn->disk_digest : "-",
 				       NULL);
 	}
+	if (!rc && (!(path = s2e_path_join(dir, S2E_VM_META)) || s2e_meta_write(path, &meta)))
+		rc = -1;
+	free(path);
 	s2e_meta_free(&meta);
 	return rc ? -1 : 0;
 }
 
 /* What was read: the list, the digests, the status record. */
 static int report(const struct unpack *u, enum s2e_unpack_mode mode, const char *dir,
-		  const struct s2e_unpack_result *res)
+		  struct s2e_unpack_result *res)
 {
 	char bytes[32], sha[80];
 
@@ -127,8 +158,7 @@ static int report(const struct unpack *u, enum s2e_unpack_mode mode, const char 
 		fprintf(stderr, "s2e-unpack: %s package, %s manifest, sha256:%s, %llu bytes\n",
 			res->compression, res->has_manifest ? "with" : "without", res->sha256,
 			(unsigned long long)res->bytes);
-	if (u->status && mode == S2E_UNPACK_EXTRACT && res->has_manifest &&
-	    manifest_records(u->status, dir, res)) {
+	if (mode == S2E_UNPACK_EXTRACT && package_records(u->status, dir, res)) {
 		fprintf(stderr, "s2e-unpack: %s\n", s2e_error_last());
 		return 1;
 	}

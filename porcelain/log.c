@@ -13,6 +13,7 @@
 #include "s2e/log.h"
 #include "s2e/names.h"
 #include "s2e/quote.h"
+#include "s2e/vm.h"
 
 static const char *const usage[] = {
 	"s2e log [--all] [--vm NAME] [--experiments] [--json] [-n N] [-v]",
@@ -219,6 +220,30 @@ static int walk(const struct s2e_log_filter *filter, struct out *o)
 	return 0;
 }
 
+static int count(const struct s2e_log_entry *e, void *ctx)
+{
+	(void)e;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* --vm NAME names a VM of S2EDIR now, or one its history knows (deleted,
+ * renamed): else an error, not an empty log. */
+static int known_vm(const struct s2e_log_filter *filter)
+{
+	struct s2e_log_filter any = {.vm = filter->vm, .all = filter->all, .max = 1};
+	char *root = porcelain_root(NULL);
+	size_t n = 0;
+	int rc = root ? s2e_vm_exists(root, filter->vm) : -1;
+
+	if (rc == 0 && (rc = s2e_log_walk(root, &any, count, &n)) >= 0)
+		rc = n > 0;
+	if (rc == 0)
+		s2e_error("no VM named %s in %s or its history", s2e_q(filter->vm), root);
+	free(root);
+	return rc > 0 ? 0 : -1;
+}
+
 int cmd_log(int argc, char **argv)
 {
 	struct s2e_log_filter filter = {0};
@@ -242,7 +267,7 @@ int cmd_log(int argc, char **argv)
 	o.all = filter.all;
 	if (argc < 0)
 		return s2e_parse_options_exit(&cmd, argc, stdout, stderr);
-	if (filter.vm && s2e_vm_name_check(filter.vm))
+	if (filter.vm && (s2e_vm_name_check(filter.vm) || known_vm(&filter)))
 		return fail("log");
 	if (walk(&filter, &o))
 		return fail("log");

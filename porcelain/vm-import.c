@@ -21,6 +21,11 @@ static void warn(void *st, const char *text)
 	s2e_status_warn(st, "%s", text);
 }
 
+static void info(void *st, const char *text)
+{
+	s2e_status_info(st, "%s", text);
+}
+
 int cmd_vm_import(int argc, char **argv)
 {
 	int force = 0, raw = 0, rc = -1;
@@ -32,7 +37,7 @@ int cmd_vm_import(int argc, char **argv)
 	};
 	const struct s2e_command cmd = {"s2e vm import", usage, options,
 					"takes a FILE (or -) and an optional NAME", 1, 2};
-	struct s2e_pkg_report report = {.warn = warn};
+	struct s2e_pkg_report report = {.warn = warn, .info = info};
 	struct porcelain_run run;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)

@@ -76,7 +76,8 @@ t_ok "... and a.tgz exists and is complete" s2e-unpack --check "$T_TMP/a.tgz"
 mkdir "$h/y"
 s2e-unpack -C "$h/y" "$T_TMP/a.tgz" <&- >&-
 t_is "s2e-unpack with standard input and output closed" "$(ls "$h/y")" "disk.s2e
-s2e-package.conf"
+s2e-package.conf
+vm.config"
 t_is "s2e-digest with standard input closed" "$(s2e-digest "$vm/disk.s2e" <&- | cut -c1-10)" "sha256-1m:"
 
 # --- export records under the lock, and only a VM that still exists

@@ -94,6 +94,46 @@ else
 	t_skip "a qcow2 image.raw.s2e" "qemu-img is not installed"
 fi
 t_ok "s2e vm import --s2e-env --help" bash -c "s2e vm import --s2e-env --help | grep -q '^usage: s2e vm import --s2e-env'"
+# --- a package (.tar.xz) holding an s2e-env image directory imports the same way
+pkg()
+{
+	local desc=$1 file=$2 name=$3 out
+	out=$(s2e vm import "$file" "$name" 2>&1)
+	t_is "$desc" "$?" 0
+	t_is "... with no warning" "$(printf '%s\n' "$out" | grep -c WARN)" 0
+	t_ok "... the disk equal to image.raw.s2e" cmp "$IMG/image.raw.s2e" "$S2EDIR/vm/$name/disk.s2e"
+	t_ok "... still sparse" test "$(t_allocated "$S2EDIR/vm/$name/disk.s2e")" -lt 1048576
+	t_ok "... the snapshot equal to image.raw.s2e.ready" cmp "$IMG/image.raw.s2e.ready" "$S2EDIR/vm/$name/disk.s2e.ready"
+	t_is "... snapshots in the order their files were written" "$(s2e vm list --short "$name" | cut -f3)" "ready, later"
+	META=$S2EDIR/vm/$name/vm.config
+	t_is "... memory, NIC and flags mapped" "$(gc run.memory) $(gc run.nic) $(gc --get-all run.qemuArg | tr '\n' ' ')" \
+		"256M e1000 -serial file:serial.txt "
+	t_is "... the OS description too" "$(gc image.os) $(gc image.version) $(gc s2e-env.snapshot)" "debian 9.2.1 ready"
+	t_is "... the snapshot remembers the memory and NIC" "$(gc snapshot.ready.memory) $(gc snapshot.ready.nic)" "256 e1000"
+	t_ok "... and its disk digest" test "$(gc snapshot.ready.disk)" = "$(gc vm.digest)"
+	t_ok "... no image.json left in the VM" test ! -e "$S2EDIR/vm/$name/image.json"
+}
+if command -v xz >/dev/null; then
+	(cd "$T_TMP/env" && tar cJf "$T_TMP/env.tar.xz" images)
+	pkg "a .tar.xz of images/NAME/ imports" "$T_TMP/env.tar.xz" EnvXz
+	t_is "... read as xz" "$(git -C "$S2EDIR" log -1 --format=%b | sed -n 's/^Package format: //p')" xz
+	(cd "$T_TMP/env/images" && tar cJf "$T_TMP/env1.tar.xz" debian-9.2.1-i386)
+	pkg "a .tar.xz of NAME/ imports" "$T_TMP/env1.tar.xz" EnvXz1
+	(cd "$IMG" && tar cJf "$T_TMP/env0.tar.xz" image.raw.s2e image.raw.s2e.ready image.raw.s2e.later image.json)
+	pkg "a .tar.xz of the files alone imports" "$T_TMP/env0.tar.xz" EnvXz0
+	mkdir -p "$T_TMP/deep/a/b" && cp "$IMG/image.raw.s2e" "$T_TMP/deep/a/b/"
+	(cd "$T_TMP/deep" && tar cJf "$T_TMP/deep.tar.xz" a)
+	out=$(s2e vm import "$T_TMP/deep.tar.xz" Deep 2>&1)
+	t_is "... but not from deeper than images/NAME/" "$?" 1
+	t_ok "... saying why" grep -q "top level or in one directory" <<<"$out"
+	(cd "$T_TMP/env" && tar czf "$T_TMP/env.tar.gz" images)
+	t_exit 0 "a .tar.gz of it too" s2e vm import "$T_TMP/env.tar.gz" EnvGz
+	t_is "... with its settings" "$(git config -f "$S2EDIR/vm/EnvGz/vm.config" run.memory)" 256M
+else
+	t_skip "a .tar.xz of an s2e-env image directory" "xz is not installed (tools/install-deps)"
+fi
+META=$S2EDIR/vm/debian-9.2.1-i386/vm.config
+
 # --- export --s2e-env: the same files, an image.json with the same fields
 OUT=$T_TMP/out/images/debian-9.2.1-i386
 mkdir -p "$T_TMP/out/images"

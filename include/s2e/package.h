@@ -12,6 +12,7 @@
 
 #include "s2e/digest.h"
 #include "s2e/manifest.h"
+#include "s2e/meta.h"
 #include "s2e/zsource.h"
 #include "s2e/zwriter.h"
 
@@ -102,6 +103,14 @@ struct s2e_unpack_result {
 	char *manifest_text;
 	size_t manifest_len;
 	char *leading_dir; /* "MyBox" for MyBox/disk.s2e packages, else NULL */
+	/* A vm.config member (a tar of a VM directory): the metadata read
+	 * from it with the hardened reader (s2e/meta.h). */
+	int has_vmconfig;
+	struct s2e_meta vmmeta;
+	/* An s2e-env image directory (s2e/s2eenv.h): image.raw.s2e[.SNAP]
+	 * members are taken as disk.s2e[.SNAP], image.json is extracted as
+	 * it is (not parsed: the importer maps it). */
+	int has_image_json;
 };
 
 /* Read a package from in_fd.  In EXTRACT mode the files are created in

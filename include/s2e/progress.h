@@ -8,11 +8,20 @@
 
 struct s2e_progress;
 
+/* Draws the bar at once, at 0%. */
 struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t total);
 /* Thread-safe; redraws at most a few times per second. */
 void s2e_progress_update(struct s2e_progress *p, uint64_t done);
 void s2e_progress_add(struct s2e_progress *p, uint64_t delta);
-/* Erase the bar and free it. */
+/* Erase the bar ("\r\033[K") and free it.  Status lines printed while a bar
+ * may be drawn (by this process or a child) erase it too (s2e/status.h). */
 void s2e_progress_finish(struct s2e_progress *p);
+
+/* Whether a bar may have been drawn on a terminal by this process (a bar
+ * was started) or by a child it gave a terminal to (s2e_progress_lent(),
+ * called by whoever passes --progress=FD of a terminal): the status lines
+ * (s2e/status.h) then erase the current line first. */
+int s2e_progress_shown(void);
+void s2e_progress_lent(void);
 
 #endif

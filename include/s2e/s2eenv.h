@@ -27,6 +27,7 @@
 #ifndef S2E_S2EENV_H
 #define S2E_S2EENV_H
 
+struct s2e_meta;
 struct s2e_vm_report;
 
 #define S2E_ENV_DISK "image.raw.s2e"
@@ -37,6 +38,13 @@ struct s2e_vm_report;
  * is the name used, malloc'd. */
 int s2e_vm_import_s2e_env(const char *root, const char *dir, const char *name, int flags,
 			  const struct s2e_vm_report *report, char **used);
+
+/* dir/image.json (if there is one; read with the hardened JSON reader)
+ * mapped into meta as an import maps it: the settings, and for each
+ * snapshot meta lists the memory and NIC it was taken with and, when it
+ * records none, digest as its disk's.  For packages holding an s2e-env
+ * image directory (s2e/package.h). */
+int s2e_env_json_apply(const char *dir, const char *digest, struct s2e_meta *meta);
 
 /* Write VM vm as the s2e-env image directory dir (which must not exist; it
  * is made in a temporary directory next to it and renamed into place):

@@ -1,6 +1,9 @@
 /* The seed's status lines: "[ OK ] step", "[INFO] text", "[WARN] text",
  * "[FAIL] text".  The caller picks the stream (stderr when stdout carries
- * data); colour only on a terminal and never with NO_COLOR set. */
+ * data); colour only on a terminal and never with NO_COLOR set.  On a
+ * terminal (TERM not dumb), once a progress bar may have been shown
+ * (s2e_progress_shown(), s2e/progress.h), each line first erases the
+ * current one ("\r\033[K"), where the bar may be, in the same write(2). */
 #ifndef S2E_STATUS_H
 #define S2E_STATUS_H
 
@@ -9,6 +12,7 @@
 struct s2e_status {
 	FILE *out;
 	int color;
+	int erase; /* a terminal: may erase a progress bar before each line */
 };
 
 void s2e_status_init(struct s2e_status *st, FILE *out);

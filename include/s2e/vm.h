@@ -38,6 +38,9 @@ struct s2e_vm_info {
  * the number of snapshots. */
 int s2e_vm_describe(const char *root, const char *name, struct s2e_vm_info *info);
 void s2e_vm_info_free(struct s2e_vm_info *info);
+/* Record the snapshots as listed: info->meta's snapshot list becomes
+ * info->snaps, in that order (s2e_meta_snaps_match(), s2e/snapshot.h). */
+int s2e_vm_record_snaps(struct s2e_vm_info *info);
 
 /* All VMs in creation order (staging and other dot entries are skipped). */
 int s2e_vm_list(const char *root, struct s2e_vm_info **vms, size_t *n);

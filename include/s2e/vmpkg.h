@@ -9,9 +9,15 @@
  * s2e-digest) into the staging directory of one VM transaction; s2e-unpack
  * treats the package as untrusted and verifies it (SPEC §4.1), and reports on
  * its status descriptor (include/s2e/record.h) what it extracted and the
- * metadata of the manifest it validated.  vm.config is built from those
- * records alone: the manifest is parsed once, by s2e-unpack, and is not
- * kept in the VM.  The VM appears and is recorded in one step, or not at all.
+ * metadata of the manifest it validated.  The package's metadata (the
+ * manifest's copy of the exporter's vm.config, or a vm.config member) is
+ * parsed once, by s2e-unpack, which writes it as staging/vm.config; the new
+ * vm.config starts from that (settings and unknown keys kept), with this
+ * import's size, times, origin and digest and the snapshots in the order
+ * taken (s2e/snapshot.h; hand-made ones by the member times s2e-unpack
+ * restored).  An s2e-env image.json, extracted unparsed, is mapped by
+ * s2e_env_json_apply() (s2e/s2eenv.h).  The manifest is not kept in the
+ * VM.  The VM appears and is recorded in one step, or not at all.
  *
  * Export runs s2e-pack on the VM directory without the S2EDIR lock (so that
  * `s2e vm export A - | s2e vm import - B` cannot deadlock); s2e-pack writes

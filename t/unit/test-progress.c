@@ -24,6 +24,7 @@ static void not_a_terminal(void **state)
 	(void)state;
 	assert_int_equal(pipe(fds), 0);
 	assert_null(s2e_progress_start(fds[1], "x", 10));
+	assert_false(s2e_progress_shown()); /* status lines erase nothing */
 	/* and NULL is accepted everywhere */
 	s2e_progress_add(NULL, 1);
 	s2e_progress_update(NULL, 1);
@@ -66,6 +67,9 @@ static void threads_on_a_terminal(void **state)
 	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
 	p = s2e_progress_start(slave, "copying", 4 * 1000 * 1024);
 	assert_non_null(p);
+	assert_true(s2e_progress_shown()); /* status lines erase it from now on */
+	drain(master, out, sizeof(out));
+	assert_non_null(strstr(out, "copying [")); /* drawn at once */
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, add_many, p), 0);
 	for (int i = 0; i < 4; i++)

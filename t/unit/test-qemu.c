@@ -21,6 +21,7 @@
 #include "s2e/error.h"
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
+#include "s2e/meta.h"
 #include "s2e/quote.h"
 #include "s2e/snapshot.h"
 #include "s2e/supervise.h"
@@ -608,12 +609,15 @@ static void touch_at(const char *dir, const char *name, time_t when)
 	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
-/* One scanner, one rule: recorded order, then by modification time; bad
- * names and symlinks left out. */
+/* One scanner, one rule: recorded snapshots in their recorded order,
+ * hand-made ones merged in by modification time (a recorded one counts as
+ * taken at its recorded time, else its file's); bad names kept apart,
+ * symlinks left out. */
 static void test_snapfiles_order(void **state)
 {
 	char dir[] = "/tmp/s2e-test-snaps-XXXXXX", path[4096];
-	const char *recorded[] = {"zz", "c", "gone"};
+	const struct s2e_snaprec recorded[] = {
+	    {"zz", NULL}, {"c", "1970-01-01T00:10:00.000000000Z"}, {"gone", NULL}};
 	struct s2e_snapfiles files;
 
 	(void)state;
@@ -621,25 +625,64 @@ static void test_snapfiles_order(void **state)
 	touch_at(dir, "disk.s2e", 100);
 	touch_at(dir, "disk.s2e.a", 300);
 	touch_at(dir, "disk.s2e.b", 100);
-	touch_at(dir, "disk.s2e.c", 500);
-	touch_at(dir, "disk.s2e.zz", 900);
+	touch_at(dir, "disk.s2e.c", 500); /* recorded as taken at 600 */
+	touch_at(dir, "disk.s2e.zz", 200);
+	touch_at(dir, "disk.s2e.late", 700);
 	touch_at(dir, "disk.s2e.bad\nname", 50);
 	snprintf(path, sizeof(path), "%s/disk.s2e.link", dir);
 	assert_int_equal(symlink("disk.s2e.a", path), 0);
 	assert_int_equal(s2e_snapfiles_scan(dir, recorded, 3, &files), 0);
-	assert_int_equal(files.n, 4);
+	assert_int_equal(files.n, 5);
 	assert_int_equal(files.nbad, 1);
-	assert_string_equal(files.v[0].name, "zz");
-	assert_string_equal(files.v[1].name, "c");
-	assert_string_equal(files.v[2].name, "b");
-	assert_string_equal(files.v[3].name, "a");
-	assert_int_equal(files.v[2].rank, (size_t)-1);
+	assert_string_equal(files.bad[0], "disk.s2e.bad\nname");
+	assert_string_equal(files.v[0].name, "b");  /* 100, before zz (200) */
+	assert_string_equal(files.v[1].name, "zz"); /* recorded first */
+	assert_string_equal(files.v[2].name, "a");  /* 300, before c (taken 600) */
+	assert_string_equal(files.v[3].name, "c");
+	assert_string_equal(files.v[4].name, "late"); /* 700: after everything */
+	assert_int_equal(files.v[0].rank, (size_t)-1);
+	assert_int_equal(files.v[3].rank, 1);
 	assert_non_null(s2e_snapfiles_find(&files, "a"));
 	assert_null(s2e_snapfiles_find(&files, "link"));
+	s2e_snapfiles_free(&files);
+	/* With nothing recorded: by time, then name. */
+	touch_at(dir, "disk.s2e.b2", 100);
+	assert_int_equal(s2e_snapfiles_scan(dir, NULL, 0, &files), 0);
+	assert_int_equal(files.n, 6);
+	assert_string_equal(files.v[0].name, "b");
+	assert_string_equal(files.v[1].name, "b2");
+	assert_string_equal(files.v[2].name, "zz");
 	s2e_snapfiles_free(&files);
 	assert_int_equal(s2e_remove_tree(dir), 0);
 	assert_int_equal(s2e_snapfiles_scan(dir, NULL, 0, &files), -1);
 	assert_non_null(strstr(s2e_error_last(), "cannot read VM directory"));
+}
+
+/* The records follow the files: moved, made for hand-made ones (taken
+ * = mtime), dropped for vanished ones. */
+static void test_meta_snaps_match(void **state)
+{
+	struct s2e_meta meta = {0};
+	struct s2e_snapfile files[2] = {
+	    {.name = (char *)"hand", .mtime = {60, 5}, .rank = (size_t)-1},
+	    {.name = (char *)"rec", .mtime = {1, 0}, .rank = 1},
+	};
+
+	(void)state;
+	assert_int_equal(s2e_meta_add_snap(&meta, "gone", NULL, NULL), 0);
+	assert_int_equal(s2e_meta_add_snap(&meta, "rec", "T", "sha256-1m:x"), 0);
+	assert_int_equal(s2e_meta_snaps_match(&meta, files, 2), 0);
+	assert_int_equal(meta.nsnaps, 2);
+	assert_string_equal(meta.snaps[0].name, "hand");
+	assert_string_equal(meta.snaps[0].taken, "1970-01-01T00:01:00.000000005Z");
+	assert_null(meta.snaps[0].disk_digest);
+	assert_string_equal(meta.snaps[1].name, "rec");
+	assert_string_equal(meta.snaps[1].taken, "T");
+	assert_string_equal(meta.snaps[1].disk_digest, "sha256-1m:x");
+	assert_null(s2e_meta_find_snap(&meta, "gone"));
+	assert_int_equal(s2e_meta_add_snap(&meta, "more", NULL, NULL), 0);
+	assert_int_equal(meta.nsnaps, 3);
+	s2e_meta_free(&meta);
 }
 
 int main(void)
@@ -657,6 +700,7 @@ int main(void)
 	    cmocka_unit_test(test_supervise_keeps_ignored_signals),
 	    cmocka_unit_test(test_escape_comma),
 	    cmocka_unit_test(test_snapfiles_order),
+	    cmocka_unit_test(test_meta_snaps_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
