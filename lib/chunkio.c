@@ -26,6 +26,8 @@
 #define WINDOW	    1024
 #define MAX_WORKERS 256
 
+struct worker;
+
 struct slot {
 	struct s2e_caindex_entry e;
 	int done;
@@ -46,6 +48,8 @@ struct pool {
 	uint64_t size;
 	const char *name;
 	int zero_stored;
+	/* fed entries: what a worker does with one */
+	int (*one)(struct worker *w, const struct s2e_caindex_entry *e);
 };
 
 struct worker {
@@ -98,8 +102,24 @@ static void worker_cleanup(struct worker *w)
 	free(w->cbuf);
 }
 
-/* Put one chunk unless the store has it; the zero chunk only once per run. */
-static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int zero)
+/* The data of a chunk named by a known index, read only when the store
+ * lacks it, and checked against its ID: the file may have changed since. */
+static int load_known(struct worker *w, const struct s2e_caindex_entry *e)
+{
+	struct pool *p = w->p;
+	unsigned char got[S2E_CHUNK_ID_LEN];
+
+	if (s2e_pread_full(p->fd, w->buf, e->size, e->offset))
+		return s2e_error_errno("cannot read %s", s2e_q(p->name));
+	s2e_chunk_id(w->buf, e->size, got);
+	if (memcmp(got, e->id, S2E_CHUNK_ID_LEN))
+		return s2e_error("%s changed while it was being pushed", s2e_q(p->name));
+	return 0;
+}
+
+/* Put one chunk unless the store has it; the zero chunk only once per run.
+ * Unless loaded, w->buf is filled by load_known() only if the chunk is put. */
+static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int zero, int loaded)
 {
 	struct pool *p = w->p;
 	const void *z;
@@ -122,7 +142,8 @@ static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int 
 		stat_add(p, &p->stats->present, 1);
 		return 0;
 	}
-	if (s2e_chunk_compress(w->codec, w->buf, e->size, &z, &zlen) ||
+	if ((!loaded && !zero && load_known(w, e)) ||
+	    s2e_chunk_compress(w->codec, w->buf, e->size, &z, &zlen) ||
 	    s2e_store_put_chunk(w->conn, e->id, z, zlen))
 		return -1;
 	stat_add(p, &p->stats->stored, 1);
@@ -152,7 +173,7 @@ static int chunk_one(struct worker *w, uint64_t i, struct s2e_caindex_entry *e)
 	if (zero)
 		stat_add(p, &p->stats->zero, 1);
 	s2e_progress_add(p->o->progress, e->size);
-	return p->st ? store_chunk(w, e, zero) : 0;
+	return p->st ? store_chunk(w, e, zero, 1) : 0;
 }
 
 static void *chunk_worker(void *arg)
@@ -408,7 +429,7 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 	return 0;
 }
 
-static void *unchunk_worker(void *arg)
+static void *feed_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->p;
@@ -425,7 +446,7 @@ static void *unchunk_worker(void *arg)
 		e = p->slots[p->tail++ % WINDOW].e;
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
-		if (unchunk_one(w, &e)) {
+		if (p->one(w, &e)) {
 			pool_fail(p);
 			return NULL;
 		}
@@ -433,7 +454,7 @@ static void *unchunk_worker(void *arg)
 }
 
 /* Walk the index, handing entries to the workers; then wait for them. */
-static int unchunk_feed(struct pool *p, struct s2e_caindex_reader *r)
+static int feed(struct pool *p, struct s2e_caindex_reader *r)
 {
 	struct s2e_caindex_entry e;
 	int rc;
@@ -465,8 +486,9 @@ int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, i
 
 	if (!p)
 		goto out;
-	ws = start_workers(p, jobs_for(st, o), unchunk_worker, &started);
-	rc = ws ? unchunk_feed(p, r) : -1;
+	p->one = unchunk_one;
+	ws = start_workers(p, jobs_for(st, o), feed_worker, &started);
+	rc = ws ? feed(p, r) : -1;
 	rc = stop_workers(p, ws, started, rc);
 	if (rc == 0) {
 		stats->bytes = s2e_caindex_size(r);
@@ -475,6 +497,48 @@ int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, i
 		if (out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
 			rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
 					     s2e_q(index_name));
+	}
+out:
+	free(p);
+	s2e_caindex_reader_free(r);
+	return rc;
+}
+
+static int known_one(struct worker *w, const struct s2e_caindex_entry *e)
+{
+	int zero = e->size == S2E_CHUNK_MAX && !memcmp(e->id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN);
+
+	if (zero)
+		stat_add(w->p, &w->p->stats->zero, 1);
+	s2e_progress_add(w->p->o->progress, e->size);
+	return store_chunk(w, e, zero, 0);
+}
+
+int s2e_chunk_known(struct s2e_store *st, int fd, const char *name, int index_fd,
+		    const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+{
+	struct s2e_caindex_reader *r = NULL;
+	struct pool *p = NULL;
+	struct worker *ws;
+	struct stat sb;
+	unsigned started;
+	int rc = -1;
+
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		s2e_error("cannot chunk %s: not a regular file", s2e_q(name));
+		return -1;
+	}
+	if (!(r = s2e_caindex_reader_new(index_fd, name, (uint64_t)sb.st_size)) ||
+	    !(p = pool_new(st, o, stats, fd, name)))
+		goto out;
+	p->one = known_one;
+	ws = start_workers(p, jobs_for(st, o), feed_worker, &started);
+	rc = ws ? feed(p, r) : -1;
+	rc = stop_workers(p, ws, started, rc);
+	if (rc == 0) {
+		stats->bytes = s2e_caindex_size(r);
+		if (!s2e_caindex_digest(r, stats->digest))
+			rc = s2e_error("%s: the index does not use 1 MiB chunks", s2e_q(name));
 	}
 out:
 	free(p);

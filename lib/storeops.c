@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "s2e/caindex.h"
+#include "s2e/chunk.h"
+#include "s2e/digest-cache.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
@@ -128,41 +130,95 @@ struct push {
 	const struct s2e_vm_report *r;
 };
 
-/* One file: its chunks, then its index. */
-static int push_file(struct push *p, const char *file)
+/* One file of the VM as push found it: open, and its cached index if the
+ * index cache (digest-cache.h) has one for it as it is now. */
+struct pfile {
+	char *name, *path;
+	int fd, cfd;
+	struct s2e_cache_stamp stamp;
+	char digest[S2E_DIGEST_LEN];
+};
+
+static int pfile_open(struct push *p, struct pfile *f, const char *file)
 {
-	char *path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file);
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, ifd = -1, rc = -1;
+	f->cfd = -1;
+	if (!(f->name = s2e_strdup(file)) ||
+	    !(f->path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file)))
+		return -1;
+	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return s2e_error_errno("cannot open %s", s2e_q(f->path));
+	f->cfd = s2e_index_cached(p->root, f->fd, 1, &f->stamp, f->digest);
+	return 0;
+}
+
+static void pfile_close(struct pfile *f)
+{
+	if (f->cfd >= 0)
+		close(f->cfd);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->name);
+	free(f->path);
+}
+
+/* One file: its chunks (all of them read and hashed, or, with a cached
+ * index, only those the store lacks), then its index. */
+static int push_file(struct push *p, struct pfile *f)
+{
+	int ifd = f->cfd >= 0 ? f->cfd : tmp_fd(p->root), rc = ifd < 0 ? -1 : 0;
 	struct s2e_chunk_stats s = {0};
-	struct stat sb;
 	off_t len;
 
-	if (path && fd < 0)
-		s2e_error_errno("cannot open %s", s2e_q(path));
-	if (fd >= 0 && !fstat(fd, &sb))
-		p->o.progress = bar(p->r, file, (uint64_t)sb.st_size);
-	if (fd >= 0 && (ifd = tmp_fd(p->root)) >= 0 &&
-	    !(rc = s2e_chunk_fd(p->st, fd, path, ifd, &p->o, &s))) {
-		add_stats(p->total, &s);
-		if ((len = lseek(ifd, 0, SEEK_END)) < 0)
-			rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
-		if (!rc && !s.digest[0])
-			rc = s2e_error("%s: no sha256-1m digest", s2e_q(path));
-		if (!rc)
-			rc = s2e_store_vm_put_index(p->c, p->remote, file, ifd, (uint64_t)len);
-		if (!rc)
-			rc = s2e_store_manifest_add_file(&p->m, file, s.bytes, s.digest);
-	}
-	s2e_progress_finish(p->o.progress);
-	p->o.progress = NULL;
+	if (!rc && f->cfd >= 0)
+		rc = s2e_chunk_known(p->st, f->fd, f->path, f->cfd, &p->o, &s);
+	else if (!rc && !(rc = s2e_chunk_fd(p->st, f->fd, f->path, ifd, &p->o, &s)) && s.digest[0])
+		s2e_index_cache_store(p->root, f->fd, &f->stamp, ifd, s.digest);
+	add_stats(p->total, &s);
+	if (!rc && (len = lseek(ifd, 0, SEEK_END)) < 0)
+		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(f->path));
+	if (!rc && !s.digest[0])
+		rc = s2e_error("%s: no sha256-1m digest", s2e_q(f->path));
 	if (!rc)
-		s2e_vm_step(p->r, "push %s", file);
-	if (ifd >= 0)
+		rc = s2e_store_vm_put_index(p->c, p->remote, f->name, ifd, (uint64_t)len);
+	if (!rc)
+		rc = s2e_store_manifest_add_file(&p->m, f->name, s.bytes, s.digest);
+	if (!rc)
+		s2e_vm_step(p->r, "push %s", f->name);
+	if (ifd >= 0 && ifd != f->cfd)
 		close(ifd);
-	if (fd >= 0)
-		close(fd);
-	free(path);
 	return rc;
+}
+
+/* The store's VM already has exactly these files (names in order, sizes,
+ * digests): every one known from the index cache and equal to the old
+ * manifest's.  Its indexes then are ours (an index is fixed by its size and
+ * chunk IDs, which the digest covers), and the chunks they name are in the
+ * store: its manifest keeps them from gc, and `s2e store verify` checks them.
+ * Nothing needs to be read or sent. */
+static int same_files(const struct s2e_store_manifest *old, const struct pfile *f, size_t n)
+{
+	if (old->nfiles != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (f[i].cfd < 0 || strcmp(old->files[i].name, f[i].name) ||
+		    old->files[i].size != (uint64_t)f[i].stamp.st.st_size ||
+		    strcmp(old->files[i].digest, f[i].digest))
+			return 0;
+	return 1;
+}
+
+/* An unchanged VM: the files go into the manifest as they are. */
+static int push_same(struct push *p, const struct pfile *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = (uint64_t)f[i].stamp.st.st_size;
+		p->total->chunks += (size + S2E_CHUNK_MAX - 1) / S2E_CHUNK_MAX;
+		p->total->bytes += size;
+		if (s2e_store_manifest_add_file(&p->m, f[i].name, size, f[i].digest))
+			return -1;
+	}
+	s2e_vm_step(p->r, "push: the store has these files already");
+	return 0;
 }
 
 static int on_disk(const struct s2e_vm_info *vm, const char *snap)
@@ -254,32 +310,58 @@ static int push_record(const char *root, const char *name, const char *store,
 	return rc;
 }
 
+/* The VM's files in order: disk.s2e, then the snapshots. */
+static int push_open(struct push *p, const struct s2e_vm_info *vm, struct pfile *f, size_t *n)
+{
+	int rc = pfile_open(p, &f[(*n)++], S2E_VM_DISK);
+
+	for (size_t i = 0; !rc && i < vm->nsnaps; i++) {
+		char *file = s2e_asprintf("%s.%s", S2E_VM_DISK, vm->snaps[i].name);
+		rc = file ? pfile_open(p, &f[(*n)++], file) : -1;
+		free(file);
+	}
+	return rc;
+}
+
 static int push_files(struct push *p, int force)
 {
 	struct s2e_store_manifest old = {0};
 	struct s2e_vm_info vm = {0};
-	int rc = s2e_vm_describe(p->root, p->name, &vm);
+	struct pfile *f = NULL;
+	size_t n = 0;
+	int rc = s2e_vm_describe(p->root, p->name, &vm), exists = 0, same = 0;
 
 	if (!rc && vm.defunct)
 		rc = s2e_error("VM %s has no disk.s2e", s2e_q(p->name));
-	if (!rc && !force && (rc = s2e_store_vm_read(p->c, p->remote, &old)) >= 0)
-		rc = rc ? s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",
-					s2e_store_url(p->st), s2e_q(p->remote))
-			: 0;
+	if (!rc && !(f = calloc(vm.nsnaps + 1, sizeof(*f))))
+		rc = s2e_error("out of memory");
+	if (!rc)
+		rc = push_open(p, &vm, f, &n);
+	if (!rc && (exists = s2e_store_vm_read(p->c, p->remote, &old)) < 0)
+		rc = -1;
+	s2e_error_clear();
+	same = exists == 1 && same_files(&old, f, n);
+	if (!rc && exists == 1 && !force && !same)
+		rc = s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",
+				   s2e_store_url(p->st), s2e_q(p->remote));
 	s2e_store_manifest_free(&old);
 	if (!rc)
 		rc = push_describe(p, &vm);
-	if (!rc)
-		rc = push_file(p, S2E_VM_DISK);
-	for (size_t i = 0; !rc && i < vm.nsnaps; i++) {
-		char *file = s2e_asprintf("%s.%s", S2E_VM_DISK, vm.snaps[i].name);
-		rc = file ? push_file(p, file) : -1;
-		free(file);
+	if (!rc && same)
+		rc = push_same(p, f, n);
+	for (size_t i = 0; !rc && !same && i < n; i++) {
+		p->o.progress = NULL;
+		rc = push_file(p, &f[i]);
 	}
-	if (!rc)
+	/* An unchanged VM is left as it is in the store, unless -f asks for a
+	 * new manifest (the VM's settings, pusher, time and commit). */
+	if (!rc && (!same || force))
 		rc = s2e_store_vm_write(p->c, p->remote, &p->m, force);
-	if (!rc)
+	if (!rc && (!same || force))
 		s2e_vm_step(p->r, "push manifest");
+	for (size_t i = 0; i < n; i++)
+		pfile_close(&f[i]);
+	free(f);
 	s2e_vm_info_free(&vm);
 	return rc;
 }

@@ -25,7 +25,8 @@ subjects() { git -C "$1" log --format=%s "${@:2}"; }
 before=$(subjects "$a" | wc -l)
 out=$(s2e vm push -j 2 A "$s")
 t_is "push succeeds" "$?" 0
-t_ok "push prints the summary" grep -qx 'pushed [1-9][0-9]* of 23 chunks, .* MiB; 0 already in the store' <<<"$out"
+n=$(sed -n 's/^pushed \([0-9]*\) of 23 chunks, .* MiB; \([0-9]*\) already in the store$/\1+\2/p' <<<"$out")
+t_is "push prints the summary (what is not uploaded is already there)" "$((n))" 23
 t_is "push is one commit" "$(subjects "$a" | wc -l)" "$((before + 1))"
 t_is "its subject" "$(subjects "$a" -1)" "vm push A $s"
 t_ok "the manifest is read by git config" git config -f "$s/vm/A/vm.config" push.name
@@ -44,8 +45,17 @@ t_is "the snapshot order is kept" "$(snaps "$b" A)" "$(snaps "$a" A)"
 t_is "pull is the one commit of the new S2EDIR" "$(subjects "$b")" "vm pull $s/A A"
 t_ok "its origin names the store" grep -q "origin = pull of $s/A (sha256-1m:" "$b/vm/A/vm.config"
 
+cp "$s/vm/A/vm.config" "$T_TMP/manifest.before"
+n=$(subjects "$a" | wc -l)
+out=$(s2e vm push A "$s")
+t_is "an unchanged re-push needs no -f" "$?" 0
+t_ok "and sends nothing" grep -qx "pushed 0 of 23 chunks, 0 B; 23 already in the store" <<<"$out"
+t_ok "it leaves the store's VM as it was" cmp "$T_TMP/manifest.before" "$s/vm/A/vm.config"
+t_is "it is recorded" "$(subjects "$a" | wc -l)" "$((n + 1))"
+echo changed >"$a/vm/A/disk.s2e.zeta"
 t_exit 1 "push refuses to replace a VM in the store" s2e vm push A "$s"
 t_ok "and says -f" sh -c "s2e vm push A '$s' 2>&1 | grep -q 'already has a VM named .A. (-f'"
+echo zeta >"$a/vm/A/disk.s2e.zeta"
 t_exit 1 "pull refuses to replace a local VM" s2e --s2edir "$b" vm pull "$s/A"
 t_exit 0 "pull -f replaces it" s2e --s2edir "$b" vm pull -f "$s/A"
 t_is "pull -f is recorded" "$(subjects "$b" -1)" "vm pull -f $s/A A"
@@ -63,6 +73,13 @@ out=$(s2e vm push C "$s/C2")
 t_ok "a clone of a pushed VM uploads 0 chunks" grep -qx 'pushed 0 of 23 chunks, 0 B; [1-9][0-9]* already in the store' <<<"$out"
 out=$(s2e vm push -f A "$s")
 t_ok "push -f replaces, uploading nothing new" grep -q '^pushed 0 of 23 chunks' <<<"$out"
+t_ok "push keeps each file's index in the index cache" \
+	test "$(ls "$a/.s2e/digests/"*.caibx | wc -l)" -ge 3
+out=$(s2e vm push A "$T_TMP/store2")
+t_ok "a push to a new store from cached indexes sends every chunk" \
+	grep -qx "pushed $((23 - 16 + 1)) of 23 chunks, .*; 15 already in the store" <<<"$out"
+t_exit 0 "and that store verifies" s2e store verify "$T_TMP/store2"
+t_ok "its indexes are the first store's" sh -c "cd '$s/vm/A' && for i in *.caibx; do cmp \$i '$T_TMP/store2/vm/A/'\$i || exit 1; done"
 t_is "store list names both" "$(s2e store list "$s" | grep -v '^ ')" "A
 C2"
 t_ok "store list --json is JSON" sh -c "s2e store list --json '$s' | python3 -m json.tool >/dev/null"
@@ -123,7 +140,9 @@ out=$(s2e vm push -j 4 A "$url")
 t_ok "push to S3" grep -q '^pushed [1-9][0-9]* of 23 chunks' <<<"$out"
 out=$(s2e vm push C "$url")
 t_ok "a clone pushed to S3 uploads 0 chunks" grep -q '^pushed 0 of 23 chunks' <<<"$out"
+echo changed >"$a/vm/A/disk.s2e.zeta"
 t_exit 1 "-f is needed on S3 too" s2e vm push A "$url"
+echo zeta >"$a/vm/A/disk.s2e.zeta"
 t3=$T_TMP/s3vm
 t_exit 0 "pull from S3" s2e --s2edir "$t3" vm pull "$url/A" A
 for f in disk.s2e disk.s2e.zeta disk.s2e.alpha; do
