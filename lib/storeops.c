@@ -416,21 +416,17 @@ static int seed_cmp(const void *a, const void *b)
 	return memcmp(a, b, S2E_CHUNK_ID_LEN);
 }
 
-/* The chunks of one local file: its index, computed (no store), read back. */
-static int seed_index(struct seed *sd, const char *root, int fd, const char *path, unsigned jobs)
+/* Add the non-zero chunks of one local file's index (read from ifd). */
+static int seed_add(struct seed *sd, int ifd, const char *path)
 {
-	struct s2e_chunk_options o = {.jobs = jobs};
-	struct s2e_chunk_stats s;
-	struct s2e_caindex_reader *rd = NULL;
+	struct s2e_caindex_reader *rd = s2e_caindex_reader_new(ifd, path, S2E_CAINDEX_ANY_SIZE);
 	struct s2e_caindex_entry e;
-	int ifd = tmp_fd(root), rc = ifd < 0 ? -1 : s2e_chunk_fd(NULL, fd, path, ifd, &o, &s);
+	int rc = rd ? 0 : -1;
 
-	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
-		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
-	if (!rc && !(rd = s2e_caindex_reader_new(ifd, path, S2E_CAINDEX_ANY_SIZE)))
-		rc = -1;
 	while (!rc && (rc = s2e_caindex_next(rd, &e)) == 1) {
 		rc = 0;
+		if (e.size == S2E_CHUNK_MAX && !memcmp(e.id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN))
+			continue; /* never fetched: pulling writes holes */
 		if (sd->n == sd->cap) {
 			size_t cap = sd->cap ? sd->cap * 2 : 1024;
 			struct seed_ent *n = realloc(sd->e, cap * sizeof(*n));
@@ -446,13 +442,36 @@ static int seed_index(struct seed *sd, const char *root, int fd, const char *pat
 		sd->e[sd->n++].file = (uint32_t)sd->nfds;
 	}
 	s2e_caindex_reader_free(rd);
-	if (ifd >= 0)
-		close(ifd);
+	return rc;
+}
+
+/* The index of one local file: from the index cache, or, for a file that is
+ * likely to share chunks (`compute`), computed (no store) and cached. */
+static int seed_index(struct seed *sd, const char *root, int fd, const char *path, int compute,
+		      unsigned jobs)
+{
+	struct s2e_chunk_options o = {.jobs = jobs};
+	struct s2e_cache_stamp stamp;
+	struct s2e_chunk_stats s;
+	char digest[S2E_DIGEST_LEN];
+	int ifd = s2e_index_cached(root, fd, compute, &stamp, digest), rc = 0;
+
+	if (ifd < 0 && !compute)
+		return -1;
+	if (ifd < 0 && (ifd = tmp_fd(root)) >= 0 && !(rc = s2e_chunk_fd(NULL, fd, path, ifd, &o, &s)))
+		s2e_index_cache_store(root, fd, &stamp, ifd, s.digest);
+	if (ifd < 0)
+		return -1;
+	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
+		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
+	if (!rc)
+		rc = seed_add(sd, ifd, path);
+	close(ifd);
 	return rc;
 }
 
 static int seed_file(struct seed *sd, const char *root, const char *vm, const char *file,
-		     unsigned jobs)
+		     int compute, unsigned jobs)
 {
 	char *path = s2e_asprintf("%s/vm/%s/%s", root, vm, file);
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, rc = -1;
@@ -460,18 +479,22 @@ static int seed_file(struct seed *sd, const char *root, const char *vm, const ch
 
 	if (fds) {
 		sd->fds = fds;
-		rc = seed_index(sd, root, fd, path, jobs);
+		rc = seed_index(sd, root, fd, path, compute, jobs);
 		if (!rc)
 			sd->fds[sd->nfds++] = fd;
 	}
 	if (rc && fd >= 0)
 		close(fd);
 	free(path);
+	s2e_error_clear();
 	return 0; /* a local file that cannot be read is only not a seed */
 }
 
-/* Local VMs that may share chunks with the VM pulled: the one it replaces,
- * and those pulled from the same store VM before (an older version). */
+/* Every local VM may share chunks with the VM pulled (a clone, an older
+ * version, a VM built from the same base): each file whose index the index
+ * cache holds is a seed at no cost.  The files of the VM being replaced and
+ * of the VMs pulled from the same store VM before are indexed even when not
+ * cached (hashed, holes skipped), as they most likely share most chunks. */
 static int seed_build(struct seed *sd, const char *root, const char *name, const char *from,
 		      unsigned jobs)
 {
@@ -482,18 +505,19 @@ static int seed_build(struct seed *sd, const char *root, const char *name, const
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *o = vms[i].meta.origin;
-		if (vms[i].defunct || (strcmp(vms[i].name, name) &&
-				       (!o || strncmp(o, from, strlen(from)))))
+		int likely = !strcmp(vms[i].name, name) || (o && !strncmp(o, from, strlen(from)));
+		if (vms[i].defunct)
 			continue;
-		seed_file(sd, root, vms[i].name, S2E_VM_DISK, jobs);
+		seed_file(sd, root, vms[i].name, S2E_VM_DISK, likely, jobs);
 		for (size_t j = 0; j < vms[i].nsnaps; j++) {
 			char *f = s2e_asprintf("%s.%s", S2E_VM_DISK, vms[i].snaps[j].name);
 			if (f)
-				seed_file(sd, root, vms[i].name, f, jobs);
+				seed_file(sd, root, vms[i].name, f, likely, jobs);
 			free(f);
 		}
 	}
 	s2e_vm_list_free(vms, n);
+	s2e_error_clear();
 	if (sd->n)
 		qsort(sd->e, sd->n, sizeof(*sd->e), seed_cmp);
 	return 0;
@@ -527,9 +551,11 @@ struct pull {
 	struct s2e_store_manifest m;
 	struct s2e_chunk_stats *total;
 	const struct s2e_vm_report *r;
+	int *ifds; /* the files' indexes, kept for the index cache */
 };
 
-static int pull_file(struct pull *p, const char *staging, const struct s2e_store_file *f)
+static int pull_file(struct pull *p, const char *staging, const struct s2e_store_file *f,
+		     int *keep)
 {
 	char *out = s2e_path_join(staging, f->name);
 	char *what = s2e_asprintf("%s/vm/%s/%s.caibx", s2e_store_url(p->st), p->remote, f->name);
@@ -548,11 +574,33 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 			       what, s.digest, f->digest);
 	if (!rc)
 		s2e_vm_step(p->r, "pull %s", f->name);
-	if (ifd >= 0)
+	if (!rc)
+		*keep = ifd;
+	else if (ifd >= 0)
 		close(ifd);
 	free(out);
 	free(what);
 	return rc;
+}
+
+/* The files pulled are known to match their indexes: keep those in the index
+ * cache, so that pushing this VM or pulling next to it reads nothing. */
+static void pull_cache(struct pull *p, const char *root, const char *staging)
+{
+	for (size_t i = 0; i < p->m.nfiles; i++) {
+		char *path = s2e_path_join(staging, p->m.files[i].name), digest[S2E_DIGEST_LEN];
+		int fd = path && p->ifds[i] >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1, cfd;
+		struct s2e_cache_stamp stamp;
+
+		if (fd >= 0 && (cfd = s2e_index_cached(root, fd, 1, &stamp, digest)) >= 0)
+			close(cfd);
+		else if (fd >= 0)
+			s2e_index_cache_store(root, fd, &stamp, p->ifds[i], p->m.files[i].digest);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	s2e_error_clear();
 }
 
 /* vm.config of the new VM: the manifest's [vm] and [snapshot] sections,
@@ -644,10 +692,20 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 		seed_build(&sd, root, p->name, from, p->o.jobs);
 	p->o.seed = sd.n ? seed_get : NULL;
 	p->o.seed_ctx = &sd;
+	if (!(p->ifds = malloc(p->m.nfiles * sizeof(*p->ifds))))
+		rc = s2e_error("out of memory");
+	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
+		p->ifds[i] = -1;
 	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
-		rc = pull_file(p, tx.staging, &p->m.files[i]);
+		rc = pull_file(p, tx.staging, &p->m.files[i], &p->ifds[i]);
 	seed_free(&sd);
 	free(from);
+	if (!rc)
+		pull_cache(p, root, tx.staging);
+	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
+		if (p->ifds[i] >= 0)
+			close(p->ifds[i]);
+	free(p->ifds);
 	if (!rc)
 		rc = pull_meta(p, tx.staging);
 	if (!rc)

@@ -68,6 +68,24 @@ t_ok "an updated VM fetches only the changed chunk" \
 	grep -qx 'pulled 1 of 23 chunks, .*; [1-9][0-9]* from local VMs' <<<"$out"
 t_ok "and is equal" cmp "$a/vm/A/disk.s2e" "$b/vm/A/disk.s2e"
 
+# Any local VM seeds a pull, whatever its name, through the index cache that
+# push and pull keep: D (a clone of A with one chunk changed) pulled next to a
+# VM A that was pulled before, and next to the A that was pushed.
+s2e vm clone A D >/dev/null
+dd if=/dev/urandom of="$a/vm/D/disk.s2e" bs=1M count=1 seek=12 conv=notrunc status=none
+s2e vm push D "$T_TMP/store3" >/dev/null
+e=$T_TMP/e
+s2e --s2edir "$e" vm pull "$s/A" >/dev/null
+out=$(s2e --s2edir "$e" vm pull "$T_TMP/store3/D" E)
+t_ok "a VM of another name seeds the pull" \
+	grep -qx 'pulled 1 of 23 chunks, .*; 7 from local VMs' <<<"$out"
+t_ok "and the VM pulled is equal" cmp "$a/vm/D/disk.s2e" "$e/vm/E/disk.s2e"
+out=$(s2e vm pull "$T_TMP/store3/D" E)
+t_ok "a pushed VM (D itself) seeds a pull too" \
+	grep -qx 'pulled 0 of 23 chunks, 0 B; 8 from local VMs' <<<"$out"
+t_ok "and that VM is equal" cmp "$a/vm/D/disk.s2e" "$a/vm/E/disk.s2e"
+s2e vm delete E >/dev/null
+
 s2e vm clone A C >/dev/null
 out=$(s2e vm push C "$s/C2")
 t_ok "a clone of a pushed VM uploads 0 chunks" grep -qx 'pushed 0 of 23 chunks, 0 B; [1-9][0-9]* already in the store' <<<"$out"

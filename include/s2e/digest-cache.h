@@ -15,7 +15,8 @@
  * The index cache rides on the same entries: next to DEV-INO, the casync
  * index of the file (SPEC §8.1, fixed 1 MiB chunks) may be kept as
  * .s2e/digests/DEV-INO.caibx, written by push and pull, which have it at
- * hand.  It is used only while DEV-INO matches the file under the rule above,
+ * hand, and by s2e_digest_cached(), which computes the digest by way of the
+ * index (s2e_chunk_fd() without a store, the same work).  It is used only while DEV-INO matches the file under the rule above,
  * and only when the index itself reads back (hardened reader) to the size and
  * the digest that entry gives: the sha256-1m digest is the SHA-256 of the
  * index's chunk IDs, so an index left over from an older version of the file
