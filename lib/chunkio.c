@@ -58,6 +58,7 @@ struct worker {
 	struct s2e_chunk_codec *codec;
 	unsigned char *buf, *cbuf;
 	size_t ccap;
+	uint64_t sent; /* the current chunk's bytes transferred, for the progress bar */
 	pthread_t tid;
 };
 
@@ -148,6 +149,7 @@ static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int 
 		return -1;
 	stat_add(p, &p->stats->stored, 1);
 	stat_add(p, &p->stats->stored_bytes, zlen);
+	w->sent = zlen;
 	return 0;
 }
 
@@ -172,8 +174,11 @@ static int chunk_one(struct worker *w, uint64_t i, struct s2e_caindex_entry *e)
 		s2e_chunk_id(w->buf, e->size, e->id);
 	if (zero)
 		stat_add(p, &p->stats->zero, 1);
-	s2e_progress_add(p->o->progress, e->size);
-	return p->st ? store_chunk(w, e, zero, 1) : 0;
+	w->sent = 0;
+	if (p->st && store_chunk(w, e, zero, 1))
+		return -1;
+	s2e_progress_chunk(p->o->progress, e->size, w->sent);
+	return 0;
 }
 
 static void *chunk_worker(void *arg)
@@ -382,6 +387,7 @@ static int fetch_chunk(struct worker *w, const struct s2e_caindex_entry *e)
 		return -1;
 	stat_add(p, &p->stats->fetched, 1);
 	stat_add(p, &p->stats->fetched_bytes, clen);
+	w->sent = clen;
 	return 0;
 }
 
@@ -415,6 +421,7 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 {
 	struct pool *p = w->p;
 
+	w->sent = 0;
 	if (e->size == S2E_CHUNK_MAX && !memcmp(e->id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN)) {
 		stat_add(p, &p->stats->zero, 1); /* a hole: never fetched, never written */
 	} else {
@@ -425,7 +432,7 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 		else if (p->fd >= 0 && write_sparse(p->fd, w->buf, e->size, e->offset))
 			return s2e_error_errno("cannot write %s", s2e_q(p->name));
 	}
-	s2e_progress_add(p->o->progress, e->size);
+	s2e_progress_chunk(p->o->progress, e->size, w->sent);
 	return 0;
 }
 
@@ -510,8 +517,11 @@ static int known_one(struct worker *w, const struct s2e_caindex_entry *e)
 
 	if (zero)
 		stat_add(w->p, &w->p->stats->zero, 1);
-	s2e_progress_add(w->p->o->progress, e->size);
-	return store_chunk(w, e, zero, 0);
+	w->sent = 0;
+	if (store_chunk(w, e, zero, 0))
+		return -1;
+	s2e_progress_chunk(w->p->o->progress, e->size, w->sent);
+	return 0;
 }
 
 int s2e_chunk_known(struct s2e_store *st, int fd, const char *name, int index_fd,

@@ -26,11 +26,25 @@
 #include "s2e/vm.h"
 #include "s2e/vmtx.h"
 
-/* A progress bar for one file, on a terminal only. */
-static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *file, uint64_t size)
+/* One progress bar for the whole transfer, on a terminal only: the bytes
+ * and chunks of all the files. */
+static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *what, uint64_t size,
+				uint64_t chunks, const char *verb)
 {
-	return r && r->progress_fd >= 0 ? s2e_progress_start(r->progress_fd, file, size) : NULL;
+	struct s2e_progress *p =
+		r && r->progress_fd >= 0 ? s2e_progress_start(r->progress_fd, what, size) : NULL;
+
+	s2e_progress_set_chunks(p, chunks ? chunks : 1, verb);
+	return p;
 }
+
+static uint64_t chunks_of(uint64_t size)
+{
+	return (size + S2E_CHUNK_MAX - 1) / S2E_CHUNK_MAX;
+}
+
+/* A status line: the bar is erased first (it comes back with the next chunk). */
+#define step(p, ...) (s2e_progress_clear((p)->o.progress), s2e_vm_step((p)->r, __VA_ARGS__))
 
 static void add_stats(struct s2e_chunk_stats *t, const struct s2e_chunk_stats *s)
 {
@@ -58,6 +72,41 @@ static int is_dir_store(const char *path)
 	return yes;
 }
 
+static int found_one(void *ctx, const char *name, uint64_t size, time_t mtime)
+{
+	(void)name, (void)size, (void)mtime;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/* A store URL under which some object already lives in vm/ or chunks/ (one
+ * listing request each at most; a store that cannot be listed, such as plain
+ * HTTP, or cannot be reached, is no store here). */
+static int is_url_store(const char *url)
+{
+	struct s2e_store *st = s2e_store_open(url, NULL);
+	struct s2e_store_conn *c = st ? s2e_store_conn_new(st) : NULL;
+	int found = 0;
+
+	if (c)
+		s2e_store_list(c, "vm/", found_one, &found);
+	if (c && !found)
+		s2e_store_list(c, "chunks/", found_one, &found);
+	s2e_store_conn_free(c);
+	s2e_store_close(st);
+	s2e_error_clear();
+	return found;
+}
+
+/* Where STORE/NAME may also be a store of its own (push): STORE must hold a
+ * store already, whatever its kind. */
+static int holds_store(const char *store)
+{
+	if (store && !strncmp(store, "file://", 7))
+		return is_dir_store(store + 7);
+	return store && (strstr(store, "://") ? is_url_store(store) : is_dir_store(store));
+}
+
 int s2e_store_operand(const char *operand, int name_optional, char **store, char **name)
 {
 	const char *slash = strrchr(operand, '/'), *scheme = strstr(operand, "://");
@@ -66,8 +115,8 @@ int s2e_store_operand(const char *operand, int name_optional, char **store, char
 	*store = *name = NULL;
 	if (slash && (slash == operand || slash < host || !slash[1]))
 		slash = NULL;
-	if (name_optional && slash && (scheme || !is_dir_store(*store = strndup(operand,
-								     (size_t)(slash - operand)))))
+	if (name_optional && slash &&
+	    !holds_store(*store = strndup(operand, (size_t)(slash - operand))))
 		slash = NULL;
 	free(*store);
 	*store = NULL;
@@ -183,7 +232,7 @@ static int push_file(struct push *p, struct pfile *f)
 	if (!rc)
 		rc = s2e_store_manifest_add_file(&p->m, f->name, s.bytes, s.digest);
 	if (!rc)
-		s2e_vm_step(p->r, "push %s", f->name);
+		step(p, "push %s", f->name);
 	if (ifd >= 0 && ifd != f->cfd)
 		close(ifd);
 	return rc;
@@ -212,7 +261,7 @@ static int push_same(struct push *p, const struct pfile *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t size = (uint64_t)f[i].stamp.st.st_size;
-		p->total->chunks += (size + S2E_CHUNK_MAX - 1) / S2E_CHUNK_MAX;
+		p->total->chunks += chunks_of(size);
 		p->total->bytes += size;
 		if (s2e_store_manifest_add_file(&p->m, f[i].name, size, f[i].digest))
 			return -1;
@@ -323,6 +372,17 @@ static int push_open(struct push *p, const struct s2e_vm_info *vm, struct pfile 
 	return rc;
 }
 
+static void push_bar(struct push *p, const struct pfile *f, size_t n)
+{
+	uint64_t size = 0, chunks = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size += (uint64_t)f[i].stamp.st.st_size;
+		chunks += chunks_of((uint64_t)f[i].stamp.st.st_size);
+	}
+	p->o.progress = bar(p->r, "push", size, chunks, "sent");
+}
+
 static int push_files(struct push *p, int force)
 {
 	struct s2e_store_manifest old = {0};
@@ -349,10 +409,12 @@ static int push_files(struct push *p, int force)
 		rc = push_describe(p, &vm);
 	if (!rc && same)
 		rc = push_same(p, f, n);
-	for (size_t i = 0; !rc && !same && i < n; i++) {
-		p->o.progress = NULL;
+	if (!rc && !same)
+		push_bar(p, f, n);
+	for (size_t i = 0; !rc && !same && i < n; i++)
 		rc = push_file(p, &f[i]);
-	}
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
 	/* An unchanged VM is left as it is in the store, unless -f asks for a
 	 * new manifest (the VM's settings, pusher, time and commit). */
 	if (!rc && (!same || force))
@@ -563,17 +625,14 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 	int ifd = out && what ? tmp_fd(staging) : -1, rc = -1;
 
 	p->o.expect_size = f->size;
-	p->o.progress = bar(p->r, f->name, f->size);
 	if (ifd >= 0 && !(rc = s2e_store_vm_get_index(p->c, p->remote, f, ifd)))
 		rc = s2e_unchunk_file(p->st, ifd, what, out, &p->o, &s);
-	s2e_progress_finish(p->o.progress);
-	p->o.progress = NULL;
 	add_stats(p->total, &s);
 	if (!rc && (s.bytes != f->size || strcmp(s.digest, f->digest)))
 		rc = s2e_error("%s: the file rebuilt is not the one the manifest names (%s, not %s)",
 			       what, s.digest, f->digest);
 	if (!rc)
-		s2e_vm_step(p->r, "pull %s", f->name);
+		step(p, "pull %s", f->name);
 	if (!rc)
 		*keep = ifd;
 	else if (ifd >= 0)
@@ -668,6 +727,17 @@ static int pull_commit(struct pull *p, struct s2e_vmtx *tx)
 	return rc;
 }
 
+static struct s2e_progress *pull_bar(const struct pull *p)
+{
+	uint64_t size = 0, chunks = 0;
+
+	for (size_t i = 0; i < p->m.nfiles; i++) {
+		size += p->m.files[i].size;
+		chunks += chunks_of(p->m.files[i].size);
+	}
+	return bar(p->r, "pull", size, chunks, "fetched");
+}
+
 static int pull_vm(struct pull *p, const char *root, int flags)
 {
 	struct seed sd = {0};
@@ -696,8 +766,11 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 		rc = s2e_error("out of memory");
 	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
 		p->ifds[i] = -1;
+	p->o.progress = pull_bar(p);
 	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
 		rc = pull_file(p, tx.staging, &p->m.files[i], &p->ifds[i]);
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
 	seed_free(&sd);
 	free(from);
 	if (!rc)

@@ -81,6 +81,11 @@ t_ok "a VM of another name seeds the pull" \
 	grep -qx 'pulled 1 of 23 chunks, .*; 7 from local VMs' <<<"$out"
 t_ok "and the VM pulled is equal" cmp "$a/vm/D/disk.s2e" "$e/vm/E/disk.s2e"
 out=$(s2e vm pull "$T_TMP/store3/D" E)
+t_exit 0 "push to file://STORE/REMOTENAME" s2e vm push D "file://$T_TMP/store3/D2"
+t_ok "names the VM in that store" test -f "$T_TMP/store3/vm/D2/vm.config"
+t_exit 0 "push to DIR/NAME where DIR is no store makes a store at DIR/NAME" \
+	s2e vm push D "$T_TMP/fresh/x"
+t_ok "named after the VM" test -f "$T_TMP/fresh/x/vm/D/vm.config"
 t_ok "a pushed VM (D itself) seeds a pull too" \
 	grep -qx 'pulled 0 of 23 chunks, 0 B; 8 from local VMs' <<<"$out"
 t_ok "and that VM is equal" cmp "$a/vm/D/disk.s2e" "$a/vm/E/disk.s2e"

@@ -32,9 +32,11 @@
 #include "s2e/vmops.h"
 
 /* Split "STORE/NAME" at its last '/': *store and *name malloc'd.  For push
- * (name_optional), "STORE/NAME" is split only when STORE is a directory that
- * already holds a store (chunks/ or vm/); otherwise, and for every URL, the
- * operand is the store alone and *name is NULL. */
+ * (name_optional), "STORE/NAME" is split only when STORE already holds a
+ * store, the same rule for every kind: a directory (path or file://) with
+ * chunks/ or vm/, an s3:// URL with an object under vm/ or chunks/ (asked
+ * with one listing); otherwise the operand is the store alone and *name is
+ * NULL. */
 int s2e_store_operand(const char *operand, int name_optional, char **store, char **name);
 
 int s2e_vm_push(const char *root, const char *name, const char *store, const char *remote,
