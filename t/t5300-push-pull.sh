@@ -126,6 +126,42 @@ t_exit 1 "store verify finds the hostile VM" s2e store verify "$s" evil
 t_exit 1 "pulling a VM the store lacks fails" s2e --s2edir "$b" vm pull "$s/nosuch"
 t_exit 2 "pull needs STORE/NAME" s2e vm pull nosuchstore
 
+# Acceptance 3 on a bench/make-vm VM: after writing 10 random 1 MiB-aligned
+# MiB into the disk, a re-push uploads at most 10 chunks and a pull onto a
+# machine holding the previous version fetches at most 10 (the summary lines
+# say so).  On a terminal, one progress bar covers the whole VM.
+m=$T_TMP/m mp=$T_TMP/mp ms=$T_TMP/mstore
+if "$T_ROOT/bench/make-vm" -q --disk-size 128M --data 24M --snapshots 2 --snapshot-size 6M \
+	"$m/vm/Real" 2>"$T_TMP/make-vm.err"; then
+	s2e --s2edir "$m" vm push Real "$ms" >/dev/null
+	s2e --s2edir "$mp" vm pull "$ms/Real" >/dev/null
+	for i in $(shuf -i 0-127 -n 10); do
+		dd if=/dev/urandom of="$m/vm/Real/disk.s2e" bs=1M count=1 seek="$i" conv=notrunc \
+			status=none
+	done
+	out=$(s2e --s2edir "$m" vm push -f Real "$ms")
+	n=$(sed -n 's/^pushed \([0-9]*\) of 140 chunks, .*/\1/p' <<<"$out")
+	t_ok "a re-push after 10 changed MiB uploads at most 10 chunks ($n)" test "${n:-99}" -le 10
+	t_ok "and at least one" test "${n:-0}" -ge 1
+	if script -qec true /dev/null >/dev/null 2>&1; then
+		out=$(script -qec "s2e --s2edir '$mp' vm pull -f '$ms/Real'" /dev/null | tr '\r' '\n')
+	else
+		out=$(s2e --s2edir "$mp" vm pull -f "$ms/Real")
+	fi
+	n=$(sed -n 's/^.*pulled \([0-9]*\) of 140 chunks, .*/\1/p' <<<"$out")
+	t_ok "a pull onto the previous version fetches at most 10 chunks ($n)" test "${n:-99}" -le 10
+	t_ok "and at least one" test "${n:-0}" -ge 1
+	t_ok "the updated disk is equal" cmp "$m/vm/Real/disk.s2e" "$mp/vm/Real/disk.s2e"
+	if script -qec true /dev/null >/dev/null 2>&1; then
+		t_ok "on a terminal one bar counts the chunks of all the files" \
+			grep -q '^pull \[.*\] .*/140 chunks, .* fetched, .* skipped' <<<"$out"
+	else
+		t_skip "the progress bar" "script(1) cannot make a pseudo-terminal here"
+	fi
+else
+	t_skip "acceptance 3 on a make-vm VM" "bench/make-vm failed: $(cat "$T_TMP/make-vm.err")"
+fi
+
 pids=
 trap 'for p in $pids; do kill $p 2>/dev/null; wait $p 2>/dev/null; done; t_cleanup' EXIT
 
