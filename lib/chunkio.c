@@ -25,6 +25,9 @@
 
 #define WINDOW	    1024
 #define MAX_WORKERS 256
+/* unchunk: start writing back every this many bytes written, so that the
+ * fdatasync() before the rename has little left to wait for */
+#define WRITEBACK_KICK (32 << 20)
 
 struct worker;
 
@@ -48,6 +51,7 @@ struct pool {
 	uint64_t size;
 	const char *name;
 	int zero_stored;
+	uint64_t unsynced; /* unchunk: bytes written since the last writeback kick */
 	/* fed entries: what a worker does with one */
 	int (*one)(struct worker *w, const struct s2e_caindex_entry *e);
 };
@@ -417,6 +421,20 @@ static int write_sparse(int fd, const unsigned char *buf, size_t len, uint64_t o
 	return 0;
 }
 
+static void writeback_kick(struct pool *p, uint64_t written)
+{
+	int kick;
+
+	pthread_mutex_lock(&p->lock);
+	p->unsynced += written;
+	kick = p->unsynced >= WRITEBACK_KICK;
+	if (kick)
+		p->unsynced = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (kick)
+		sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 {
 	struct pool *p = w->p;
@@ -431,6 +449,8 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 			stat_add(p, &p->stats->zero, 1);
 		else if (p->fd >= 0 && write_sparse(p->fd, w->buf, e->size, e->offset))
 			return s2e_error_errno("cannot write %s", s2e_q(p->name));
+		else if (p->fd >= 0 && !p->o->no_sync)
+			writeback_kick(p, e->size);
 	}
 	s2e_progress_chunk(p->o->progress, e->size, w->sent);
 	return 0;
