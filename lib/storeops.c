@@ -397,9 +397,11 @@ static int push_files(struct push *p, int force)
 		rc = s2e_error("out of memory");
 	if (!rc)
 		rc = push_open(p, &vm, f, &n);
-	if (!rc && (exists = s2e_store_vm_read(p->c, p->remote, &old)) < 0)
+	/* -f replaces whatever is there, even a manifest that does not parse. */
+	if (!rc && (exists = s2e_store_vm_read(p->c, p->remote, &old)) < 0 && !force)
 		rc = -1;
-	s2e_error_clear();
+	else if (!rc && exists <= 0)
+		s2e_error_clear(); /* "not found": a new VM in the store */
 	same = exists == 1 && same_files(&old, f, n);
 	if (!rc && exists == 1 && !force && !same)
 		rc = s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",

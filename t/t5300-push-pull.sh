@@ -123,6 +123,10 @@ t_exit 1 "a manifest naming another VM is refused" sh -c \
 	"cp '$s/vm/A/vm.config' '$s/vm/evil/vm.config' && s2e --s2edir '$b' vm pull '$s/evil'"
 t_is "still nothing created" "$(ls -A "$b/vm")" "A"
 t_exit 1 "store verify finds the hostile VM" s2e store verify "$s" evil
+printf 'garbage\n' >"$s/vm/evil/vm.config"
+t_exit 1 "push refuses to replace a store VM whose manifest does not parse" s2e vm push A "$s/evil"
+t_exit 0 "push -f replaces it" s2e vm push -f A "$s/evil"
+t_ok "with a manifest that parses" sh -c "s2e store list '$s' | grep -qx evil"
 t_exit 1 "pulling a VM the store lacks fails" s2e --s2edir "$b" vm pull "$s/nosuch"
 t_exit 2 "pull needs STORE/NAME" s2e vm pull nosuchstore
 
