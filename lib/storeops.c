@@ -190,7 +190,7 @@ struct pfile {
 
 static int pfile_open(struct push *p, struct pfile *f, const char *file)
 {
-	f->cfd = -1;
+	f->fd = f->cfd = -1;
 	if (!(f->name = s2e_strdup(file)) ||
 	    !(f->path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file)))
 		return -1;
@@ -519,6 +519,7 @@ static int seed_index(struct seed *sd, const char *root, int fd, const char *pat
 	struct s2e_chunk_stats s;
 	char digest[S2E_DIGEST_LEN];
 	int ifd = s2e_index_cached(root, fd, compute, &stamp, digest), rc = 0;
+	size_t n0 = sd->n;
 
 	if (ifd < 0 && !compute)
 		return -1;
@@ -528,8 +529,8 @@ static int seed_index(struct seed *sd, const char *root, int fd, const char *pat
 		return -1;
 	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
 		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
-	if (!rc)
-		rc = seed_add(sd, ifd, path);
+	if (!rc && (rc = seed_add(sd, ifd, path)))
+		sd->n = n0; /* none of this file's entries, its fd is not kept */
 	close(ifd);
 	return rc;
 }
