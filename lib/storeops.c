@@ -23,6 +23,7 @@
 #include "s2e/store.h"
 #include "s2e/storeops.h"
 #include "s2e/storevm.h"
+#include "s2e/sys.h"
 #include "s2e/vm.h"
 #include "s2e/vmtx.h"
 
@@ -793,8 +794,10 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 int s2e_vm_pull(const char *root, const char *store, const char *remote, const char *name,
 		unsigned jobs, int flags, const struct s2e_vm_report *r, struct s2e_chunk_stats *stats)
 {
+	/* Twice the cores on every store: a pull waits on reads and writes as
+	 * much as it computes (bench/store), so more workers overlap them. */
 	struct pull p = {.store = store, .remote = remote, .name = name ? name : remote,
-			 .total = stats, .r = r, .o = {.jobs = jobs}};
+			 .total = stats, .r = r, .o = {.jobs = jobs ? jobs : 2 * s2e_cores()}};
 	int rc = s2e_vm_name_check(remote);
 
 	memset(stats, 0, sizeof(*stats));
