@@ -89,7 +89,7 @@ t_ok "named after the VM" test -f "$T_TMP/fresh/x/vm/D/vm.config"
 t_ok "a pushed VM (D itself) seeds a pull too" \
 	grep -qx 'pulled 0 of 23 chunks, 0 B; 8 from local VMs' <<<"$out"
 t_ok "and that VM is equal" cmp "$a/vm/D/disk.s2e" "$a/vm/E/disk.s2e"
-s2e vm delete E >/dev/null
+s2e vm delete -y E >/dev/null
 
 s2e vm clone A C >/dev/null
 out=$(s2e vm push C "$s/C2")
