@@ -41,7 +41,8 @@ struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t tota
 	p->fd = fd;
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->total = total;
-	p->start = p->last_draw = now();
+	p->start = now();
+	p->last_draw = p->start - 1; /* the first update draws: a short job shows its bar too */
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
 }
