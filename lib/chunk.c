@@ -115,7 +115,7 @@ struct s2e_chunk_codec *s2e_chunk_codec_new(int level)
 	if (!c->cctx || !c->dctx || !c->buf)
 		goto fail;
 	ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel,
-			       level ? level : ZSTD_CLEVEL_DEFAULT);
+			       level ? level : S2E_CHUNK_LEVEL);
 	/* One-shot decompression writes straight into the caller's fixed buffer:
 	 * a frame that declares a huge window cannot make us allocate one. */
 	ZSTD_DCtx_setParameter(c->dctx, ZSTD_d_windowLogMax, 27);

@@ -25,6 +25,9 @@
 
 #define WINDOW	    1024
 #define MAX_WORKERS 256
+/* unchunk: start writing back every this many bytes written, so that the
+ * fdatasync() before the rename has little left to wait for */
+#define WRITEBACK_KICK (32 << 20)
 
 struct worker;
 
@@ -48,7 +51,8 @@ struct pool {
 	uint64_t size;
 	const char *name;
 	int zero_stored;
-	/* unchunk, confirm: what a worker does with an index entry */
+	uint64_t unsynced; /* unchunk: bytes written since the last writeback kick */
+	/* fed entries: what a worker does with one */
 	int (*one)(struct worker *w, const struct s2e_caindex_entry *e);
 };
 
@@ -58,6 +62,7 @@ struct worker {
 	struct s2e_chunk_codec *codec;
 	unsigned char *buf, *cbuf;
 	size_t ccap;
+	uint64_t sent; /* the current chunk's bytes transferred, for the progress bar */
 	pthread_t tid;
 };
 
@@ -102,8 +107,24 @@ static void worker_cleanup(struct worker *w)
 	free(w->cbuf);
 }
 
-/* Put one chunk unless the store has it; the zero chunk only once per run. */
-static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int zero)
+/* The data of a chunk named by a known index, read only when the store
+ * lacks it, and checked against its ID: the file may have changed since. */
+static int load_known(struct worker *w, const struct s2e_caindex_entry *e)
+{
+	struct pool *p = w->p;
+	unsigned char got[S2E_CHUNK_ID_LEN];
+
+	if (s2e_pread_full(p->fd, w->buf, e->size, e->offset))
+		return s2e_error_errno("cannot read %s", s2e_q(p->name));
+	s2e_chunk_id(w->buf, e->size, got);
+	if (memcmp(got, e->id, S2E_CHUNK_ID_LEN))
+		return s2e_error("%s changed while it was being pushed", s2e_q(p->name));
+	return 0;
+}
+
+/* Put one chunk unless the store has it; the zero chunk only once per run.
+ * Unless loaded, w->buf is filled by load_known() only if the chunk is put. */
+static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int zero, int loaded)
 {
 	struct pool *p = w->p;
 	const void *z;
@@ -126,11 +147,13 @@ static int store_chunk(struct worker *w, const struct s2e_caindex_entry *e, int 
 		stat_add(p, &p->stats->present, 1);
 		return 0;
 	}
-	if (s2e_chunk_compress(w->codec, w->buf, e->size, &z, &zlen) ||
+	if ((!loaded && !zero && load_known(w, e)) ||
+	    s2e_chunk_compress(w->codec, w->buf, e->size, &z, &zlen) ||
 	    s2e_store_put_chunk(w->conn, e->id, z, zlen))
 		return -1;
 	stat_add(p, &p->stats->stored, 1);
 	stat_add(p, &p->stats->stored_bytes, zlen);
+	w->sent = zlen;
 	return 0;
 }
 
@@ -155,8 +178,11 @@ static int chunk_one(struct worker *w, uint64_t i, struct s2e_caindex_entry *e)
 		s2e_chunk_id(w->buf, e->size, e->id);
 	if (zero)
 		stat_add(p, &p->stats->zero, 1);
-	s2e_progress_add(p->o->progress, e->size);
-	return p->st ? store_chunk(w, e, zero) : 0;
+	w->sent = 0;
+	if (p->st && store_chunk(w, e, zero, 1))
+		return -1;
+	s2e_progress_chunk(p->o->progress, e->size, w->sent);
+	return 0;
 }
 
 static void *chunk_worker(void *arg)
@@ -365,6 +391,7 @@ static int fetch_chunk(struct worker *w, const struct s2e_caindex_entry *e)
 		return -1;
 	stat_add(p, &p->stats->fetched, 1);
 	stat_add(p, &p->stats->fetched_bytes, clen);
+	w->sent = clen;
 	return 0;
 }
 
@@ -394,10 +421,25 @@ static int write_sparse(int fd, const unsigned char *buf, size_t len, uint64_t o
 	return 0;
 }
 
+static void writeback_kick(struct pool *p, uint64_t written)
+{
+	int kick;
+
+	pthread_mutex_lock(&p->lock);
+	p->unsynced += written;
+	kick = p->unsynced >= WRITEBACK_KICK;
+	if (kick)
+		p->unsynced = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (kick)
+		sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 {
 	struct pool *p = w->p;
 
+	w->sent = 0;
 	if (e->size == S2E_CHUNK_MAX && !memcmp(e->id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN)) {
 		stat_add(p, &p->stats->zero, 1); /* a hole: never fetched, never written */
 	} else {
@@ -407,12 +449,14 @@ static int unchunk_one(struct worker *w, const struct s2e_caindex_entry *e)
 			stat_add(p, &p->stats->zero, 1);
 		else if (p->fd >= 0 && write_sparse(p->fd, w->buf, e->size, e->offset))
 			return s2e_error_errno("cannot write %s", s2e_q(p->name));
+		else if (p->fd >= 0 && !p->o->no_sync)
+			writeback_kick(p, e->size);
 	}
-	s2e_progress_add(p->o->progress, e->size);
+	s2e_progress_chunk(p->o->progress, e->size, w->sent);
 	return 0;
 }
 
-static void *entry_worker(void *arg)
+static void *feed_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->p;
@@ -437,7 +481,7 @@ static void *entry_worker(void *arg)
 }
 
 /* Walk the index, handing entries to the workers; then wait for them. */
-static int unchunk_feed(struct pool *p, struct s2e_caindex_reader *r)
+static int feed(struct pool *p, struct s2e_caindex_reader *r)
 {
 	struct s2e_caindex_entry e;
 	int rc;
@@ -458,27 +502,28 @@ static int unchunk_feed(struct pool *p, struct s2e_caindex_reader *r)
 	return rc;
 }
 
-/* Hand every entry of the index to `one` on the workers. */
-static int run_index(struct s2e_store *st, int index_fd, const char *index_name, int fd,
-		     const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats,
-		     int (*one)(struct worker *w, const struct s2e_caindex_entry *e))
+int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
+		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
 {
 	struct s2e_caindex_reader *r = s2e_caindex_reader_new(index_fd, index_name, o->expect_size);
-	struct pool *p = r ? pool_new(st, o, stats, fd, index_name) : NULL;
+	struct pool *p = r ? pool_new(st, o, stats, out_fd, index_name) : NULL;
 	struct worker *ws;
 	unsigned started;
 	int rc = -1;
 
 	if (!p)
 		goto out;
-	p->one = one;
-	ws = start_workers(p, jobs_for(st, o), entry_worker, &started);
-	rc = ws ? unchunk_feed(p, r) : -1;
+	p->one = unchunk_one;
+	ws = start_workers(p, jobs_for(st, o), feed_worker, &started);
+	rc = ws ? feed(p, r) : -1;
 	rc = stop_workers(p, ws, started, rc);
 	if (rc == 0) {
 		stats->bytes = s2e_caindex_size(r);
 		if (!s2e_caindex_digest(r, stats->digest))
 			stats->digest[0] = '\0';
+		if (out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
+			rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
+					     s2e_q(index_name));
 	}
 out:
 	free(p);
@@ -486,63 +531,49 @@ out:
 	return rc;
 }
 
-int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
-		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+static int known_one(struct worker *w, const struct s2e_caindex_entry *e)
 {
-	int rc = run_index(st, index_fd, index_name, out_fd, o, stats, unchunk_one);
-
-	if (rc == 0 && out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
-		rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
-				     s2e_q(index_name));
-	return rc;
-}
-
-/* Refresh one chunk of the index in the store; put it again from the file if
- * it has gone.  The all-zero chunk only once per run. */
-static int confirm_one(struct worker *w, const struct s2e_caindex_entry *e)
-{
-	struct pool *p = w->p;
 	int zero = e->size == S2E_CHUNK_MAX && !memcmp(e->id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN);
-	unsigned char id[S2E_CHUNK_ID_LEN];
-	const void *z;
-	size_t zlen;
-	int has;
 
-	if (zero) {
-		pthread_mutex_lock(&p->lock);
-		has = p->zero_stored;
-		p->zero_stored = 1;
-		pthread_mutex_unlock(&p->lock);
-		if (has)
-			return 0;
-	}
-	if ((has = s2e_store_touch_chunk(w->conn, e->id)) != 0)
-		return has < 0 ? -1 : 0;
 	if (zero)
-		memset(w->buf, 0, e->size);
-	else if (s2e_pread_full(p->fd, w->buf, e->size, e->offset))
-		return s2e_error_errno("cannot read %s", s2e_q(p->name));
-	s2e_chunk_id(w->buf, e->size, id);
-	if (memcmp(id, e->id, S2E_CHUNK_ID_LEN))
-		return s2e_error("%s changed while it was pushed", s2e_q(p->name));
-	if (s2e_chunk_compress(w->codec, w->buf, e->size, &z, &zlen) ||
-	    s2e_store_put_chunk(w->conn, e->id, z, zlen))
+		stat_add(w->p, &w->p->stats->zero, 1);
+	w->sent = 0;
+	if (store_chunk(w, e, zero, 0))
 		return -1;
-	stat_add(p, &p->stats->stored, 1);
-	stat_add(p, &p->stats->stored_bytes, zlen);
+	s2e_progress_chunk(w->p->o->progress, e->size, w->sent);
 	return 0;
 }
 
-int s2e_chunk_confirm(struct s2e_store *st, int fd, const char *name, int index_fd,
-		      const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+int s2e_chunk_known(struct s2e_store *st, int fd, const char *name, int index_fd,
+		    const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
 {
-	struct s2e_chunk_options opt = *o;
+	struct s2e_caindex_reader *r = NULL;
+	struct pool *p = NULL;
+	struct worker *ws;
+	struct stat sb;
+	unsigned started;
+	int rc = -1;
 
-	opt.expect_size = S2E_CAINDEX_ANY_SIZE;
-	opt.progress = NULL;
-	if (lseek(index_fd, 0, SEEK_SET))
-		return s2e_error_errno("cannot read back the index of %s", s2e_q(name));
-	return run_index(st, index_fd, name, fd, &opt, stats, confirm_one);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		s2e_error("cannot chunk %s: not a regular file", s2e_q(name));
+		return -1;
+	}
+	if (!(r = s2e_caindex_reader_new(index_fd, name, (uint64_t)sb.st_size)) ||
+	    !(p = pool_new(st, o, stats, fd, name)))
+		goto out;
+	p->one = known_one;
+	ws = start_workers(p, jobs_for(st, o), feed_worker, &started);
+	rc = ws ? feed(p, r) : -1;
+	rc = stop_workers(p, ws, started, rc);
+	if (rc == 0) {
+		stats->bytes = s2e_caindex_size(r);
+		if (!s2e_caindex_digest(r, stats->digest))
+			rc = s2e_error("%s: the index does not use 1 MiB chunks", s2e_q(name));
+	}
+out:
+	free(p);
+	s2e_caindex_reader_free(r);
+	return rc;
 }
 
 int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name, const char *out,
@@ -581,4 +612,15 @@ out:
 	free(dir);
 	free(base);
 	return rc;
+}
+
+int s2e_chunk_confirm(struct s2e_store *st, int fd, const char *name, int index_fd,
+		      const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+{
+	struct s2e_chunk_options opt = *o;
+
+	opt.progress = NULL;
+	if (lseek(index_fd, 0, SEEK_SET))
+		return s2e_error_errno("cannot read back the index of %s", s2e_q(name));
+	return s2e_chunk_known(st, fd, name, index_fd, &opt, stats);
 }

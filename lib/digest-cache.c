@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "s2e/caindex.h"
+#include "s2e/chunkio.h"
 #include "s2e/digest-cache.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
@@ -112,13 +114,38 @@ static void wait_out_tick(int fd, struct stat *st)
 	}
 }
 
+/* An anonymous temporary for an index in the cache's directory, or -1. */
+static int index_tmp(const char *root)
+{
+	char *dir = s2e_path_join(root, ".s2e/digests");
+	int fd = dir && !s2e_mkdir_p(dir, 0777) ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)
+						 : -1;
+
+	s2e_error_clear();
+	free(dir);
+	return fd;
+}
+
+/* The digest, by way of the file's index (into ifd), for the index cache. */
+static int digest_indexed(int fd, const char *path, int ifd, unsigned threads,
+			  struct s2e_progress *progress, char out[S2E_DIGEST_LEN])
+{
+	struct s2e_chunk_options o = {.jobs = threads, .progress = progress};
+	struct s2e_chunk_stats s;
+
+	if (s2e_chunk_fd(NULL, fd, path, ifd, &o, &s))
+		return -1;
+	memcpy(out, s.digest, S2E_DIGEST_LEN);
+	return 0;
+}
+
 int s2e_digest_cached(const char *root, const char *path, unsigned threads,
 		      struct s2e_progress *progress, char out[S2E_DIGEST_LEN], int *hashed)
 {
 	struct stat before, after;
 	struct timespec started;
 	char *epath = NULL;
-	int fd, rc = -1;
+	int fd, ifd = -1, rc = -1;
 
 	if (hashed)
 		*hashed = 0;
@@ -140,15 +167,80 @@ int s2e_digest_cached(const char *root, const char *path, unsigned threads,
 		*hashed = 1;
 	wait_out_tick(fd, &before);
 	clock_gettime(CLOCK_REALTIME, &started);
-	if (s2e_digest_fd(fd, threads, progress, out))
+	if ((ifd = index_tmp(root)) >= 0 ? digest_indexed(fd, path, ifd, threads, progress, out)
+					 : s2e_digest_fd(fd, threads, progress, out))
 		goto out;
 	rc = 0;
 	/* Cache only what did not change while it was read. */
-	if (!fstat(fd, &after) && after.st_size == before.st_size &&
-	    same_time(&after.st_mtim, &before.st_mtim) && same_time(&after.st_ctim, &before.st_ctim))
+	if (ifd >= 0) {
+		struct s2e_cache_stamp stamp = {.st = before, .started = started};
+		s2e_index_cache_store(root, fd, &stamp, ifd, out);
+	} else if (!fstat(fd, &after) && after.st_size == before.st_size &&
+		   same_time(&after.st_mtim, &before.st_mtim) &&
+		   same_time(&after.st_ctim, &before.st_ctim)) {
 		store(root, epath, &before, &started, out);
+	}
 out:
+	if (ifd >= 0)
+		close(ifd);
 	free(epath);
 	close(fd);
 	return rc;
+}
+
+/* ---- the index cache ---- */
+
+int s2e_index_cached(const char *root, int fd, int prepare, struct s2e_cache_stamp *stamp,
+		     char digest[S2E_DIGEST_LEN])
+{
+	char *epath = NULL, *ipath = NULL, got[S2E_DIGEST_LEN];
+	uint64_t size;
+	int ifd = -1;
+
+	if (fstat(fd, &stamp->st) || !(epath = entry_path(root, &stamp->st)) ||
+	    !(ipath = s2e_asprintf("%s.caibx", epath)))
+		goto miss;
+	if (lookup(epath, &stamp->st, digest) &&
+	    (ifd = open(ipath, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    !s2e_caindex_check_fd(ifd, ipath, (uint64_t)stamp->st.st_size, &size, got) &&
+	    !strcmp(got, digest) && lseek(ifd, 0, SEEK_SET) == 0)
+		goto out;
+miss:
+	if (ifd >= 0)
+		close(ifd);
+	ifd = -1;
+	if (prepare) {
+		wait_out_tick(fd, &stamp->st);
+		clock_gettime(CLOCK_REALTIME, &stamp->started);
+	}
+out:
+	s2e_error_clear();
+	free(epath);
+	free(ipath);
+	return ifd;
+}
+
+void s2e_index_cache_store(const char *root, int fd, const struct s2e_cache_stamp *stamp,
+			   int index_fd, const char digest[S2E_DIGEST_LEN])
+{
+	const struct stat *before = &stamp->st;
+	char *epath = entry_path(root, before), *ipath = epath ? s2e_asprintf("%s.caibx", epath) : NULL;
+	off_t len = lseek(index_fd, 0, SEEK_END);
+	char *buf = len > 0 ? malloc((size_t)len) : NULL;
+	struct stat after;
+
+	if (ipath && buf && !s2e_pread_full(index_fd, buf, (size_t)len, 0) && !fstat(fd, &after) &&
+	    after.st_size == before->st_size && same_time(&after.st_mtim, &before->st_mtim) &&
+	    same_time(&after.st_ctim, &before->st_ctim)) {
+		/* The index first: the entry is what makes it count. */
+		char *dir = s2e_path_join(root, ".s2e/digests");
+		if (dir && !s2e_mkdir_p(dir, 0777) &&
+		    !s2e_write_file_atomic(ipath, buf, (size_t)len, 0644))
+			store(root, epath, before, &stamp->started, digest);
+		free(dir);
+	}
+	s2e_error_clear();
+	free(buf);
+	free(epath);
+	free(ipath);
 }

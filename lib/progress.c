@@ -15,6 +15,8 @@ struct s2e_progress {
 	int fd;
 	char label[64];
 	uint64_t total, done;
+	uint64_t chunks, chunks_done, sent, skipped; /* chunks: 0 unless a transfer */
+	const char *verb;
 	double start, last_draw;
 	pthread_mutex_t lock;
 };
@@ -54,7 +56,8 @@ struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t tota
 	p->fd = fd;
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->total = total;
-	p->start = p->last_draw = now();
+	p->start = now();
+	p->last_draw = p->start - 1; /* the first update draws: a short job shows its bar too */
 	pthread_mutex_init(&p->lock, NULL);
 	s2e_progress_lent();
 	draw(p, p->start); /* at once: the user sees the work start */
@@ -85,7 +88,7 @@ static void draw(struct s2e_progress *p, double t)
 		eta = (long)((double)(p->total - p->done) / speed);
 	s2e_size_human(p->done, done, sizeof(done));
 	s2e_size_human((uint64_t)speed, rate, sizeof(rate));
-	width = columns(p->fd) - (int)strlen(p->label) - 48;
+	width = columns(p->fd) - (int)strlen(p->label) - (p->chunks ? 96 : 48);
 	if (width > (int)sizeof(bar) - 1)
 		width = sizeof(bar) - 1;
 	if (width < 10)
@@ -94,12 +97,22 @@ static void draw(struct s2e_progress *p, double t)
 	memset(bar, '#', (size_t)filled);
 	memset(bar + filled, '-', (size_t)(width - filled));
 	bar[width] = '\0';
-	if (eta >= 0)
-		n = snprintf(line, sizeof(line), "\r%s [%s] %3d%% %s %s/s ETA %ld:%02ld\033[K", p->label,
-			     bar, (int)(fraction * 100), done, rate, eta / 60, eta % 60);
-	else
-		n = snprintf(line, sizeof(line), "\r%s [%s] %3d%% %s\033[K", p->label, bar,
-			     (int)(fraction * 100), done);
+	if (p->chunks) {
+		char sent[32], skipped[32];
+		s2e_size_human(p->sent, sent, sizeof(sent));
+		s2e_size_human(p->skipped, skipped, sizeof(skipped));
+		snprintf(done, sizeof(done), "%llu/%llu", (unsigned long long)p->chunks_done,
+			 (unsigned long long)p->chunks);
+		n = snprintf(line, sizeof(line), "\r%s [%s] %3d%% %s chunks, %s %s, %s skipped, %s/s",
+			     p->label, bar, (int)(fraction * 100), done, sent, p->verb, skipped, rate);
+	} else {
+		n = snprintf(line, sizeof(line), "\r%s [%s] %3d%% %s %s/s", p->label, bar,
+			     (int)(fraction * 100), done, rate);
+	}
+	if (n > 0 && (size_t)n < sizeof(line) && eta >= 0)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " ETA %ld:%02ld", eta / 60, eta % 60);
+	if (n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "\033[K");
 	if (n > 0 && write(p->fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
 		p->fd = -1;
 	p->last_draw = t;
@@ -127,6 +140,38 @@ void s2e_progress_update(struct s2e_progress *p, uint64_t done)
 void s2e_progress_add(struct s2e_progress *p, uint64_t delta)
 {
 	set_done(p, delta, 1);
+}
+
+void s2e_progress_set_chunks(struct s2e_progress *p, uint64_t chunks, const char *verb)
+{
+	if (p) {
+		p->chunks = chunks;
+		p->verb = verb;
+	}
+}
+
+void s2e_progress_chunk(struct s2e_progress *p, uint64_t size, uint64_t sent)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->chunks_done++;
+	if (sent)
+		p->sent += sent;
+	else
+		p->skipped += size;
+	pthread_mutex_unlock(&p->lock);
+	set_done(p, size, 1);
+}
+
+void s2e_progress_clear(struct s2e_progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (p->fd >= 0 && write(p->fd, "\r\033[K", 4) < 0)
+		p->fd = -1;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void s2e_progress_finish(struct s2e_progress *p)

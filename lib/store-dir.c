@@ -176,7 +176,10 @@ static int put_once(struct s2e_store *st, const char *name, const struct s2e_sto
 				s2e_q(name));
 		goto out;
 	}
+	/* Without SYNC, writeback starts at once: the s2e_store_sync() that a
+	 * push makes before its manifest then has little left to wait for. */
 	if (write_body(fd, body) || fchmod(fd, 0644) || ((flags & S2E_STORE_SYNC) && fsync(fd)) ||
+	    (!(flags & S2E_STORE_SYNC) && sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)) ||
 	    close(fd)) {
 		s2e_error_errno("store %s: cannot write %s", s2e_q(st->url), s2e_q(name));
 		fd = -2;

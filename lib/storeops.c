@@ -12,6 +12,7 @@
 
 #include "s2e/caindex.h"
 #include "s2e/chunk.h"
+#include "s2e/digest-cache.h"
 #include "s2e/error.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
@@ -24,14 +25,29 @@
 #include "s2e/store.h"
 #include "s2e/storeops.h"
 #include "s2e/storevm.h"
+#include "s2e/sys.h"
 #include "s2e/vm.h"
 #include "s2e/vmtx.h"
 
-/* A progress bar for one file, on a terminal only. */
-static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *file, uint64_t size)
+/* One progress bar for the whole transfer, on a terminal only: the bytes
+ * and chunks of all the files. */
+static struct s2e_progress *bar(const struct s2e_vm_report *r, const char *what, uint64_t size,
+				uint64_t chunks, const char *verb)
 {
-	return r && r->progress_fd >= 0 ? s2e_progress_start(r->progress_fd, file, size) : NULL;
+	struct s2e_progress *p =
+		r && r->progress_fd >= 0 ? s2e_progress_start(r->progress_fd, what, size) : NULL;
+
+	s2e_progress_set_chunks(p, chunks ? chunks : 1, verb);
+	return p;
 }
+
+static uint64_t chunks_of(uint64_t size)
+{
+	return (size + S2E_CHUNK_MAX - 1) / S2E_CHUNK_MAX;
+}
+
+/* A status line: the bar is erased first (it comes back with the next chunk). */
+#define step(p, ...) (s2e_progress_clear((p)->o.progress), s2e_vm_step((p)->r, __VA_ARGS__))
 
 static void add_stats(struct s2e_chunk_stats *t, const struct s2e_chunk_stats *s)
 {
@@ -59,6 +75,41 @@ static int is_dir_store(const char *path)
 	return yes;
 }
 
+static int found_one(void *ctx, const char *name, uint64_t size, time_t mtime)
+{
+	(void)name, (void)size, (void)mtime;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/* A store URL under which some object already lives in vm/ or chunks/ (one
+ * listing request each at most; a store that cannot be listed, such as plain
+ * HTTP, or cannot be reached, is no store here). */
+static int is_url_store(const char *url)
+{
+	struct s2e_store *st = s2e_store_open(url, NULL);
+	struct s2e_store_conn *c = st ? s2e_store_conn_new(st) : NULL;
+	int found = 0;
+
+	if (c)
+		s2e_store_list(c, "vm/", found_one, &found);
+	if (c && !found)
+		s2e_store_list(c, "chunks/", found_one, &found);
+	s2e_store_conn_free(c);
+	s2e_store_close(st);
+	s2e_error_clear();
+	return found;
+}
+
+/* Where STORE/NAME may also be a store of its own (push): STORE must hold a
+ * store already, whatever its kind. */
+static int holds_store(const char *store)
+{
+	if (store && !strncmp(store, "file://", 7))
+		return is_dir_store(store + 7);
+	return store && (strstr(store, "://") ? is_url_store(store) : is_dir_store(store));
+}
+
 int s2e_store_operand(const char *operand, int name_optional, char **store, char **name)
 {
 	const char *slash = strrchr(operand, '/'), *scheme = strstr(operand, "://");
@@ -67,8 +118,8 @@ int s2e_store_operand(const char *operand, int name_optional, char **store, char
 	*store = *name = NULL;
 	if (slash && (slash == operand || slash < host || !slash[1]))
 		slash = NULL;
-	if (name_optional && slash && (scheme || !is_dir_store(*store = strndup(operand,
-								     (size_t)(slash - operand)))))
+	if (name_optional && slash &&
+	    !holds_store(*store = strndup(operand, (size_t)(slash - operand))))
 		slash = NULL;
 	free(*store);
 	*store = NULL;
@@ -129,90 +180,144 @@ struct push {
 	struct s2e_store_manifest m;
 	struct s2e_chunk_stats *total;
 	const struct s2e_vm_report *r;
-	int *ifds; /* the indexes, in manifest order, kept for after the manifest */
 };
 
-static int keep_index(struct push *p, int ifd)
-{
-	int *n = realloc(p->ifds, (p->m.nfiles + 1) * sizeof(*n));
-
-	if (!n)
-		return s2e_error("out of memory");
-	p->ifds = n;
-	p->ifds[p->m.nfiles] = ifd;
-	return 0;
-}
+/* One file of the VM as push found it: open, and its cached index if the
+ * index cache (digest-cache.h) has one for it as it is now.  ifd is the
+ * index pushed, kept for after the manifest (push_indexes()). */
+struct pfile {
+	char *name, *path;
+	int fd, cfd, ifd;
+	struct s2e_cache_stamp stamp;
+	char digest[S2E_DIGEST_LEN];
+};
 
 /* After the manifest: each index under its file's name, then the copies of
  * older versions go. */
-static int push_indexes(struct push *p)
+static int push_indexes(struct push *p, const struct pfile *f, size_t n)
 {
 	int rc = 0;
 
-	for (size_t i = 0; !rc && i < p->m.nfiles; i++) {
-		off_t len = lseek(p->ifds[i], 0, SEEK_END);
-		rc = len < 0 ? s2e_error_errno("cannot read back the index of %s",
-					       s2e_q(p->m.files[i].name))
-			     : s2e_store_vm_put_index(p->c, p->remote, p->m.files[i].name,
-						      p->ifds[i], (uint64_t)len);
+	for (size_t i = 0; !rc && i < n; i++) {
+		int ifd = f[i].ifd >= 0 ? f[i].ifd : f[i].cfd;
+		off_t len = lseek(ifd, 0, SEEK_END);
+		rc = len < 0 ? s2e_error_errno("cannot read back the index of %s", s2e_q(f[i].name))
+			     : s2e_store_vm_put_index(p->c, p->remote, f[i].name, ifd, (uint64_t)len);
 	}
 	return rc ? rc : s2e_store_vm_prune(p->c, p->remote, &p->m);
 }
 
 /* The index is in the store: the chunks it names are confirmed (a gc may have
  * removed some before it was there); those put again count as stored. */
-static int push_confirm(struct push *p, int fd, const char *path, int ifd)
+static int push_confirm(struct push *p, const struct pfile *f, int ifd)
 {
 	struct s2e_chunk_stats s;
-	int rc = s2e_chunk_confirm(p->st, fd, path, ifd, &p->o, &s);
+	int rc = s2e_chunk_confirm(p->st, f->fd, f->path, ifd, &p->o, &s);
 
 	p->total->stored += s.stored;
 	p->total->stored_bytes += s.stored_bytes;
 	return rc;
 }
 
-/* One file: its chunks, its index under its digest's name, the chunks
- * confirmed. */
-static int push_file(struct push *p, const char *file)
+static int pfile_open(struct push *p, struct pfile *f, const char *file)
 {
-	char *path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file);
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, ifd = -1, rc = -1;
+	f->fd = f->cfd = f->ifd = -1;
+	if (!(f->name = s2e_strdup(file)) ||
+	    !(f->path = s2e_asprintf("%s/vm/%s/%s", p->root, p->name, file)))
+		return -1;
+	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return s2e_error_errno("cannot open %s", s2e_q(f->path));
+	f->cfd = s2e_index_cached(p->root, f->fd, 1, &f->stamp, f->digest);
+	return 0;
+}
+
+static void pfile_close(struct pfile *f)
+{
+	if (f->ifd >= 0 && f->ifd != f->cfd)
+		close(f->ifd);
+	if (f->cfd >= 0)
+		close(f->cfd);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->name);
+	free(f->path);
+}
+
+/* One file: its chunks (all of them read and hashed, or, with a cached
+ * index, only those the store lacks), its index under its digest's name
+ * (s2e_store_vm_put_version()), and the chunks confirmed once that index is
+ * in the store. */
+static int push_file(struct push *p, struct pfile *f)
+{
+	int ifd = f->cfd >= 0 ? f->cfd : tmp_fd(p->root), rc = ifd < 0 ? -1 : 0;
 	struct s2e_chunk_stats s = {0};
-	struct stat sb;
 	off_t len;
 
-	if (path && fd < 0)
-		s2e_error_errno("cannot open %s", s2e_q(path));
-	if (fd >= 0 && !fstat(fd, &sb))
-		p->o.progress = bar(p->r, file, (uint64_t)sb.st_size);
-	if (fd >= 0 && (ifd = tmp_fd(p->root)) >= 0 &&
-	    !(rc = s2e_chunk_fd(p->st, fd, path, ifd, &p->o, &s))) {
-		add_stats(p->total, &s);
+	if (!rc && f->cfd >= 0) {
+		/* The index is known before the chunks: in the store first, so that
+		 * the one pass over its chunks that puts the missing ones is also
+		 * the confirmation a gc running meanwhile needs. */
 		if ((len = lseek(ifd, 0, SEEK_END)) < 0)
-			rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
-		if (!rc && !s.digest[0])
-			rc = s2e_error("%s: no sha256-1m digest", s2e_q(path));
+			rc = s2e_error_errno("cannot read back the index of %s", s2e_q(f->path));
 		if (!rc)
-			rc = s2e_store_vm_put_version(p->c, p->remote, s.digest, ifd, (uint64_t)len);
+			rc = s2e_store_vm_put_version(p->c, p->remote, f->digest, ifd, (uint64_t)len);
+		if (!rc && lseek(ifd, 0, SEEK_SET))
+			rc = s2e_error_errno("cannot read back the index of %s", s2e_q(f->path));
 		if (!rc)
-			rc = push_confirm(p, fd, path, ifd);
-		if (!rc)
-			rc = keep_index(p, ifd);
-		if (!rc)
-			rc = s2e_store_manifest_add_file(&p->m, file, s.bytes, s.digest);
-		if (!rc)
-			ifd = -1;
+			rc = s2e_chunk_known(p->st, f->fd, f->path, f->cfd, &p->o, &s);
+	} else if (!rc && !(rc = s2e_chunk_fd(p->st, f->fd, f->path, ifd, &p->o, &s)) && s.digest[0]) {
+		s2e_index_cache_store(p->root, f->fd, &f->stamp, ifd, s.digest);
 	}
-	s2e_progress_finish(p->o.progress);
-	p->o.progress = NULL;
+	add_stats(p->total, &s);
+	if (!rc && (len = lseek(ifd, 0, SEEK_END)) < 0)
+		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(f->path));
+	if (!rc && !s.digest[0])
+		rc = s2e_error("%s: no sha256-1m digest", s2e_q(f->path));
+	if (!rc && f->cfd < 0)
+		rc = s2e_store_vm_put_version(p->c, p->remote, s.digest, ifd, (uint64_t)len);
+	if (!rc && f->cfd < 0)
+		rc = push_confirm(p, f, ifd);
 	if (!rc)
-		s2e_vm_step(p->r, "push %s", file);
-	if (ifd >= 0)
+		rc = s2e_store_manifest_add_file(&p->m, f->name, s.bytes, s.digest);
+	if (!rc)
+		step(p, "push %s", f->name);
+	if (!rc)
+		f->ifd = ifd; /* for push_indexes(), after the manifest */
+	else if (ifd >= 0 && ifd != f->cfd)
 		close(ifd);
-	if (fd >= 0)
-		close(fd);
-	free(path);
 	return rc;
+}
+
+/* The store's VM already has exactly these files (names in order, sizes,
+ * digests): every one known from the index cache and equal to the old
+ * manifest's.  Its indexes then are ours (an index is fixed by its size and
+ * chunk IDs, which the digest covers), and the chunks they name are in the
+ * store: its manifest keeps them from gc, and `s2e store verify` checks them.
+ * Nothing needs to be read or sent. */
+static int same_files(const struct s2e_store_manifest *old, const struct pfile *f, size_t n)
+{
+	if (old->nfiles != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (f[i].cfd < 0 || strcmp(old->files[i].name, f[i].name) ||
+		    old->files[i].size != (uint64_t)f[i].stamp.st.st_size ||
+		    strcmp(old->files[i].digest, f[i].digest))
+			return 0;
+	return 1;
+}
+
+/* An unchanged VM: the files go into the manifest as they are. */
+static int push_same(struct push *p, const struct pfile *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = (uint64_t)f[i].stamp.st.st_size;
+		p->total->chunks += chunks_of(size);
+		p->total->bytes += size;
+		if (s2e_store_manifest_add_file(&p->m, f[i].name, size, f[i].digest))
+			return -1;
+	}
+	s2e_vm_step(p->r, "push: the store has these files already");
+	return 0;
 }
 
 /* The manifest's copy of the VM's vm.config: its metadata with the snapshots
@@ -286,34 +391,75 @@ static int push_record(const char *root, const char *name, const char *store,
 	return rc;
 }
 
+/* The VM's files in order: disk.s2e, then the snapshots. */
+static int push_open(struct push *p, const struct s2e_vm_info *vm, struct pfile *f, size_t *n)
+{
+	int rc = pfile_open(p, &f[(*n)++], S2E_VM_DISK);
+
+	for (size_t i = 0; !rc && i < vm->nsnaps; i++) {
+		char *file = s2e_asprintf("%s.%s", S2E_VM_DISK, vm->snaps[i].name);
+		rc = file ? pfile_open(p, &f[(*n)++], file) : -1;
+		free(file);
+	}
+	return rc;
+}
+
+static void push_bar(struct push *p, const struct pfile *f, size_t n)
+{
+	uint64_t size = 0, chunks = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size += (uint64_t)f[i].stamp.st.st_size;
+		chunks += chunks_of((uint64_t)f[i].stamp.st.st_size);
+	}
+	p->o.progress = bar(p->r, "push", size, chunks, "sent");
+}
+
 static int push_files(struct push *p, int force)
 {
 	struct s2e_store_manifest old = {0};
 	struct s2e_vm_info vm = {0};
-	int rc = s2e_vm_describe(p->root, p->name, &vm);
+	struct pfile *f = NULL;
+	size_t n = 0;
+	int rc = s2e_vm_describe(p->root, p->name, &vm), exists = 0, same = 0;
 
 	if (!rc && vm.defunct)
 		rc = s2e_error("VM %s has no disk.s2e", s2e_q(p->name));
-	if (!rc && !force && (rc = s2e_store_vm_read(p->c, p->remote, &old)) >= 0)
-		rc = rc ? s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",
-					s2e_store_url(p->st), s2e_q(p->remote))
-			: 0;
+	if (!rc && !(f = calloc(vm.nsnaps + 1, sizeof(*f))))
+		rc = s2e_error("out of memory");
+	if (!rc)
+		rc = push_open(p, &vm, f, &n);
+	/* -f replaces whatever is there, even a manifest that does not parse. */
+	if (!rc && (exists = s2e_store_vm_read(p->c, p->remote, &old)) < 0 && !force)
+		rc = -1;
+	else if (!rc && exists <= 0)
+		s2e_error_clear(); /* "not found": a new VM in the store */
+	same = exists == 1 && same_files(&old, f, n);
+	if (!rc && exists == 1 && !force && !same)
+		rc = s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",
+				   s2e_store_url(p->st), s2e_q(p->remote));
 	s2e_store_manifest_free(&old);
 	if (!rc)
 		rc = push_describe(p, &vm);
-	if (!rc)
-		rc = push_file(p, S2E_VM_DISK);
-	for (size_t i = 0; !rc && i < vm.nsnaps; i++) {
-		char *file = s2e_asprintf("%s.%s", S2E_VM_DISK, vm.snaps[i].name);
-		rc = file ? push_file(p, file) : -1;
-		free(file);
-	}
-	if (!rc)
+	if (!rc && same)
+		rc = push_same(p, f, n);
+	if (!rc && !same)
+		push_bar(p, f, n);
+	for (size_t i = 0; !rc && !same && i < n; i++)
+		rc = push_file(p, &f[i]);
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
+	/* An unchanged VM is left as it is in the store, unless -f asks for a
+	 * new manifest (the VM's settings, pusher, time and commit). */
+	if (!rc && (!same || force))
 		rc = s2e_store_vm_write(p->c, p->remote, &p->m, force);
-	if (!rc)
-		rc = push_indexes(p);
-	if (!rc)
+	if (!rc && (!same || force))
+		rc = push_indexes(p, f, n);
+	if (!rc && (!same || force))
 		s2e_vm_step(p->r, "push manifest");
+	for (size_t i = 0; i < n; i++)
+		pfile_close(&f[i]);
+	free(f);
 	s2e_vm_info_free(&vm);
 	return rc;
 }
@@ -340,9 +486,6 @@ int s2e_vm_push(const char *root, const char *name, const char *store, const cha
 		close(mark);
 	if (!rc)
 		rc = push_record(root, name, s2e_store_url(p.st), &p.m);
-	for (size_t i = 0; p.ifds && i < p.m.nfiles; i++)
-		close(p.ifds[i]);
-	free(p.ifds);
 	s2e_store_manifest_free(&p.m);
 	if (p.c)
 		s2e_store_conn_free(p.c);
@@ -371,21 +514,17 @@ static int seed_cmp(const void *a, const void *b)
 	return memcmp(a, b, S2E_CHUNK_ID_LEN);
 }
 
-/* The chunks of one local file: its index, computed (no store), read back. */
-static int seed_index(struct seed *sd, const char *root, int fd, const char *path, unsigned jobs)
+/* Add the non-zero chunks of one local file's index (read from ifd). */
+static int seed_add(struct seed *sd, int ifd, const char *path)
 {
-	struct s2e_chunk_options o = {.jobs = jobs};
-	struct s2e_chunk_stats s;
-	struct s2e_caindex_reader *rd = NULL;
+	struct s2e_caindex_reader *rd = s2e_caindex_reader_new(ifd, path, S2E_CAINDEX_ANY_SIZE);
 	struct s2e_caindex_entry e;
-	int ifd = tmp_fd(root), rc = ifd < 0 ? -1 : s2e_chunk_fd(NULL, fd, path, ifd, &o, &s);
+	int rc = rd ? 0 : -1;
 
-	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
-		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
-	if (!rc && !(rd = s2e_caindex_reader_new(ifd, path, S2E_CAINDEX_ANY_SIZE)))
-		rc = -1;
 	while (!rc && (rc = s2e_caindex_next(rd, &e)) == 1) {
 		rc = 0;
+		if (e.size == S2E_CHUNK_MAX && !memcmp(e.id, s2e_chunk_zero_id(), S2E_CHUNK_ID_LEN))
+			continue; /* never fetched: pulling writes holes */
 		if (sd->n == sd->cap) {
 			size_t cap = sd->cap ? sd->cap * 2 : 1024;
 			struct seed_ent *n = realloc(sd->e, cap * sizeof(*n));
@@ -401,13 +540,37 @@ static int seed_index(struct seed *sd, const char *root, int fd, const char *pat
 		sd->e[sd->n++].file = (uint32_t)sd->nfds;
 	}
 	s2e_caindex_reader_free(rd);
-	if (ifd >= 0)
-		close(ifd);
+	return rc;
+}
+
+/* The index of one local file: from the index cache, or, for a file that is
+ * likely to share chunks (`compute`), computed (no store) and cached. */
+static int seed_index(struct seed *sd, const char *root, int fd, const char *path, int compute,
+		      unsigned jobs)
+{
+	struct s2e_chunk_options o = {.jobs = jobs};
+	struct s2e_cache_stamp stamp;
+	struct s2e_chunk_stats s;
+	char digest[S2E_DIGEST_LEN];
+	int ifd = s2e_index_cached(root, fd, compute, &stamp, digest), rc = 0;
+	size_t n0 = sd->n;
+
+	if (ifd < 0 && !compute)
+		return -1;
+	if (ifd < 0 && (ifd = tmp_fd(root)) >= 0 && !(rc = s2e_chunk_fd(NULL, fd, path, ifd, &o, &s)))
+		s2e_index_cache_store(root, fd, &stamp, ifd, s.digest);
+	if (ifd < 0)
+		return -1;
+	if (!rc && lseek(ifd, 0, SEEK_SET) < 0)
+		rc = s2e_error_errno("cannot read back the index of %s", s2e_q(path));
+	if (!rc && (rc = seed_add(sd, ifd, path)))
+		sd->n = n0; /* none of this file's entries, its fd is not kept */
+	close(ifd);
 	return rc;
 }
 
 static int seed_file(struct seed *sd, const char *root, const char *vm, const char *file,
-		     unsigned jobs)
+		     int compute, unsigned jobs)
 {
 	char *path = s2e_asprintf("%s/vm/%s/%s", root, vm, file);
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1, rc = -1;
@@ -415,18 +578,22 @@ static int seed_file(struct seed *sd, const char *root, const char *vm, const ch
 
 	if (fds) {
 		sd->fds = fds;
-		rc = seed_index(sd, root, fd, path, jobs);
+		rc = seed_index(sd, root, fd, path, compute, jobs);
 		if (!rc)
 			sd->fds[sd->nfds++] = fd;
 	}
 	if (rc && fd >= 0)
 		close(fd);
 	free(path);
+	s2e_error_clear();
 	return 0; /* a local file that cannot be read is only not a seed */
 }
 
-/* Local VMs that may share chunks with the VM pulled: the one it replaces,
- * and those pulled from the same store VM before (an older version). */
+/* Every local VM may share chunks with the VM pulled (a clone, an older
+ * version, a VM built from the same base): each file whose index the index
+ * cache holds is a seed at no cost.  The files of the VM being replaced and
+ * of the VMs pulled from the same store VM before are indexed even when not
+ * cached (hashed, holes skipped), as they most likely share most chunks. */
 static int seed_build(struct seed *sd, const char *root, const char *name, const char *from,
 		      unsigned jobs)
 {
@@ -437,18 +604,19 @@ static int seed_build(struct seed *sd, const char *root, const char *name, const
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *o = vms[i].meta.origin;
-		if (vms[i].defunct || (strcmp(vms[i].name, name) &&
-				       (!o || strncmp(o, from, strlen(from)))))
+		int likely = !strcmp(vms[i].name, name) || (o && !strncmp(o, from, strlen(from)));
+		if (vms[i].defunct)
 			continue;
-		seed_file(sd, root, vms[i].name, S2E_VM_DISK, jobs);
+		seed_file(sd, root, vms[i].name, S2E_VM_DISK, likely, jobs);
 		for (size_t j = 0; j < vms[i].nsnaps; j++) {
 			char *f = s2e_asprintf("%s.%s", S2E_VM_DISK, vms[i].snaps[j].name);
 			if (f)
-				seed_file(sd, root, vms[i].name, f, jobs);
+				seed_file(sd, root, vms[i].name, f, likely, jobs);
 			free(f);
 		}
 	}
 	s2e_vm_list_free(vms, n);
+	s2e_error_clear();
 	if (sd->n)
 		qsort(sd->e, sd->n, sizeof(*sd->e), seed_cmp);
 	return 0;
@@ -482,6 +650,7 @@ struct pull {
 	struct s2e_store_manifest m;
 	struct s2e_chunk_stats *total;
 	const struct s2e_vm_report *r;
+	int *ifds; /* the files' indexes, kept for the index cache */
 };
 
 /* The bytes an index's chunks put on disk: all but the all-zero 1 MiB
@@ -540,20 +709,37 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 	int rc = out && what ? 0 : -1;
 
 	p->o.expect_size = f->size;
-	p->o.progress = bar(p->r, f->name, f->size);
 	if (!rc)
 		rc = s2e_unchunk_file(p->st, ifd, what, out, &p->o, &s);
-	s2e_progress_finish(p->o.progress);
-	p->o.progress = NULL;
 	add_stats(p->total, &s);
 	if (!rc && (s.bytes != f->size || strcmp(s.digest, f->digest)))
 		rc = s2e_error("%s: the file rebuilt is not the one the manifest names (%s, not %s)",
 			       what, s.digest, f->digest);
 	if (!rc)
-		s2e_vm_step(p->r, "pull %s", f->name);
+		step(p, "pull %s", f->name);
 	free(out);
 	free(what);
 	return rc;
+}
+
+/* The files pulled are known to match their indexes: keep those in the index
+ * cache, so that pushing this VM or pulling next to it reads nothing. */
+static void pull_cache(struct pull *p, const char *root, const char *staging)
+{
+	for (size_t i = 0; i < p->m.nfiles; i++) {
+		char *path = s2e_path_join(staging, p->m.files[i].name), digest[S2E_DIGEST_LEN];
+		int fd = path && p->ifds[i] >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1, cfd;
+		struct s2e_cache_stamp stamp;
+
+		if (fd >= 0 && (cfd = s2e_index_cached(root, fd, 1, &stamp, digest)) >= 0)
+			close(cfd);
+		else if (fd >= 0)
+			s2e_index_cache_store(root, fd, &stamp, p->ifds[i], p->m.files[i].digest);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	s2e_error_clear();
 }
 
 /* vm.config of the new VM: the manifest's [vm] and [snapshot] sections,
@@ -621,11 +807,21 @@ static int pull_commit(struct pull *p, struct s2e_vmtx *tx)
 	return rc;
 }
 
+static struct s2e_progress *pull_bar(const struct pull *p)
+{
+	uint64_t size = 0, chunks = 0;
+
+	for (size_t i = 0; i < p->m.nfiles; i++) {
+		size += p->m.files[i].size;
+		chunks += chunks_of(p->m.files[i].size);
+	}
+	return bar(p->r, "pull", size, chunks, "fetched");
+}
+
 static int pull_vm(struct pull *p, const char *root, int flags)
 {
 	struct seed sd = {0};
 	char *from = NULL;
-	int *ifds = NULL;
 	struct s2e_vmtx tx;
 	int rc = s2e_store_vm_read(p->c, p->remote, &p->m);
 
@@ -646,20 +842,26 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 		seed_build(&sd, root, p->name, from, p->o.jobs);
 	p->o.seed = sd.n ? seed_get : NULL;
 	p->o.seed_ctx = &sd;
-	if (!(ifds = malloc(p->m.nfiles * sizeof(*ifds))))
+	if (!(p->ifds = malloc(p->m.nfiles * sizeof(*p->ifds))))
 		rc = s2e_error("out of memory");
-	for (size_t i = 0; ifds && i < p->m.nfiles; i++)
-		ifds[i] = -1;
+	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
+		p->ifds[i] = -1;
 	if (!rc)
-		rc = pull_indexes(p, tx.staging, ifds);
+		rc = pull_indexes(p, tx.staging, p->ifds);
+	if (!rc)
+		p->o.progress = pull_bar(p);
 	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
-		rc = pull_file(p, tx.staging, &p->m.files[i], ifds[i]);
-	for (size_t i = 0; ifds && i < p->m.nfiles; i++)
-		if (ifds[i] >= 0)
-			close(ifds[i]);
-	free(ifds);
+		rc = pull_file(p, tx.staging, &p->m.files[i], p->ifds[i]);
+	s2e_progress_finish(p->o.progress);
+	p->o.progress = NULL;
 	seed_free(&sd);
 	free(from);
+	if (!rc)
+		pull_cache(p, root, tx.staging);
+	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
+		if (p->ifds[i] >= 0)
+			close(p->ifds[i]);
+	free(p->ifds);
 	if (!rc)
 		rc = pull_meta(p, tx.staging);
 	if (!rc)
@@ -671,8 +873,10 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 int s2e_vm_pull(const char *root, const char *store, const char *remote, const char *name,
 		unsigned jobs, int flags, const struct s2e_vm_report *r, struct s2e_chunk_stats *stats)
 {
+	/* Twice the cores on every store: a pull waits on reads and writes as
+	 * much as it computes (bench/store), so more workers overlap them. */
 	struct pull p = {.store = store, .remote = remote, .name = name ? name : remote,
-			 .total = stats, .r = r, .o = {.jobs = jobs}};
+			 .total = stats, .r = r, .o = {.jobs = jobs ? jobs : 2 * s2e_cores()}};
 	int rc = s2e_vm_name_check(remote);
 
 	memset(stats, 0, sizeof(*stats));

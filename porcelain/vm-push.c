@@ -42,7 +42,7 @@ int cmd_vm_push(int argc, char **argv)
 		s2e_size_human(s.stored_bytes, size, sizeof(size));
 		printf("pushed %llu of %llu chunks, %s; %llu already in the store\n",
 		       (unsigned long long)s.stored, (unsigned long long)s.chunks, size,
-		       (unsigned long long)s.present);
+		       (unsigned long long)(s.chunks - s.stored));
 	}
 	free(store);
 	free(remote);

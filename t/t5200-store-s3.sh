@@ -71,4 +71,16 @@ out=$(s2e-unchunk --store s3://nosuchbucket/x "$d/odd.caibx" "$d/x" 2>&1)
 t_ok "a missing bucket is an error" grep -q "missing\|NoSuchBucket" <<<"$out"
 out=$(s2e-unchunk --store "s3://BAD_bucket/x" "$d/odd.caibx" "$d/x" 2>&1)
 t_ok "a bad bucket name is refused" grep -q "bad bucket name" <<<"$out"
+
+# STORE/REMOTENAME on S3, by the rule of every store kind: the operand is
+# split when what comes before the last '/' already holds a store.
+s2e vm create V 4M >/dev/null
+dd if=/dev/urandom of="$S2EDIR/vm/V/disk.s2e" bs=1M count=1 seek=1 conv=notrunc status=none
+t_exit 0 "push into a store that holds chunks, as a remote name" s2e vm push V "$url/W"
+t_is "the store lists it under that name" "$(s2e store list "$url" | grep -v '^ ')" "W"
+t_exit 0 "push to a prefix whose parent is no store makes a store there" \
+	s2e vm push V s3://bkt/stores/two
+t_is "named after the VM" "$(s2e store list s3://bkt/stores/two | grep -v '^ ')" "V"
+t_exit 0 "pull STORE/REMOTENAME" s2e --s2edir "$T_TMP/other" vm pull "$url/W" V
+t_ok "the VM pulled is equal" cmp "$S2EDIR/vm/V/disk.s2e" "$T_TMP/other/vm/V/disk.s2e"
 t_done

@@ -25,7 +25,8 @@ subjects() { git -C "$1" log --format=%s "${@:2}"; }
 before=$(subjects "$a" | wc -l)
 out=$(s2e vm push -j 2 A "$s")
 t_is "push succeeds" "$?" 0
-t_ok "push prints the summary" grep -qx 'pushed [1-9][0-9]* of 23 chunks, .* MiB; 0 already in the store' <<<"$out"
+n=$(sed -n 's/^pushed \([0-9]*\) of 23 chunks, .* MiB; \([0-9]*\) already in the store$/\1+\2/p' <<<"$out")
+t_is "push prints the summary (what is not uploaded is already there)" "$((n))" 23
 t_is "push is one commit" "$(subjects "$a" | wc -l)" "$((before + 1))"
 t_is "its subject" "$(subjects "$a" -1)" "vm push A $s"
 t_ok "the manifest is read by git config" git config -f "$s/vm/A/vm.config" push.name
@@ -44,8 +45,17 @@ t_is "the snapshot order is kept" "$(snaps "$b" A)" "$(snaps "$a" A)"
 t_is "pull is the one commit of the new S2EDIR" "$(subjects "$b")" "vm pull $s/A A"
 t_ok "its origin names the store" grep -q "origin = pull of $s/A (sha256-1m:" "$b/vm/A/vm.config"
 
+cp "$s/vm/A/vm.config" "$T_TMP/manifest.before"
+n=$(subjects "$a" | wc -l)
+out=$(s2e vm push A "$s")
+t_is "an unchanged re-push needs no -f" "$?" 0
+t_ok "and sends nothing" grep -qx "pushed 0 of 23 chunks, 0 B; 23 already in the store" <<<"$out"
+t_ok "it leaves the store's VM as it was" cmp "$T_TMP/manifest.before" "$s/vm/A/vm.config"
+t_is "it is recorded" "$(subjects "$a" | wc -l)" "$((n + 1))"
+echo changed >"$a/vm/A/disk.s2e.zeta"
 t_exit 1 "push refuses to replace a VM in the store" s2e vm push A "$s"
 t_ok "and says -f" sh -c "s2e vm push A '$s' 2>&1 | grep -q 'already has a VM named .A. (-f'"
+echo zeta >"$a/vm/A/disk.s2e.zeta"
 t_exit 1 "pull refuses to replace a local VM" s2e --s2edir "$b" vm pull "$s/A"
 t_exit 0 "pull -f replaces it" s2e --s2edir "$b" vm pull -f "$s/A"
 t_is "pull -f is recorded" "$(subjects "$b" -1)" "vm pull -f $s/A A"
@@ -58,11 +68,41 @@ t_ok "an updated VM fetches only the changed chunk" \
 	grep -qx 'pulled 1 of 23 chunks, .*; [1-9][0-9]* from local VMs' <<<"$out"
 t_ok "and is equal" cmp "$a/vm/A/disk.s2e" "$b/vm/A/disk.s2e"
 
+# Any local VM seeds a pull, whatever its name, through the index cache that
+# push and pull keep: D (a clone of A with one chunk changed) pulled next to a
+# VM A that was pulled before, and next to the A that was pushed.
+s2e vm clone A D >/dev/null
+dd if=/dev/urandom of="$a/vm/D/disk.s2e" bs=1M count=1 seek=12 conv=notrunc status=none
+s2e vm push D "$T_TMP/store3" >/dev/null
+e=$T_TMP/e
+s2e --s2edir "$e" vm pull "$s/A" >/dev/null
+out=$(s2e --s2edir "$e" vm pull "$T_TMP/store3/D" E)
+t_ok "a VM of another name seeds the pull" \
+	grep -qx 'pulled 1 of 23 chunks, .*; 7 from local VMs' <<<"$out"
+t_ok "and the VM pulled is equal" cmp "$a/vm/D/disk.s2e" "$e/vm/E/disk.s2e"
+out=$(s2e vm pull "$T_TMP/store3/D" E)
+t_exit 0 "push to file://STORE/REMOTENAME" s2e vm push D "file://$T_TMP/store3/D2"
+t_ok "names the VM in that store" test -f "$T_TMP/store3/vm/D2/vm.config"
+t_exit 0 "push to DIR/NAME where DIR is no store makes a store at DIR/NAME" \
+	s2e vm push D "$T_TMP/fresh/x"
+t_ok "named after the VM" test -f "$T_TMP/fresh/x/vm/D/vm.config"
+t_ok "a pushed VM (D itself) seeds a pull too" \
+	grep -qx 'pulled 0 of 23 chunks, 0 B; 8 from local VMs' <<<"$out"
+t_ok "and that VM is equal" cmp "$a/vm/D/disk.s2e" "$a/vm/E/disk.s2e"
+s2e vm delete -y E >/dev/null
+
 s2e vm clone A C >/dev/null
 out=$(s2e vm push C "$s/C2")
 t_ok "a clone of a pushed VM uploads 0 chunks" grep -qx 'pushed 0 of 23 chunks, 0 B; [1-9][0-9]* already in the store' <<<"$out"
 out=$(s2e vm push -f A "$s")
 t_ok "push -f replaces, uploading nothing new" grep -q '^pushed 0 of 23 chunks' <<<"$out"
+t_ok "push keeps each file's index in the index cache" \
+	test "$(ls "$a/.s2e/digests/"*.caibx | wc -l)" -ge 3
+out=$(s2e vm push A "$T_TMP/store2")
+t_ok "a push to a new store from cached indexes sends every chunk" \
+	grep -qx "pushed $((23 - 16 + 1)) of 23 chunks, .*; 15 already in the store" <<<"$out"
+t_exit 0 "and that store verifies" s2e store verify "$T_TMP/store2"
+t_ok "its indexes are the first store's" sh -c "cd '$s/vm/A' && for i in *.caibx; do cmp \$i '$T_TMP/store2/vm/A/'\$i || exit 1; done"
 t_is "store list names both" "$(s2e store list "$s" | grep -v '^ ')" "A
 C2"
 t_ok "store list --json is JSON" sh -c "s2e store list --json '$s' | python3 -m json.tool >/dev/null"
@@ -83,8 +123,48 @@ t_exit 1 "a manifest naming another VM is refused" sh -c \
 	"cp '$s/vm/A/vm.config' '$s/vm/evil/vm.config' && s2e --s2edir '$b' vm pull '$s/evil'"
 t_is "still nothing created" "$(ls -A "$b/vm")" "A"
 t_exit 1 "store verify finds the hostile VM" s2e store verify "$s" evil
+printf 'garbage\n' >"$s/vm/evil/vm.config"
+t_exit 1 "push refuses to replace a store VM whose manifest does not parse" s2e vm push A "$s/evil"
+t_exit 0 "push -f replaces it" s2e vm push -f A "$s/evil"
+t_ok "with a manifest that parses" sh -c "s2e store list '$s' | grep -qx evil"
 t_exit 1 "pulling a VM the store lacks fails" s2e --s2edir "$b" vm pull "$s/nosuch"
 t_exit 2 "pull needs STORE/NAME" s2e vm pull nosuchstore
+
+# Acceptance 3 on a bench/make-vm VM: after writing 10 random 1 MiB-aligned
+# MiB into the disk, a re-push uploads at most 10 chunks and a pull onto a
+# machine holding the previous version fetches at most 10 (the summary lines
+# say so).  On a terminal, one progress bar covers the whole VM.
+m=$T_TMP/m mp=$T_TMP/mp ms=$T_TMP/mstore
+if "$T_ROOT/bench/make-vm" -q --disk-size 128M --data 24M --snapshots 2 --snapshot-size 6M \
+	"$m/vm/Real" 2>"$T_TMP/make-vm.err"; then
+	s2e --s2edir "$m" vm push Real "$ms" >/dev/null
+	s2e --s2edir "$mp" vm pull "$ms/Real" >/dev/null
+	for i in $(shuf -i 0-127 -n 10); do
+		dd if=/dev/urandom of="$m/vm/Real/disk.s2e" bs=1M count=1 seek="$i" conv=notrunc \
+			status=none
+	done
+	out=$(s2e --s2edir "$m" vm push -f Real "$ms")
+	n=$(sed -n 's/^pushed \([0-9]*\) of 140 chunks, .*/\1/p' <<<"$out")
+	t_ok "a re-push after 10 changed MiB uploads at most 10 chunks ($n)" test "${n:-99}" -le 10
+	t_ok "and at least one" test "${n:-0}" -ge 1
+	if script -qec true /dev/null >/dev/null 2>&1; then
+		out=$(script -qec "s2e --s2edir '$mp' vm pull -f '$ms/Real'" /dev/null | tr '\r' '\n')
+	else
+		out=$(s2e --s2edir "$mp" vm pull -f "$ms/Real")
+	fi
+	n=$(sed -n 's/^.*pulled \([0-9]*\) of 140 chunks, .*/\1/p' <<<"$out")
+	t_ok "a pull onto the previous version fetches at most 10 chunks ($n)" test "${n:-99}" -le 10
+	t_ok "and at least one" test "${n:-0}" -ge 1
+	t_ok "the updated disk is equal" cmp "$m/vm/Real/disk.s2e" "$mp/vm/Real/disk.s2e"
+	if script -qec true /dev/null >/dev/null 2>&1; then
+		t_ok "on a terminal one bar counts the chunks of all the files" \
+			grep -q '^pull \[.*\] .*/140 chunks, .* fetched, .* skipped' <<<"$out"
+	else
+		t_skip "the progress bar" "script(1) cannot make a pseudo-terminal here"
+	fi
+else
+	t_skip "acceptance 3 on a make-vm VM" "bench/make-vm failed: $(cat "$T_TMP/make-vm.err")"
+fi
 
 pids=
 trap 'for p in $pids; do kill $p 2>/dev/null; wait $p 2>/dev/null; done; t_cleanup' EXIT
@@ -123,7 +203,9 @@ out=$(s2e vm push -j 4 A "$url")
 t_ok "push to S3" grep -q '^pushed [1-9][0-9]* of 23 chunks' <<<"$out"
 out=$(s2e vm push C "$url")
 t_ok "a clone pushed to S3 uploads 0 chunks" grep -q '^pushed 0 of 23 chunks' <<<"$out"
+echo changed >"$a/vm/A/disk.s2e.zeta"
 t_exit 1 "-f is needed on S3 too" s2e vm push A "$url"
+echo zeta >"$a/vm/A/disk.s2e.zeta"
 t3=$T_TMP/s3vm
 t_exit 0 "pull from S3" s2e --s2edir "$t3" vm pull "$url/A" A
 for f in disk.s2e disk.s2e.zeta disk.s2e.alpha; do

@@ -8,6 +8,14 @@
  * window, so memory does not grow with the file (per worker: one chunk, one
  * compressed chunk, the zstd contexts).
  *
+ * s2e_chunk_known() does the store's part of s2e_chunk_fd() for a file
+ * whose index is already known (index_fd, e.g. from the index cache of
+ * digest-cache.h): it walks that index, checks that the store holds each
+ * chunk (touching it, as s2e_chunk_fd() does), and reads, checks against its
+ * ID and puts only the chunks the store lacks; a chunk whose data no longer
+ * matches its ID is an error (the file changed).  No index is written: the
+ * known one is it.
+ *
  * s2e_unchunk_fd() reads an index (untrusted, streamed) and rebuilds the file
  * into out_fd, which must be empty: chunks are fetched on `jobs` workers (one
  * store connection each), decompressed with the 1 MiB bound and checked
@@ -61,6 +69,8 @@ struct s2e_chunk_options {
 /* st may be NULL (index only).  name is used in messages. */
 int s2e_chunk_fd(struct s2e_store *st, int fd, const char *name, int index_fd,
 		 const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
+int s2e_chunk_known(struct s2e_store *st, int fd, const char *name, int index_fd,
+		    const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
 int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
 		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats);
 int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name, const char *out,

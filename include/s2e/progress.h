@@ -13,6 +13,14 @@ struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t tota
 /* Thread-safe; redraws at most a few times per second. */
 void s2e_progress_update(struct s2e_progress *p, uint64_t done);
 void s2e_progress_add(struct s2e_progress *p, uint64_t delta);
+/* Transfers (push, pull): the bar also counts chunks, done of `chunks`, and
+ * shows the bytes transferred (labelled `verb`: "sent", "fetched") and skipped.  s2e_progress_chunk()
+ * reports one chunk of `size` bytes done, `sent` bytes of it transferred (0:
+ * skipped, the other side or a local VM had it). */
+void s2e_progress_set_chunks(struct s2e_progress *p, uint64_t chunks, const char *verb);
+void s2e_progress_chunk(struct s2e_progress *p, uint64_t size, uint64_t sent);
+/* Erase the bar (before a status line is printed); the next update redraws it. */
+void s2e_progress_clear(struct s2e_progress *p);
 /* Erase the bar ("\r\033[K") and free it.  Status lines printed while a bar
  * may be drawn (by this process or a child) erase it too (s2e/status.h). */
 void s2e_progress_finish(struct s2e_progress *p);

@@ -120,6 +120,59 @@ static void a_bad_entry_is_a_miss(void **state)
 	free(dir);
 }
 
+/* The cached index of `file` (-1 on a miss) and its digest. */
+static int cached_index(char out[S2E_DIGEST_LEN])
+{
+	struct s2e_cache_stamp stamp;
+	int fd = open(file, O_RDONLY), ifd;
+
+	assert_true(fd >= 0);
+	ifd = s2e_index_cached(root, fd, 0, &stamp, out);
+	close(fd);
+	if (ifd >= 0)
+		close(ifd);
+	return ifd >= 0 ? 0 : -1;
+}
+
+static void a_digest_keeps_the_index(void **state)
+{
+	char a[S2E_DIGEST_LEN], b[S2E_DIGEST_LEN];
+	(void)state;
+
+	put("index me");
+	settle();
+	assert_int_equal(digest(a), 1);
+	assert_int_equal(cached_index(b), 0);
+	assert_string_equal(a, b);
+	put("changed!");
+	settle();
+	assert_int_equal(cached_index(b), -1);
+}
+
+static void an_index_of_older_content_is_a_miss(void **state)
+{
+	char a[S2E_DIGEST_LEN], b[S2E_DIGEST_LEN], *cmd;
+	(void)state;
+
+	put("first!"); /* the same size as "second" */
+	settle();
+	assert_int_equal(digest(a), 1);
+	cmd = s2e_asprintf("cp '%s'/.s2e/digests/*.caibx '%s/old.caibx'", root, root);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	put("second");
+	settle();
+	assert_int_equal(digest(b), 1);
+	assert_int_equal(cached_index(b), 0);
+	/* The entry says "second", the index is the one of "first". */
+	cmd = s2e_asprintf("for f in '%s'/.s2e/digests/*.caibx; do cp '%s/old.caibx' \"$f\"; done",
+			   root, root);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(cached_index(b), -1);
+	assert_int_equal(digest(b), 0); /* the digest entry itself still holds */
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -143,6 +196,8 @@ int main(void)
 		cmocka_unit_test(racy_entries_are_not_trusted),
 		cmocka_unit_test(a_file_changed_just_now_is_hashed_after_the_tick),
 		cmocka_unit_test(a_bad_entry_is_a_miss),
+		cmocka_unit_test(a_digest_keeps_the_index),
+		cmocka_unit_test(an_index_of_older_content_is_a_miss),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

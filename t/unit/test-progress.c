@@ -86,11 +86,38 @@ static void threads_on_a_terminal(void **state)
 	close(master);
 }
 
+static void a_transfer_shows_chunks_sent_and_skipped(void **state)
+{
+	int master, slave;
+	struct s2e_progress *p;
+	char out[8192];
+
+	(void)state;
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	p = s2e_progress_start(slave, "push", 4 << 20);
+	assert_non_null(p);
+	s2e_progress_set_chunks(p, 4, "sent");
+	s2e_progress_chunk(p, 1 << 20, 1000);
+	s2e_progress_chunk(p, 1 << 20, 0);
+	s2e_progress_chunk(p, 1 << 20, 0);
+	usleep(250 * 1000);
+	s2e_progress_chunk(p, 1 << 20, 24);
+	drain(master, out, sizeof(out));
+	assert_non_null(strstr(out, "4/4 chunks, 1.0 KiB sent, 2.0 MiB skipped"));
+	s2e_progress_clear(p);
+	drain(master, out, sizeof(out));
+	assert_string_equal(out, "\r\033[K");
+	s2e_progress_finish(p);
+	close(slave);
+	close(master);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(not_a_terminal),
 	    cmocka_unit_test(threads_on_a_terminal),
+	    cmocka_unit_test(a_transfer_shows_chunks_sent_and_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
