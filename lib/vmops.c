@@ -509,7 +509,7 @@ static int drop_snapshot(struct s2e_vmtx *tx, const char *snap, int *recorded)
 	if (!leaf || !meta_path || (found = s2e_meta_read(meta_path, &meta)) < 0)
 		goto out;
 	if ((found == 1 && adopt(tx->dir, &meta)) || s2e_vmtx_set_aside(tx, leaf) ||
-	    (found == 0 && s2e_vmtx_set_aside(tx, S2E_VM_META)))
+	    (found == 0 && s2e_vmtx_keep_old(tx, S2E_VM_META)))
 		goto out;
 	*recorded = s2e_meta_remove_snap(&meta, snap);
 	s2e_time_utc(now, sizeof(now));
