@@ -228,6 +228,17 @@ fail:
 	return -1;
 }
 
+int s2e_is_atomic_tmp(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(name, base, n) || strncmp(name + n, ".tmp.", 5))
+		return 0;
+	name += n + 5;
+	return strlen(name) == 6 && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == 6;
+}
+
 void s2e_tmp_discard(int fd, char *tmp)
 {
 	if (fd >= 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "s2e/error.h"
+#include "s2e/experiment.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
 #include "s2e/quote.h"
@@ -123,11 +124,61 @@ static int clean_dir(const char *root, const char *sub, int in_trash)
 	return rc;
 }
 
+static int tmp_failed(const char *top, const char *dir, const char *name)
+{
+	int err = errno;
+	char *path = s2e_asprintf("%s/%s/%s", top, dir, name);
+
+	errno = err;
+	s2e_error_errno("cannot remove %s", path ? s2e_q(path) : "a temporary file");
+	free(path);
+	return -1;
+}
+
+/* The temporaries of atomic writes (vm.config, an experiment's record and
+ * configuration) a killed writer left in S2EDIR/SUB/ANY/: only a command
+ * holding the lock writes these files, so once we hold it they are dead.
+ * Left, they would be recorded in the history (experiments/ is versioned
+ * whole). */
+static int clean_tmps(const char *root, const char *sub, const char *const *bases)
+{
+	char *top = s2e_path_join(root, sub);
+	DIR *dir = top ? opendir(top) : NULL, *in;
+	struct dirent *de, *f;
+	int rc = top ? 0 : -1, fd;
+
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || !(in = fdopendir(fd))) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while ((f = readdir(in)))
+			for (const char *const *b = bases; *b; b++)
+				if (s2e_is_atomic_tmp(f->d_name, *b) &&
+				    unlinkat(dirfd(in), f->d_name, 0) && errno != ENOENT)
+					rc = tmp_failed(top, de->d_name, f->d_name);
+		closedir(in);
+	}
+	if (dir)
+		closedir(dir);
+	free(top);
+	return rc;
+}
+
 static int clean_leftovers(const char *root)
 {
+	static const char *const vm_files[] = {S2E_VM_META, NULL};
+	static const char *const exp_files[] = {S2E_EXPERIMENT_RECORD, S2E_EXPERIMENT_CONFIG,
+						NULL};
 	int rc = clean_dir(root, "vm", 0);
 
-	return clean_dir(root, S2E_TRASH_DIR, 1) ? -1 : rc;
+	rc = clean_dir(root, S2E_TRASH_DIR, 1) ? -1 : rc;
+	rc = clean_tmps(root, "vm", vm_files) ? -1 : rc;
+	return clean_tmps(root, S2E_EXPERIMENTS_DIR, exp_files) ? -1 : rc;
 }
 
 int s2e_lock(const char *root, struct s2e_lock *lock)

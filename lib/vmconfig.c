@@ -271,7 +271,7 @@ static int change_meta(struct s2e_vmtx *tx, const struct key *k, enum s2e_vmconf
 	if (!path || s2e_meta_read(path, &meta) < 0 || apply(&meta.extra, k, op, value, text))
 		goto out;
 	s2e_time_utc(now, sizeof(now));
-	if (s2e_meta_set(&meta.updated, now) || s2e_vmtx_set_aside(tx, S2E_VM_META) ||
+	if (s2e_meta_set(&meta.updated, now) || s2e_vmtx_keep_old(tx, S2E_VM_META) ||
 	    s2e_meta_write(path, &meta))
 		goto out;
 	rc = 0;

@@ -498,39 +498,30 @@ static int adopt(const char *dir, struct s2e_meta *meta)
 	return rc;
 }
 
-/* Move the snapshot and the old metadata aside, put the new metadata in
- * place.  The new file is written first (under S2EDIR/.s2e), so that a kill
- * finds the VM without vm.config only between two renames. */
+/* Move the snapshot aside and keep the old metadata (s2e_vmtx_keep_old():
+ * vm.config stays in place until the new one replaces it), write the new. */
 static int drop_snapshot(struct s2e_vmtx *tx, const char *snap, int *recorded)
 {
 	char *leaf = s2e_asprintf("%s.%s", S2E_VM_DISK, snap);
 	char *meta_path = s2e_path_join(tx->dir, S2E_VM_META), now[64];
-	char *tmp = s2e_asprintf("%s/.s2e/snapdel-%ld.vm.config", tx->root, (long)getpid());
 	struct s2e_meta meta;
 	int rc = -1, found;
 
 	memset(&meta, 0, sizeof(meta));
-	if (!leaf || !meta_path || !tmp || (found = s2e_meta_read(meta_path, &meta)) < 0)
+	if (!leaf || !meta_path || (found = s2e_meta_read(meta_path, &meta)) < 0)
 		goto out;
-	if (found == 1 && adopt(tx->dir, &meta))
+	if ((found == 1 && adopt(tx->dir, &meta)) || s2e_vmtx_set_aside(tx, leaf) ||
+	    (found == 0 && s2e_vmtx_keep_old(tx, S2E_VM_META)))
 		goto out;
 	*recorded = s2e_meta_remove_snap(&meta, snap);
 	s2e_time_utc(now, sizeof(now));
-	if (s2e_meta_set(&meta.updated, now) || s2e_meta_write(tmp, &meta) ||
-	    s2e_vmtx_set_aside(tx, leaf) || (found == 0 && s2e_vmtx_set_aside(tx, S2E_VM_META)))
+	if (s2e_meta_set(&meta.updated, now) || s2e_meta_write(meta_path, &meta))
 		goto out;
-	if (rename(tmp, meta_path)) {
-		s2e_error_errno("cannot write %s", s2e_q(meta_path));
-		goto out;
-	}
 	rc = 0;
 out:
-	if (tmp && rc)
-		unlink(tmp);
 	s2e_meta_free(&meta);
 	free(leaf);
 	free(meta_path);
-	free(tmp);
 	return rc;
 }
 

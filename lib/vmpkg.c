@@ -708,7 +708,7 @@ int s2e_vmtx_touch_meta(struct s2e_vmtx *tx)
 		s2e_time_utc(now, sizeof(now));
 		rc = s2e_meta_set(&meta.updated, now);
 		if (!rc)
-			rc = s2e_vmtx_set_aside(tx, S2E_VM_META);
+			rc = s2e_vmtx_keep_old(tx, S2E_VM_META);
 		if (!rc)
 			rc = s2e_meta_write(path, &meta);
 		s2e_meta_free(&meta);

@@ -288,10 +288,13 @@ static void undo_asides(struct s2e_vmtx *tx)
 	tx->naside = 0;
 }
 
-int s2e_vmtx_set_aside(struct s2e_vmtx *tx, const char *rel)
+/* Move file `rel` into the trash, or with keep, link it there and leave it
+ * in place for an atomic write to replace (the file never goes missing). */
+static int aside(struct s2e_vmtx *tx, const char *rel, int keep)
 {
 	struct s2e_vmtx_aside *grown, *a;
 	char leaf[64];
+	int failed;
 
 	grown = realloc(tx->aside, (tx->naside + 1) * sizeof(*grown));
 	if (!grown)
@@ -301,7 +304,12 @@ int s2e_vmtx_set_aside(struct s2e_vmtx *tx, const char *rel)
 	snprintf(leaf, sizeof(leaf), "aside-%ld-%zu", (long)getpid(), tx->naside);
 	a->from = s2e_path_join(tx->dir, rel);
 	a->to = trash_of(tx, leaf);
-	if (!a->from || !a->to || rename(a->from, a->to)) {
+	failed = !a->from || !a->to;
+	if (!failed && keep) /* a link of an earlier process with our pid */
+		failed = (unlink(a->to) && errno != ENOENT) || link(a->from, a->to);
+	else if (!failed)
+		failed = rename(a->from, a->to);
+	if (failed) {
 		int rc = a->from && a->to ? s2e_error_errno("cannot move %s aside", s2e_q(a->from))
 					  : -1;
 		free(a->from);
@@ -310,6 +318,16 @@ int s2e_vmtx_set_aside(struct s2e_vmtx *tx, const char *rel)
 	}
 	tx->naside++;
 	return 0;
+}
+
+int s2e_vmtx_set_aside(struct s2e_vmtx *tx, const char *rel)
+{
+	return aside(tx, rel, 0);
+}
+
+int s2e_vmtx_keep_old(struct s2e_vmtx *tx, const char *rel)
+{
+	return aside(tx, rel, 1);
 }
 
 static int record(struct s2e_vmtx *tx, const char *subject, const char *body,

@@ -5,50 +5,14 @@
 # the kill left unrecorded is reported by vm status and recorded by
 # status --record, after which status is clean and no experiment is running.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-crash.sh"
 
 RANDOM=4242
 TRIALS=${S2E_CRASH_TRIALS:-10}
-W=$T_TMP/w
-mkdir -p "$W/bin"
-
-# A VM with some data, so that copies and packages take a moment.
-s2e vm create Base 256M >/dev/null
-head -c 48M /dev/urandom | dd of="$S2EDIR/vm/Base/disk.s2e" bs=1M seek=16 conv=notrunc 2>/dev/null
-head -c 8M /dev/urandom >"$S2EDIR/vm/Base/disk.s2e.ready"
-s2e vm status --record >/dev/null
-s2e vm export Base "$W/base.tar.gz" >/dev/null 2>&1
-
-cat >"$W/bin/qemu" <<'EOS'
-#!/bin/sh
-sleep 0.3
-exit 0
-EOS
-chmod +x "$W/bin/qemu"
-
-orphans() { pgrep -f "s2e.*$T_TMP" | grep -vx "$$" || true; }
-
-# check CMD-DESC: the invariants after a kill.
-check()
-{
-	local desc=$1 bad= out
-	sleep 1
-	[ -z "$(orphans)" ] || bad="$bad [orphans: $(orphans | tr '\n' ' ')]"
-	git -C "$S2EDIR" fsck --strict >/dev/null 2>&1 || bad="$bad [git fsck]"
-	out=$(s2e vm list 2>&1) || bad="$bad [vm list failed]"
-	case "$out" in *defunct*) bad="$bad [half VM: $out]" ;; esac
-	for d in "$S2EDIR"/vm/*/; do
-		[ -f "$d/vm.config" ] || bad="$bad [no metadata in $d]"
-	done
-	s2e vm status --record >/dev/null 2>&1 || bad="$bad [status --record failed]"
-	out=$(s2e vm status 2>&1)
-	case "$out" in *"nothing to record"*) ;; *) bad="$bad [status not clean: $out]" ;; esac
-	[ -z "$(git -C "$S2EDIR" status --porcelain)" ] || bad="$bad [git status not clean]"
-	if grep -rqs 'state = running' "$S2EDIR/experiments"; then bad="$bad [record left running]"; fi
-	if [ -z "$bad" ]; then t_pass "$desc"; else t_fail "$desc"; t_diag "$bad"; fi
-}
+crash_setup
 
 # crash DESC SETUP MAX-MS CMD...: run CMD in the background, kill it at a
-# random moment below MAX-MS, then check.
+# random moment below MAX-MS, then check (t/lib-crash.sh).
 crash()
 {
 	local desc=$1 setup=$2 max=$3 pid ms
@@ -61,7 +25,7 @@ crash()
 		sleep "$(printf '0.%03d' "$ms")"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-		check "$desc, killed after ${ms} ms"
+		crash_check "$desc, killed after ${ms} ms"
 	done
 }
 

@@ -17,6 +17,9 @@ int s2e_fsync_dir(const char *path);
 /* Write a whole file through a temporary and rename(2): readers see the old
  * or the new contents, never a mix. */
 int s2e_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Whether file name `name` is a temporary s2e_write_file_atomic() makes for
+ * a file named `base` ("BASE.tmp.XXXXXX"), which a killed writer leaves. */
+int s2e_is_atomic_tmp(const char *name, const char *base);
 /* Give up a temporary file: close fd (if >= 0), unlink and free tmp (if set). */
 void s2e_tmp_discard(int fd, char *tmp);
 /* Read a whole (small) file; *data is NUL-terminated. */

@@ -30,7 +30,8 @@ struct s2e_lock {
 };
 /* Take the S2EDIR lock, waiting up to $S2E_LOCK_TIMEOUT seconds (default 30;
  * then S2E_ELOCKED), then remove staging and trash left by commands that
- * died. */
+ * died, and the temporaries of their atomic writes (vm/NAME/vm.config.tmp.*,
+ * experiments/NAME/record.conf.tmp.* and s2e-config.lua.tmp.*). */
 int s2e_lock(const char *root, struct s2e_lock *lock);
 void s2e_unlock(struct s2e_lock *lock);
 

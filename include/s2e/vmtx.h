@@ -93,6 +93,14 @@ int s2e_vmtx_name(struct s2e_vmtx *tx, const char *name);
  * free space. */
 int s2e_vmtx_set_aside(struct s2e_vmtx *tx, const char *rel);
 
+/* UPDATE: keep the old contents of file `rel` (vm.config), which the caller
+ * then replaces with an atomic write (s2e_write_file_atomic): a hard link in
+ * the trash holds the old file, and `rel` itself stays in place, so that a
+ * kill at any moment leaves the old file or the new, never none.  commit
+ * removes the link, a failed commit or an abort puts it back over the new
+ * file.  Needs no free space. */
+int s2e_vmtx_keep_old(struct s2e_vmtx *tx, const char *rel);
+
 /* Make it so, and record it: see above.  `extra` (may be NULL) lists more
  * paths relative to S2EDIR to record in the same commit. */
 int s2e_vmtx_commit(struct s2e_vmtx *tx, const char *subject, const char *body,

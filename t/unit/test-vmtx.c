@@ -1,5 +1,6 @@
 /* Unit tests for the VM transaction: begin / commit / end, the checks made
- * before anything is touched, rollback of a failed commit, delete. */
+ * before anything is touched, rollback of a failed commit, delete,
+ * vm.config kept in place while rewritten, temporaries removed by the lock. */
 #include <dirent.h>
 #include <git2.h>
 #include <setjmp.h>
@@ -186,6 +187,89 @@ static void delete_and_set_aside(void **state)
 	free(dir);
 }
 
+static char *text_of(const char *rel)
+{
+	char *path = s2e_path_join(root, rel), *text = NULL;
+
+	assert_int_equal(s2e_read_file(path, &text, NULL), 0);
+	free(path);
+	return text;
+}
+
+/* One update of vm.config through keep_old: the file is there all along. */
+static void keep_old_update(const char *text, int fail, int commit)
+{
+	struct s2e_vmtx tx;
+	char *dir = s2e_path_join(root, "vm/K");
+
+	if (fail)
+		setenv("S2E_TEST_FAIL", "history-publish", 1);
+	assert_int_equal(s2e_vmtx_begin(&tx, root, "K", S2E_VMTX_UPDATE), 0);
+	assert_int_equal(s2e_vmtx_keep_old(&tx, "vm.config"), 0);
+	assert_true(exists("vm/K/vm.config"));
+	put(dir, "vm.config", text);
+	if (commit)
+		assert_int_equal(s2e_vmtx_commit(&tx, "config K", NULL, NULL, 0), fail ? -1 : 0);
+	s2e_vmtx_end(&tx);
+	unsetenv("S2E_TEST_FAIL");
+	free(dir);
+}
+
+/* vm.config rewritten in place: a failed commit or an abort brings the old
+ * one back, a commit leaves nothing in the trash. */
+static void keep_old(void **state)
+{
+	char *text, *trash = s2e_path_join(root, ".s2e/trash");
+	struct dirent *de;
+	DIR *dir;
+
+	(void)state;
+	create("K", 0, "[vm]\n\tsize = 1\n");
+	keep_old_update("[vm]\n\tsize = 2\n", 1, 1);
+	assert_string_equal(text = text_of("vm/K/vm.config"), "[vm]\n\tsize = 1\n");
+	free(text);
+	keep_old_update("[vm]\n\tsize = 3\n", 0, 0);
+	assert_string_equal(text = text_of("vm/K/vm.config"), "[vm]\n\tsize = 1\n");
+	free(text);
+	keep_old_update("[vm]\n\tsize = 4\n", 0, 1);
+	assert_string_equal(text = text_of("vm/K/vm.config"), "[vm]\n\tsize = 4\n");
+	free(text);
+	assert_non_null(dir = opendir(trash));
+	while ((de = readdir(dir)))
+		assert_true(!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."));
+	closedir(dir);
+	free(trash);
+}
+
+/* The lock removes the temporaries of atomic writes a killed command left,
+ * and nothing else. */
+static void lock_removes_temporaries(void **state)
+{
+	static const char *const gone[] = {"vm/K/vm.config.tmp.abcDE9",
+					   "experiments/e1/record.conf.tmp.X1y2Z3",
+					   "experiments/e1/s2e-config.lua.tmp.qqqqqq"};
+	static const char *const kept[] = {"vm/K/disk.s2e.tmp.abcDE9", "vm/K/vm.config.tmp.abc",
+					   "experiments/e1/record.conf.tmp.abcdefg",
+					   "experiments/e1/notes.tmp.abcdef"};
+	char *exp = s2e_path_join(root, "experiments/e1");
+	struct s2e_lock lock;
+
+	(void)state;
+	assert_int_equal(s2e_mkdir_p(exp, 0777), 0);
+	for (size_t i = 0; i < 3; i++)
+		put(root, gone[i], "x");
+	for (size_t i = 0; i < 4; i++)
+		put(root, kept[i], "x");
+	assert_int_equal(s2e_lock(root, &lock), 0);
+	s2e_unlock(&lock);
+	for (size_t i = 0; i < 3; i++)
+		assert_false(exists(gone[i]));
+	for (size_t i = 0; i < 4; i++)
+		assert_true(exists(kept[i]));
+	s2e_remove_tree(exp);
+	free(exp);
+}
+
 static void history_last_reports_errors(void **state)
 {
 	char oid[41], fresh[] = "/tmp/s2e-test-vmtx-norepo.XXXXXX";
@@ -237,6 +321,8 @@ int main(void)
 		cmocka_unit_test(git_refused_names),
 		cmocka_unit_test(failed_commit_rolls_back),
 		cmocka_unit_test(delete_and_set_aside),
+		cmocka_unit_test(keep_old),
+		cmocka_unit_test(lock_removes_temporaries),
 		cmocka_unit_test(history_last_reports_errors),
 		cmocka_unit_test(named_later),
 	};
