@@ -502,18 +502,20 @@ static int feed(struct pool *p, struct s2e_caindex_reader *r)
 	return rc;
 }
 
-int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
-		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+/* Hand every entry of the index to `one` on the workers; stats get the
+ * index's size and digest (an empty digest when its chunks are not all 1 MiB). */
+static int run_index(struct s2e_store *st, struct s2e_caindex_reader *r, const char *name, int fd,
+		     const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats,
+		     int (*one)(struct worker *w, const struct s2e_caindex_entry *e))
 {
-	struct s2e_caindex_reader *r = s2e_caindex_reader_new(index_fd, index_name, o->expect_size);
-	struct pool *p = r ? pool_new(st, o, stats, out_fd, index_name) : NULL;
+	struct pool *p = r ? pool_new(st, o, stats, fd, name) : NULL;
 	struct worker *ws;
 	unsigned started;
 	int rc = -1;
 
 	if (!p)
 		goto out;
-	p->one = unchunk_one;
+	p->one = one;
 	ws = start_workers(p, jobs_for(st, o), feed_worker, &started);
 	rc = ws ? feed(p, r) : -1;
 	rc = stop_workers(p, ws, started, rc);
@@ -521,13 +523,22 @@ int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, i
 		stats->bytes = s2e_caindex_size(r);
 		if (!s2e_caindex_digest(r, stats->digest))
 			stats->digest[0] = '\0';
-		if (out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
-			rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
-					     s2e_q(index_name));
 	}
 out:
 	free(p);
 	s2e_caindex_reader_free(r);
+	return rc;
+}
+
+int s2e_unchunk_fd(struct s2e_store *st, int index_fd, const char *index_name, int out_fd,
+		   const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
+{
+	struct s2e_caindex_reader *r = s2e_caindex_reader_new(index_fd, index_name, o->expect_size);
+	int rc = run_index(st, r, index_name, out_fd, o, stats, unchunk_one);
+
+	if (rc == 0 && out_fd >= 0 && ftruncate(out_fd, (off_t)stats->bytes))
+		rc = s2e_error_errno("cannot set the size of the file rebuilt from %s",
+				     s2e_q(index_name));
 	return rc;
 }
 
@@ -547,32 +558,17 @@ static int known_one(struct worker *w, const struct s2e_caindex_entry *e)
 int s2e_chunk_known(struct s2e_store *st, int fd, const char *name, int index_fd,
 		    const struct s2e_chunk_options *o, struct s2e_chunk_stats *stats)
 {
-	struct s2e_caindex_reader *r = NULL;
-	struct pool *p = NULL;
-	struct worker *ws;
 	struct stat sb;
-	unsigned started;
-	int rc = -1;
+	int rc;
 
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		s2e_error("cannot chunk %s: not a regular file", s2e_q(name));
 		return -1;
 	}
-	if (!(r = s2e_caindex_reader_new(index_fd, name, (uint64_t)sb.st_size)) ||
-	    !(p = pool_new(st, o, stats, fd, name)))
-		goto out;
-	p->one = known_one;
-	ws = start_workers(p, jobs_for(st, o), feed_worker, &started);
-	rc = ws ? feed(p, r) : -1;
-	rc = stop_workers(p, ws, started, rc);
-	if (rc == 0) {
-		stats->bytes = s2e_caindex_size(r);
-		if (!s2e_caindex_digest(r, stats->digest))
-			rc = s2e_error("%s: the index does not use 1 MiB chunks", s2e_q(name));
-	}
-out:
-	free(p);
-	s2e_caindex_reader_free(r);
+	rc = run_index(st, s2e_caindex_reader_new(index_fd, name, (uint64_t)sb.st_size), name, fd,
+		       o, stats, known_one);
+	if (rc == 0 && !stats->digest[0])
+		rc = s2e_error("%s: the index does not use 1 MiB chunks", s2e_q(name));
 	return rc;
 }
 

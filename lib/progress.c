@@ -57,10 +57,12 @@ struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t tota
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->total = total;
 	p->start = now();
-	p->last_draw = p->start - 1; /* the first update draws: a short job shows its bar too */
 	pthread_mutex_init(&p->lock, NULL);
 	s2e_progress_lent();
 	draw(p, p->start); /* at once: the user sees the work start */
+	/* and the first update draws again, so a short job shows its counts
+	 * (and a transfer's chunks, set after the start) too */
+	p->last_draw = p->start - 1;
 	return p;
 }
 
