@@ -296,6 +296,15 @@ int s2e_allocated(const char *path, uint64_t *bytes)
 	return 0;
 }
 
+int s2e_time_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
 void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len)
 {
 	struct tm tm;

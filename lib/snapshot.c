@@ -23,15 +23,6 @@ static int cmp_ranked(const void *a, const void *b)
 	return strcmp(((const struct ranked *)a)->name, ((const struct ranked *)b)->name);
 }
 
-static int cmp_time(const struct timespec *a, const struct timespec *b)
-{
-	if (a->tv_sec != b->tv_sec)
-		return a->tv_sec < b->tv_sec ? -1 : 1;
-	if (a->tv_nsec != b->tv_nsec)
-		return a->tv_nsec < b->tv_nsec ? -1 : 1;
-	return 0;
-}
-
 /* Recorded ones first, by rank; then the others by time and name. */
 static int cmp_snapfile(const void *pa, const void *pb)
 {
@@ -40,7 +31,7 @@ static int cmp_snapfile(const void *pa, const void *pb)
 
 	if (a->rank != b->rank)
 		return a->rank < b->rank ? -1 : 1;
-	c = cmp_time(&a->mtime, &b->mtime);
+	c = s2e_time_cmp(&a->mtime, &b->mtime);
 	return c ? c : strcmp(a->name, b->name);
 }
 
@@ -67,7 +58,7 @@ static int merge(struct s2e_snapfiles *out, size_t k, const struct s2e_snaprec *
 		return s2e_error("out of memory");
 	while (i < k || j < out->n) {
 		struct timespec t = i < k ? taken(&v[i], recorded) : (struct timespec){0};
-		if (j < out->n && (i == k || cmp_time(&v[j].mtime, &t) < 0))
+		if (j < out->n && (i == k || s2e_time_cmp(&v[j].mtime, &t) < 0))
 			m[n++] = v[j++];
 		else
 			m[n++] = v[i++];

@@ -16,15 +16,6 @@
 #include "s2e/snapshot.h"
 #include "s2e/vm.h"
 
-static int cmp_time(const struct timespec *a, const struct timespec *b)
-{
-	if (a->tv_sec != b->tv_sec)
-		return a->tv_sec < b->tv_sec ? -1 : 1;
-	if (a->tv_nsec != b->tv_nsec)
-		return a->tv_nsec < b->tv_nsec ? -1 : 1;
-	return 0;
-}
-
 /* When a VM made by hand was made: its directory's birth time where the file
  * system keeps one, else its modification time. */
 static void dir_birth(const char *path, const struct stat *st, struct timespec *ts)
@@ -165,7 +156,7 @@ void s2e_vm_info_free(struct s2e_vm_info *info)
 static int cmp_vm(const void *pa, const void *pb)
 {
 	const struct s2e_vm_info *a = pa, *b = pb;
-	int c = cmp_time(&a->created, &b->created);
+	int c = s2e_time_cmp(&a->created, &b->created);
 
 	return c ? c : strcmp(a->name, b->name);
 }

@@ -18,19 +18,12 @@
 /* NEW, checked as a new VM's name is (the typed rules and git's), and free. */
 static int check_new(const char *root, const char *name)
 {
-	char *path, *dir;
+	char *dir;
 	struct stat st;
 	int rc;
 
-	if (s2e_vm_name_check(name))
-		return s2e_error_set(S2E_EINVALID, "%s", s2e_error_last());
-	if (!(path = s2e_asprintf("vm/%s/" S2E_VM_META, name)))
-		return -1;
-	rc = s2e_history_path_check(path);
-	free(path);
-	if (rc)
-		return s2e_error_set(S2E_EINVALID, "invalid VM name %s: %s", s2e_q(name),
-				     s2e_error_last());
+	if ((rc = s2e_vmtx_name_check(name)))
+		return rc;
 	if (!(dir = s2e_vm_dir(root, name)))
 		return -1;
 	if (lstat(dir, &st) == 0)

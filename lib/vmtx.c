@@ -63,17 +63,13 @@ int s2e_vm_use(const char *root, const char *name)
 	return mark.fd;
 }
 
-/* Everything about the name, before anything is touched.  A VM made by hand
- * under a name git refuses can still be deleted (it was never recorded). */
-static int check_name(const char *name, int flags)
+int s2e_vmtx_name_check(const char *name)
 {
 	char *path;
 	int rc;
 
 	if (s2e_vm_name_check(name))
 		return s2e_error_set(S2E_EINVALID, "%s", s2e_error_last());
-	if (flags & S2E_VMTX_DELETE)
-		return 0;
 	path = s2e_asprintf("vm/%s/" S2E_VM_META, name);
 	if (!path)
 		return -1;
@@ -83,6 +79,16 @@ static int check_name(const char *name, int flags)
 		return s2e_error_set(S2E_EINVALID, "invalid VM name %s: %s", s2e_q(name),
 				     s2e_error_last());
 	return 0;
+}
+
+/* Everything about the name, before anything is touched.  A VM made by hand
+ * under a name git refuses can still be deleted (it was never recorded). */
+static int check_name(const char *name, int flags)
+{
+	if (flags & S2E_VMTX_DELETE)
+		return s2e_vm_name_check(name) ? s2e_error_set(S2E_EINVALID, "%s", s2e_error_last())
+					       : 0;
+	return s2e_vmtx_name_check(name);
 }
 
 static int check_existing(struct s2e_vmtx *tx)

@@ -42,6 +42,8 @@ void s2e_time_utc_of(const struct timespec *ts, char *buf, size_t len);
 /* Read a time as s2e_time_utc_of() writes it (UTC; the fraction optional);
  * -1 (no error set) when text is NULL or not such a time. */
 int s2e_time_parse(const char *text, struct timespec *ts);
+/* -1, 0, 1 as time a is before, equal to or after time b. */
+int s2e_time_cmp(const struct timespec *a, const struct timespec *b);
 /* Called first thing in every main(): open /dev/null onto whichever of the
  * descriptors 0, 1 and 2 is closed, so that no file the program opens later
  * is taken for standard input, output or error.  -1 if that fails (the

@@ -79,6 +79,11 @@ struct s2e_vmtx {
  * porcelain_root()).  On failure nothing is held and tx needs no end. */
 int s2e_vmtx_begin(struct s2e_vmtx *tx, const char *root, const char *name, int flags);
 
+/* A name a VM can be created (or renamed) under: the name rules of
+ * s2e/names.h and git's rules for the path vm/NAME/vm.config.  S2E_EINVALID,
+ * with a message naming the name and the reason. */
+int s2e_vmtx_name_check(const char *name);
+
 /* A new VM whose name is known only once it is built (`s2e vm import FILE`
  * takes it from the package): begin with name NULL (not for DELETE or
  * UPDATE: S2E_ERROR), build in tx.staging, then name it here before commit.
