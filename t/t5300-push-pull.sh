@@ -41,6 +41,9 @@ for f in disk.s2e disk.s2e.zeta disk.s2e.alpha; do
 		"$(s2e-digest "$a/vm/A/$f" | cut -d' ' -f1)"
 done
 t_ok "the pulled disk is sparse" test "$(t_allocated "$b/vm/A/disk.s2e")" -le $((4 * 1048576))
+alloc() { local t=0 f; for f in "$1"/vm/A/disk.s2e*; do t=$((t + $(t_allocated "$f"))); done; echo $t; }
+t_ok "the pulled VM takes at most 1.05x the source's space ($(alloc "$b") vs $(alloc "$a") bytes)" \
+	test $(($(alloc "$b") * 100)) -le $(($(alloc "$a") * 105))
 t_is "the snapshot order is kept" "$(snaps "$b" A)" "$(snaps "$a" A)"
 t_is "pull is the one commit of the new S2EDIR" "$(subjects "$b")" "vm pull $s/A A"
 t_ok "its origin names the store" grep -q "origin = pull of $s/A (sha256-1m:" "$b/vm/A/vm.config"
