@@ -11,6 +11,7 @@
 #include "s2e/experiment.h"
 #include "s2e/fs.h"
 #include "s2e/history.h"
+#include "s2e/hostid.h"
 #include "s2e/lab.h"
 #include "s2e/log.h"
 #include "s2e/quote.h"
@@ -215,34 +216,70 @@ static int matches(const struct s2e_log_entry *e, const struct s2e_log_filter *f
 	return 0;
 }
 
+/* An experiment's key in the walk: HOSTID/NAME when the commit names its
+ * host (the Host trailer, s2e/hostid.h), so that two hosts' experiments of
+ * one name stay apart in `s2e log --all`; else NAME.  malloc'd, or NULL. */
+static char *exp_key(const struct s2e_log_entry *e, const char *name)
+{
+	struct s2e_host h;
+
+	if (s2e_host_parse(e->body ? e->body : "", &h) == 0)
+		return s2e_asprintf("%s/%s", h.id, name);
+	s2e_error_clear();
+	return s2e_strdup(name);
+}
+
+/* Remove key from seen; whether it was there. */
+static int seen_take(struct s2e_strv *seen, const char *key)
+{
+	for (size_t j = 0; j < seen->n; j++)
+		if (!strcmp(seen->v[j], key)) {
+			free((char *)seen->v[j]);
+			seen->v[j] = seen->v[--seen->n];
+			seen->v[seen->n] = NULL;
+			return 1;
+		}
+	return 0;
+}
+
 /* A run writes two commits, the start and the record of its end: the walk
  * (newest first) shows the record and skips a commit that changes only
  * records already shown.  seen: the experiments shown whose start commit
  * has not been passed yet (a skipped start leaves it, so seen stays small). */
 static int shown_before(const struct s2e_log_entry *e, struct s2e_strv *seen)
 {
+	size_t found = 0;
+
 	if (e->vms.n || !e->nexperiments)
 		return 0;
-	for (size_t i = 0; i < e->nexperiments; i++)
-		if (!e->experiments[i].name || !s2e_strv_has(seen, e->experiments[i].name))
-			return 0;
-	for (size_t i = 0; i < e->nexperiments; i++)
-		for (size_t j = 0; j < seen->n; j++)
-			if (!strcmp(seen->v[j], e->experiments[i].name)) {
-				free((char *)seen->v[j]);
-				seen->v[j] = seen->v[--seen->n];
-				seen->v[seen->n] = NULL;
-				break;
-			}
+	for (size_t i = 0; i < e->nexperiments; i++) {
+		char *key = e->experiments[i].name ? exp_key(e, e->experiments[i].name) : NULL;
+		found += key && s2e_strv_has(seen, key);
+		free(key);
+	}
+	if (found < e->nexperiments)
+		return 0;
+	for (size_t i = 0; i < e->nexperiments; i++) {
+		char *key = exp_key(e, e->experiments[i].name);
+		if (key)
+			seen_take(seen, key);
+		free(key);
+	}
 	return 1;
 }
 
 static int note_shown(const struct s2e_log_entry *e, struct s2e_strv *seen)
 {
-	for (size_t i = 0; i < e->nexperiments; i++)
-		if (e->experiments[i].name && !s2e_strv_has(seen, e->experiments[i].name) &&
-		    s2e_strv_add_dup(seen, e->experiments[i].name))
+	for (size_t i = 0; i < e->nexperiments; i++) {
+		char *key = e->experiments[i].name ? exp_key(e, e->experiments[i].name) : NULL;
+		int rc = e->experiments[i].name && !key ? -1 : 0;
+
+		if (key && !s2e_strv_has(seen, key))
+			rc = s2e_strv_add_dup(seen, key);
+		free(key);
+		if (rc)
 			return -1;
+	}
 	return 0;
 }
 
