@@ -13,17 +13,7 @@ printf '#!/bin/sh\nexit "${FAKE_EXIT:-0}"\n' >"$T_TMP/bin/fake-qemu"
 chmod +x "$T_TMP/bin/fake-qemu"
 export S2E_QEMU=$T_TMP/bin/fake-qemu
 
-h() # I CMD...: run s2e on host I
-{
-	local i=$1
-	shift
-	S2EDIR=$T_TMP/h$i s2e "$@"
-}
-
-refs() # GIT_DIR PREFIX: "OID REF" lines
-{
-	git -C "$1" for-each-ref --format='%(objectname) %(refname)' "$2"
-}
+. "$T_DIR/lib-lab.sh"
 
 for i in $(seq $N); do
 	mkdir -p "$T_TMP/h$i/src/config"
@@ -42,22 +32,7 @@ t_is "git fetch uses the s2e refspec" "$(git -C "$T_TMP/h1" config remote.lab.fe
 	"refs/s2e/hosts/*:refs/s2e/remotes/lab/hosts/*"
 
 # --- eight hosts push at once
-pids=
-for i in $(seq $N); do
-	(h $i history push >"$T_TMP/push$i.out" 2>&1; echo $? >"$T_TMP/push$i.rc") &
-	pids="$pids $!"
-done
-wait $pids
-ok=0
-for i in $(seq $N); do
-	[ "$(cat "$T_TMP/push$i.rc")" = 0 ] && ok=$((ok + 1)) || t_diag "$(cat "$T_TMP/push$i.out")"
-done
-t_is "eight concurrent pushes succeed" "$ok" $N
-want=$(for i in $(seq $N); do
-	printf '%s refs/s2e/hosts/%s\n' "$(git -C "$T_TMP/h$i" rev-parse HEAD)" \
-		"$(git -C "$T_TMP/h$i" config s2e.hostId)"
-done | sort)
-t_is "the remote holds each host's HEAD under its host id" "$(refs "$BARE" refs/ | sort)" "$want"
+lab_push_all "eight concurrent pushes succeed"
 ids=$(for i in $(seq $N); do git -C "$T_TMP/h$i" config s2e.hostId; done | sort -u | wc -l)
 t_is "eight different host ids" "$ids" $N
 t_is "every commit names its host id, host name and user" \

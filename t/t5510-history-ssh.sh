@@ -16,17 +16,7 @@ BARE=$T_TMP/lab.git
 URL=ssh://$(id -un)@127.0.0.1:$PORT$BARE
 git init -q --bare "$BARE"
 
-h() # I CMD...: run s2e on host I
-{
-	local i=$1
-	shift
-	S2EDIR=$T_TMP/h$i s2e "$@"
-}
-
-refs() # GIT_DIR PREFIX: "OID REF" lines
-{
-	git -C "$1" for-each-ref --format='%(objectname) %(refname)' "$2"
-}
+. "$T_DIR/lib-lab.sh"
 
 for i in $(seq $N); do
 	h $i vm create "Box$i" 1M >/dev/null
@@ -34,22 +24,7 @@ for i in $(seq $N); do
 	h $i remote add lab "$URL"
 done
 
-pids=
-for i in $(seq $N); do
-	(h $i history push >"$T_TMP/push$i.out" 2>&1; echo $? >"$T_TMP/push$i.rc") &
-	pids="$pids $!"
-done
-wait $pids
-ok=0
-for i in $(seq $N); do
-	[ "$(cat "$T_TMP/push$i.rc")" = 0 ] && ok=$((ok + 1)) || t_diag "$(cat "$T_TMP/push$i.out")"
-done
-t_is "eight concurrent pushes over ssh:// succeed" "$ok" $N
-want=$(for i in $(seq $N); do
-	printf '%s refs/s2e/hosts/%s\n' "$(git -C "$T_TMP/h$i" rev-parse HEAD)" \
-		"$(git -C "$T_TMP/h$i" config s2e.hostId)"
-done | sort)
-t_is "the remote holds each host's HEAD under its host id" "$(refs "$BARE" refs/ | sort)" "$want"
+lab_push_all "eight concurrent pushes over ssh:// succeed"
 
 for i in $(seq $N); do
 	h $i history pull >"$T_TMP/pull$i.out" 2>&1 || t_diag "$(cat "$T_TMP/pull$i.out")"
