@@ -588,7 +588,7 @@ int s2e_unchunk_file(struct s2e_store *st, int index_fd, const char *index_name,
 	}
 	if (s2e_unchunk_fd(st, index_fd, index_name, fd, o, stats))
 		goto out;
-	if (fchmod(fd, 0644) || (!o->no_sync && fdatasync(fd)) || close(fd)) {
+	if (fchmod(fd, 0644) || (!o->no_sync && !o->sync_later && fdatasync(fd)) || close(fd)) {
 		fd = -1;
 		s2e_error_errno("cannot write %s", s2e_q(out));
 		goto out;

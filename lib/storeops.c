@@ -651,6 +651,7 @@ struct pull {
 	struct s2e_chunk_stats *total;
 	const struct s2e_vm_report *r;
 	int *ifds; /* the files' indexes, kept for the index cache */
+	int *fds;  /* the files pulled, open once they are synced */
 };
 
 /* The bytes an index's chunks put on disk: all but the all-zero 1 MiB
@@ -722,22 +723,41 @@ static int pull_file(struct pull *p, const char *staging, const struct s2e_store
 	return rc;
 }
 
-/* The files pulled are known to match their indexes: keep those in the index
- * cache, so that pushing this VM or pulling next to it reads nothing. */
-static void pull_cache(struct pull *p, const char *root, const char *staging)
+/* Make the files pulled durable, all at the end: pull_file only starts
+ * their writeback (sync_later), so that one file's writeback overlaps the
+ * fetching of the next, as import does.  They stay open in p->fds. */
+static int pull_sync(struct pull *p, const char *staging)
 {
 	for (size_t i = 0; i < p->m.nfiles; i++) {
-		char *path = s2e_path_join(staging, p->m.files[i].name), digest[S2E_DIGEST_LEN];
-		int fd = path && p->ifds[i] >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1, cfd;
-		struct s2e_cache_stamp stamp;
+		char *path = s2e_path_join(staging, p->m.files[i].name);
+		int rc = 0;
 
-		if (fd >= 0 && (cfd = s2e_index_cached(root, fd, 1, &stamp, digest)) >= 0)
-			close(cfd);
-		else if (fd >= 0)
-			s2e_index_cache_store(root, fd, &stamp, p->ifds[i], p->m.files[i].digest);
-		if (fd >= 0)
-			close(fd);
+		if (!path)
+			return -1;
+		p->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->fds[i] < 0 || (!p->o.no_sync && fdatasync(p->fds[i])))
+			rc = s2e_error_errno("cannot write %s", s2e_q(path));
 		free(path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The files pulled are known to match their indexes: keep those in the index
+ * cache, so that pushing this VM or pulling next to it reads nothing. */
+static void pull_cache(struct pull *p, const char *root)
+{
+	for (size_t i = 0; i < p->m.nfiles; i++) {
+		char digest[S2E_DIGEST_LEN];
+		struct s2e_cache_stamp stamp;
+		int cfd = s2e_index_cached(root, p->fds[i], 1, &stamp, digest);
+
+		if (cfd >= 0)
+			close(cfd);
+		else
+			s2e_index_cache_store(root, p->fds[i], &stamp, p->ifds[i],
+					      p->m.files[i].digest);
 	}
 	s2e_error_clear();
 }
@@ -842,14 +862,16 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 		seed_build(&sd, root, p->name, from, p->o.jobs);
 	p->o.seed = sd.n ? seed_get : NULL;
 	p->o.seed_ctx = &sd;
-	if (!(p->ifds = malloc(p->m.nfiles * sizeof(*p->ifds))))
+	if (!(p->ifds = malloc(2 * p->m.nfiles * sizeof(*p->ifds))))
 		rc = s2e_error("out of memory");
-	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
+	for (size_t i = 0; p->ifds && i < 2 * p->m.nfiles; i++)
 		p->ifds[i] = -1;
+	p->fds = p->ifds ? p->ifds + p->m.nfiles : NULL;
 	if (!rc)
 		rc = pull_indexes(p, tx.staging, p->ifds);
 	if (!rc)
 		p->o.progress = pull_bar(p);
+	p->o.sync_later = 1;
 	for (size_t i = 0; !rc && i < p->m.nfiles; i++)
 		rc = pull_file(p, tx.staging, &p->m.files[i], p->ifds[i]);
 	s2e_progress_finish(p->o.progress);
@@ -857,8 +879,10 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 	seed_free(&sd);
 	free(from);
 	if (!rc)
-		pull_cache(p, root, tx.staging);
-	for (size_t i = 0; p->ifds && i < p->m.nfiles; i++)
+		rc = pull_sync(p, tx.staging);
+	if (!rc)
+		pull_cache(p, root);
+	for (size_t i = 0; p->ifds && i < 2 * p->m.nfiles; i++)
 		if (p->ifds[i] >= 0)
 			close(p->ifds[i]);
 	free(p->ifds);

@@ -48,6 +48,24 @@ t_is "the snapshot order is kept" "$(snaps "$b" A)" "$(snaps "$a" A)"
 t_is "pull is the one commit of the new S2EDIR" "$(subjects "$b")" "vm pull $s/A A"
 t_ok "its origin names the store" grep -q "origin = pull of $s/A (sha256-1m:" "$b/vm/A/vm.config"
 
+# Durability: pull only starts each file's writeback as it writes it, and
+# makes all of them durable at the end; every file must be fdatasync'ed
+# before the VM is renamed into place.
+if command -v strace >/dev/null; then
+	strace -f -y -qq -o "$T_TMP/pull.trace" -e trace=fdatasync,rename,renameat2 \
+		s2e --s2edir "$T_TMP/sync" vm pull "$s/A" >/dev/null 2>&1
+	synced_first() # FILE: 1 if FILE was fdatasync'ed before the VM was put in place
+	{
+		awk -v f="/$1>)" 'index($0, "fdatasync(") && index($0, f) { s = 1 }
+			/renameat2\(.*\/vm\/A", RENAME_NOREPLACE/ { print s + 0; exit }' "$T_TMP/pull.trace"
+	}
+	for f in disk.s2e disk.s2e.zeta disk.s2e.alpha; do
+		t_is "pull makes $f durable before the VM is put in place" "$(synced_first $f)" 1
+	done
+else
+	t_skip "pull makes its files durable before the VM is put in place" "strace is missing"
+fi
+
 cp "$s/vm/A/vm.config" "$T_TMP/manifest.before"
 n=$(subjects "$a" | wc -l)
 out=$(s2e vm push A "$s")

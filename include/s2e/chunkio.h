@@ -59,7 +59,10 @@ typedef int (*s2e_chunk_seed_fn)(void *ctx, const unsigned char *id, uint32_t si
 struct s2e_chunk_options {
 	unsigned jobs;	      /* 0: s2e_store_default_jobs(), or all cores without a store */
 	int level;	      /* zstd level, 0: default */
-	int no_sync;	      /* unchunk_file: skip the fsync before the rename */
+	int no_sync;	      /* unchunk: neither start the writeback nor fsync */
+	int sync_later;	      /* unchunk_file: start the writeback as it goes, but leave
+				 the fdatasync to the caller (who makes several files
+				 durable at once, so one's writeback overlaps the next) */
 	uint64_t expect_size; /* unchunk: S2E_CAINDEX_ANY_SIZE or the size the caller knows */
 	struct s2e_progress *progress;
 	s2e_chunk_seed_fn seed;
