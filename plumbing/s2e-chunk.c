@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 			   "S3 endpoint (default: $S2E_S3_ENDPOINT, else AWS)"),
 		OPT_STRING('o', "output", &a.output, "INDEX", "the index of the one FILE"),
 		OPT_STRING(0, "index-dir", &a.index_dir, "DIR", "write indexes as DIR/NAME.caibx"),
-		OPT_JOBS(&a.jobs),
+		OPT_JOBS_DEFAULT(&a.jobs, "all cores, twice that for S3"),
 		OPT_PROGRESS(&a.progress),
 		OPT_VERBOSE(&a.verbose),
 		OPT_END(),

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 			   "S3 endpoint (default: $S2E_S3_ENDPOINT, else AWS)"),
 		OPT_STRING(0, "size", &size, "BYTES", "refuse an index that does not describe BYTES bytes"),
 		OPT_BOOL(0, "no-sync", &no_sync, "do not fsync OUT before renaming it into place"),
-		OPT_JOBS(&o.jobs),
+		OPT_JOBS_DEFAULT(&o.jobs, "all cores, twice that for HTTP and S3"),
 		OPT_PROGRESS(&progress),
 		OPT_VERBOSE(&verbose),
 		OPT_END(),

@@ -122,7 +122,7 @@ static int cmd_store_verify(int argc, char **argv)
 {
 	unsigned jobs = 0;
 	const struct s2e_option options[] = {
-		OPT_JOBS(&jobs),
+		OPT_JOBS_DEFAULT(&jobs, "all cores, twice that for HTTP and S3"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};

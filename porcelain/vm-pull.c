@@ -22,7 +22,7 @@ int cmd_vm_pull(int argc, char **argv)
 	unsigned jobs = 0;
 	const struct s2e_option options[] = {
 		OPT_BOOL('f', "force", &force, "replace an existing VM LOCALNAME, once the new one is complete"),
-		OPT_JOBS(&jobs),
+		OPT_JOBS_DEFAULT(&jobs, "twice the cores"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};

@@ -22,7 +22,7 @@ int cmd_vm_push(int argc, char **argv)
 	unsigned jobs = 0;
 	const struct s2e_option options[] = {
 		OPT_BOOL('f', "force", &force, "replace a VM of that name in the store"),
-		OPT_JOBS(&jobs),
+		OPT_JOBS_DEFAULT(&jobs, "all cores, twice that for S3"),
 		OPT_S2EDIR(),
 		OPT_END(),
 	};

@@ -95,9 +95,11 @@ int s2e_opt_jobs(const struct s2e_option *opt, const char *value);	  /* unsigned
 int s2e_opt_fd(const struct s2e_option *opt, const char *value);	  /* int *, >= 0 */
 int s2e_opt_string_list(const struct s2e_option *opt, const char *value); /* struct s2e_strv *, repeatable */
 
-/* -j/--jobs N, in one spelling for every binary. */
-#define OPT_JOBS(v)                                                                                \
-	OPT_CALLBACK('j', "jobs", (v), "N", "use N threads (default: all cores)", s2e_opt_jobs)
+/* -j/--jobs N, in one spelling for every binary; the _DEFAULT form names a
+ * default other than all cores (a string literal). */
+#define OPT_JOBS_DEFAULT(v, dflt)                                                                  \
+	OPT_CALLBACK('j', "jobs", (v), "N", "use N threads (default: " dflt ")", s2e_opt_jobs)
+#define OPT_JOBS(v) OPT_JOBS_DEFAULT(v, "all cores")
 /* --progress[=FD]: a progress bar on stderr, or progress records on FD. */
 #define OPT_PROGRESS(v)                                                                            \
 	OPT_CALLBACK_F(0, "progress", (v), "FD",                                                  \
