@@ -65,8 +65,8 @@ static int check_all(const char *root, int argc, char **argv, struct refs *r)
 		r->n++;
 	}
 	if (bad && argc > 1)
-		return s2e_error("nothing deleted: %d of %d %s", bad, argc,
-				 bad == 1 ? "operand is wrong" : "operands are wrong");
+		return s2e_error("nothing deleted: %d of %d operands %s wrong", bad, argc,
+				 bad == 1 ? "is" : "are");
 	return bad ? -1 : 0;
 }
 

@@ -58,6 +58,8 @@ t_is "... naming each problem" "$out" "[FAIL] s2e vm delete: no such VM 'Nope'
 t_ok "... and deletes none" test -d "$S2EDIR/vm/D1" -a -d "$S2EDIR/vm/D2"
 t_is "... nor records anything" "$(commits)" "$n0"
 t_exit 1 "a missing snapshot among them fails too" s2e vm delete -y D1 D2:nope
+t_is "... one wrong operand of two, in the summary" "$(s2e vm delete -y D1 D2:nope 2>&1 | tail -1)" \
+	"[FAIL] s2e vm delete: nothing deleted: 1 of 2 operands is wrong"
 t_exit 1 "so does a name given twice" s2e vm delete -y D1 D1
 t_ok "... deleting none" test -d "$S2EDIR/vm/D1"
 t_exit 1 "without a terminal or -y, several VMs are not deleted" s2e vm delete D1 D2 </dev/null
