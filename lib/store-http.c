@@ -54,6 +54,7 @@ struct req {
 	int sink_failed;
 	int noreplace;		 /* PUT with If-None-Match: * (S3 conditional write) */
 	const char *copy_source; /* PUT as a copy: x-amz-copy-source */
+	int filetime;		 /* ask for Last-Modified (CURLINFO_FILETIME_T) */
 	char errbody[ERRBODY_MAX + 1];
 	size_t errlen;
 };
@@ -120,6 +121,8 @@ static int setup(struct s2e_store *st, struct req *r, struct curl_slist **hdrs, 
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "s2e");
 	if (!strcmp(r->method, "HEAD"))
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (r->filetime)
+		curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
 	else if (strcmp(r->method, "GET"))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
 	if (r->body) {
@@ -355,6 +358,27 @@ static int http_del(struct s2e_store *st, void *conn, const char *name)
 	return status < 300 || status == 404 ? 0 : http_fail(st, &r, status);
 }
 
+/* S3 has no conditional DELETE on time: the object's Last-Modified is read
+ * (HEAD) just before it is removed, so that a chunk a push touched since
+ * gc listed it is kept; one without a time is kept too. */
+static int s3_del_older(struct s2e_store *st, void *conn, const char *name, time_t before)
+{
+	struct req r = {.filetime = 1};
+	long status = request(st, conn, "HEAD", name, &r);
+	curl_off_t t = -1;
+
+	if (status < 0)
+		return -1;
+	if (status == 404)
+		return 0; /* removed meanwhile */
+	if (status >= 300)
+		return http_fail(st, &r, status);
+	if (curl_easy_getinfo(conn, CURLINFO_FILETIME_T, &t) != CURLE_OK || t < 0 ||
+	    (time_t)t >= before)
+		return 0;
+	return http_del(st, conn, name) ? -1 : 1;
+}
+
 static void *http_conn_new(struct s2e_store *st)
 {
 	CURL *h = curl_easy_init();
@@ -542,6 +566,7 @@ static const struct s2e_store_ops s3_ops = {
     .get = http_get,
     .put = http_put,
     .del = http_del,
+    .del_older = s3_del_older,
     .list = s3_list,
     .close = http_close,
 };

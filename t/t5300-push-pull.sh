@@ -235,7 +235,22 @@ done
 t_is "store list on S3" "$(s2e store list "$url" | grep -v '^ ')" "A
 C"
 t_exit 0 "store verify on S3" s2e store verify "$url"
-out=$(AWS_ACCESS_KEY_ID=NOSUCHKEY s2e --s2edir "$t3" vm pull "$url/C" 2>&1)
+# gc on S3: the chunks only a replaced version had are removed (each one's
+# time read again by a HEAD just before its DELETE); those in use are kept.
+dd if=/dev/urandom of="$a/vm/C/disk.s2e" bs=1M count=2 seek=14 conv=notrunc status=none
+s2e vm push -f C "$url" >/dev/null
+dd if=/dev/urandom of="$a/vm/C/disk.s2e" bs=1M count=2 seek=14 conv=notrunc status=none
+s2e vm push -f C "$url" >/dev/null
+out=$(s2e store gc --grace 3600 "$url")
+t_ok "gc on S3 within the grace period removes nothing" grep -q '^removed 0 of' <<<"$out"
+sleep 1 # S3 times are whole seconds
+out=$(s2e store gc --grace 0 "$url")
+t_ok "gc on S3 removes the 2 chunks only the replaced version of C had" \
+	grep -q '^removed 2 of' <<<"$out"
+t_exit 0 "the S3 store verifies after gc" s2e store verify "$url"
+t_exit 0 "... and C pulls back" s2e --s2edir "$t3" vm pull -f "$url/C"
+t_ok "... equal" cmp "$a/vm/C/disk.s2e" "$t3/vm/C/disk.s2e"
+out=$(AWS_ACCESS_KEY_ID=NOSUCHKEY s2e --s2edir "$t3" vm pull "$url/C" K 2>&1)
 t_ok "an unknown access key is a clear error" grep -q InvalidAccessKeyId <<<"$out"
-t_is "and nothing was created" "$(ls -A "$t3/vm")" "A"
+t_is "and nothing was created" "$(ls -A "$t3/vm" | tr '\n' ' ')" "A C "
 t_done

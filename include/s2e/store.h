@@ -106,8 +106,9 @@ int s2e_store_touch_chunk(struct s2e_store_conn *c, const unsigned char *id);
 int s2e_store_put_chunk(struct s2e_store_conn *c, const unsigned char *id, const void *data,
 			size_t len);
 int s2e_store_delete_chunk(struct s2e_store_conn *c, const unsigned char *id);
-/* Remove a chunk unless its time is `before` or later (re-checked just before
- * removing it on a directory store): 1 removed, 0 kept, -1 error. */
+/* Remove a chunk unless its time is `before` or later, looked at again just
+ * before removing it (after moving it aside on a directory store, by a HEAD
+ * on S3): 1 removed, 0 kept, -1 error. */
 int s2e_store_delete_chunk_older(struct s2e_store_conn *c, const unsigned char *id, time_t before);
 /* Compressed bytes of a chunk into buf (cap bytes); 1, 0 absent, -1 error. */
 int s2e_store_get_chunk(struct s2e_store_conn *c, const unsigned char *id, void *buf, size_t cap,
