@@ -44,11 +44,18 @@ int s2e_progress_shown(void)
 	return __atomic_load_n(&shown, __ATOMIC_RELAXED);
 }
 
+int s2e_progress_tty(int fd)
+{
+	const char *term = getenv("TERM");
+
+	return fd >= 0 && isatty(fd) && !(term && !strcmp(term, "dumb"));
+}
+
 struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t total)
 {
 	struct s2e_progress *p;
 
-	if (fd < 0 || !isatty(fd))
+	if (!s2e_progress_tty(fd))
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)

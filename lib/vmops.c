@@ -239,7 +239,7 @@ static int copy_all(struct clone *cl)
 	struct s2e_parallel p = {cl->n, parallel, copy_cmd, copy_done, copy_tick, cl};
 	int rc;
 
-	if (cl->r && cl->r->progress_fd >= 0 && isatty(cl->r->progress_fd)) {
+	if (cl->r && s2e_progress_tty(cl->r->progress_fd)) {
 		uint64_t total = 0;
 		for (size_t i = 0; i < cl->n; i++)
 			total += cl->files[i].data = file_data(cl->files[i].from);

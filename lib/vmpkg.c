@@ -72,7 +72,7 @@ static void say(void (*fn)(void *, const char *), const struct s2e_pkg_report *r
  * (its stderr is captured); -1 for none.  The caller closes it. */
 static int progress_fd(const struct s2e_pkg_report *r)
 {
-	if (r->vm.progress_fd < 0 || !isatty(r->vm.progress_fd))
+	if (!s2e_progress_tty(r->vm.progress_fd))
 		return -1;
 	s2e_progress_lent();
 	return fcntl(r->vm.progress_fd, F_DUPFD, 10);

@@ -30,8 +30,10 @@ check()
 		t_diag "exit $rc" "$out"
 	fi
 }
-# The bar is really drawn on a terminal (else the checks prove nothing).
-raw=$(python3 -c 'import os,pty,sys
+# pty_raw COMMAND...: the bytes COMMAND writes to a terminal, as they are.
+pty_raw()
+{
+	python3 -c 'import os,pty,sys
 pid,fd=pty.fork()
 if pid==0: os.execvp(sys.argv[1],sys.argv[1:])
 b=b""
@@ -40,7 +42,10 @@ while True:
     except OSError: break
     if not c: break
     b+=c
-os.waitpid(pid,0); sys.stdout.write(b.decode("utf-8","replace"))' s2e vm export Box "$T_TMP/probe.tar.gz")
+os.waitpid(pid,0); sys.stdout.write(b.decode("utf-8","replace"))' "$@"
+}
+# The bar is really drawn on a terminal (else the checks prove nothing).
+raw=$(pty_raw s2e vm export Box "$T_TMP/probe.tar.gz")
 t_ok "export draws a bar on a terminal" grep -q 'pack.*\[[-#]*\]' <<<"$raw"
 
 check "export: each status line starts clean" s2e vm export Box "$T_TMP/box.tar.gz"
@@ -54,5 +59,13 @@ check "pull" s2e --s2edir "$T_TMP/other" vm pull "$T_TMP/store/Box"
 check "s2e-snapcp --progress leaves no bar" s2e-snapcp --progress "$S2EDIR/vm/Box/disk.s2e" "$T_TMP/copy"
 out=$(NO_COLOR= "$render" s2e vm clone Box Coloured)
 t_ok "... with colour too" test -n "$out" -a -z "$(grep 'LEFT OVER' <<<"$out")"
+# TERM=dumb has no line erase: no bar, no escape sequence; the status lines.
+plain() { ! grep -q '\[[-#]*\]' <<<"$1" && ! grep -q $'\033' <<<"$1"; }
+raw=$(TERM=dumb pty_raw s2e vm push Box "$T_TMP/dumbstore")
+t_ok "TERM=dumb: push still says what it did" grep -q '^pushed .* chunks' <<<"$raw"
+t_ok "... but draws no bar and writes no escape sequence" plain "$raw"
+raw=$(TERM=dumb pty_raw s2e vm export Box "$T_TMP/dumb.tar.gz")
+t_ok "TERM=dumb: export shows its status lines" grep -q 'OK' <<<"$raw"
+t_ok "... and no bar, not even its child's" plain "$raw"
 t_is "off a terminal no erasing is written" "$(s2e vm clone Box Plain | od -c | grep -c '033')" 0
 t_done

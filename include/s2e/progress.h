@@ -1,12 +1,17 @@
 /* A progress bar (bytes, rate, ETA) drawn on a terminal file descriptor.
- * s2e_progress_start() returns NULL when fd is not a terminal, and every other
- * function accepts NULL, so callers need no "if (tty)" of their own. */
+ * s2e_progress_start() returns NULL when fd is not a terminal that can show
+ * one (s2e_progress_tty()), and every other function accepts NULL, so
+ * callers need no "if (tty)" of their own. */
 #ifndef S2E_PROGRESS_H
 #define S2E_PROGRESS_H
 
 #include <stdint.h>
 
 struct s2e_progress;
+
+/* Whether fd is a terminal a bar can be drawn on: a tty, and TERM is not
+ * "dumb" (which has no line erase: an editor's shell buffer, a serial log). */
+int s2e_progress_tty(int fd);
 
 /* Draws the bar at once, at 0%. */
 struct s2e_progress *s2e_progress_start(int fd, const char *label, uint64_t total);
