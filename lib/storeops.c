@@ -178,6 +178,7 @@ struct push {
 	struct s2e_store *st;
 	struct s2e_store_conn *c;
 	struct s2e_store_manifest m;
+	struct s2e_store_manifest old; /* the store's VM this push replaces, if any */
 	struct s2e_chunk_stats *total;
 	const struct s2e_vm_report *r;
 };
@@ -193,7 +194,7 @@ struct pfile {
 };
 
 /* After the manifest: each index under its file's name, then the copies of
- * older versions go. */
+ * the version replaced go (and those a day old that no manifest names). */
 static int push_indexes(struct push *p, const struct pfile *f, size_t n)
 {
 	int rc = 0;
@@ -204,7 +205,8 @@ static int push_indexes(struct push *p, const struct pfile *f, size_t n)
 		rc = len < 0 ? s2e_error_errno("cannot read back the index of %s", s2e_q(f[i].name))
 			     : s2e_store_vm_put_index(p->c, p->remote, f[i].name, ifd, (uint64_t)len);
 	}
-	return rc ? rc : s2e_store_vm_prune(p->c, p->remote, &p->m);
+	return rc ? rc : s2e_store_vm_prune(p->c, p->remote, &p->m, &p->old,
+					    time(NULL) - S2E_STORE_PRUNE_AGE);
 }
 
 /* The index is in the store: the chunks it names are confirmed (a gc may have
@@ -417,7 +419,7 @@ static void push_bar(struct push *p, const struct pfile *f, size_t n)
 
 static int push_files(struct push *p, int force)
 {
-	struct s2e_store_manifest old = {0};
+	struct s2e_store_manifest *old = &p->old;
 	struct s2e_vm_info vm = {0};
 	struct pfile *f = NULL;
 	size_t n = 0;
@@ -430,15 +432,16 @@ static int push_files(struct push *p, int force)
 	if (!rc)
 		rc = push_open(p, &vm, f, &n);
 	/* -f replaces whatever is there, even a manifest that does not parse. */
-	if (!rc && (exists = s2e_store_vm_read(p->c, p->remote, &old)) < 0 && !force)
+	if (!rc && (exists = s2e_store_vm_read(p->c, p->remote, old)) < 0 && !force)
 		rc = -1;
 	else if (!rc && exists <= 0)
 		s2e_error_clear(); /* "not found": a new VM in the store */
-	same = exists == 1 && same_files(&old, f, n);
+	if (exists != 1)
+		s2e_store_manifest_free(old); /* nothing (or nothing valid) replaced */
+	same = exists == 1 && same_files(old, f, n);
 	if (!rc && exists == 1 && !force && !same)
 		rc = s2e_error_set(S2E_EEXISTS, "%s already has a VM named %s (-f replaces it)",
 				   s2e_store_url(p->st), s2e_q(p->remote));
-	s2e_store_manifest_free(&old);
 	if (!rc)
 		rc = push_describe(p, &vm);
 	if (!rc && same)
@@ -487,6 +490,7 @@ int s2e_vm_push(const char *root, const char *name, const char *store, const cha
 	if (!rc)
 		rc = push_record(root, name, s2e_store_url(p.st), &p.m);
 	s2e_store_manifest_free(&p.m);
+	s2e_store_manifest_free(&p.old);
 	if (p.c)
 		s2e_store_conn_free(p.c);
 	if (p.st)

@@ -181,9 +181,21 @@ int s2e_store_vm_get_index(struct s2e_store_conn *c, const char *vm, const struc
 
 struct prune {
 	struct s2e_store_conn *c;
-	const struct s2e_store_manifest *m;
+	const struct s2e_store_manifest *m, *old;
+	time_t before;
 	size_t prefix;
 };
+
+/* Whether m names the index copy whose name (after vm/NAME/index/) is hex. */
+static int names_copy(const struct s2e_store_manifest *m, const char *hex)
+{
+	for (size_t i = 0; m && i < m->nfiles; i++) {
+		const char *d = m->files[i].digest + strlen(S2E_DIGEST_PREFIX);
+		if (!strncmp(hex, d, strlen(d)) && !strcmp(hex + strlen(d), ".caibx"))
+			return 1;
+	}
+	return 0;
+}
 
 static int prune_one(void *ctx, const char *name, uint64_t size, time_t mtime)
 {
@@ -191,19 +203,16 @@ static int prune_one(void *ctx, const char *name, uint64_t size, time_t mtime)
 	const char *hex = name + p->prefix;
 
 	(void)size;
-	(void)mtime;
-	for (size_t i = 0; i < p->m->nfiles; i++) {
-		const char *d = p->m->files[i].digest + strlen(S2E_DIGEST_PREFIX);
-		if (!strncmp(hex, d, strlen(d)) && !strcmp(hex + strlen(d), ".caibx"))
-			return 0;
-	}
+	if (names_copy(p->m, hex) || (!names_copy(p->old, hex) && mtime >= p->before))
+		return 0;
 	return s2e_store_delete(p->c, name);
 }
 
-int s2e_store_vm_prune(struct s2e_store_conn *c, const char *vm, const struct s2e_store_manifest *m)
+int s2e_store_vm_prune(struct s2e_store_conn *c, const char *vm, const struct s2e_store_manifest *m,
+		       const struct s2e_store_manifest *old, time_t before)
 {
 	char *dir = s2e_store_vm_path(vm, "index/");
-	struct prune p = {c, m, dir ? strlen(dir) : 0};
+	struct prune p = {c, m, old, before, dir ? strlen(dir) : 0};
 	int rc = dir ? s2e_store_list(c, dir, prune_one, &p) : -1;
 
 	free(dir);

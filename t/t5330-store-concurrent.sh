@@ -123,4 +123,37 @@ t_is "and leaves exactly the chunks the VMs need" "$(chunks stored "$s" | sort)"
 t_is "indexes of replaced versions are gone" \
 	"$(find "$s/vm" -name '*.caibx' | wc -l)" 8
 
+# ---- two pushes of one VM name at once ----
+# Each push puts its index copies (vm/NAME/index/HEX.caibx) before its
+# manifest and FILE.caibx after it, so the manifest that stays may be one
+# push's and FILE.caibx the other's: the copies of the push whose manifest
+# stays must not be pruned by the other.  Simulated step by step: a push of
+# Q to V "running" (its copies put, its manifest not yet) while P is pushed
+# to V again; then Q's manifest lands last.
+s=$T_TMP/s4
+s2e vm push P "$s" >/dev/null
+s2e vm push P "$s/V" >/dev/null
+s2e vm push Q "$s/W" >/dev/null
+cp "$s/vm/W/index/"*.caibx "$s/vm/V/index/"
+copies() { ls "$s/vm/$1/index"; }
+named() { git config -f "$s/vm/$1/vm.config" --get-regexp '^file\..*\.digest$' | sed 's/.*sha256-1m://; s/$/.caibx/' | sort -u; }
+p1=$(named V)
+head -c $MiB /dev/urandom | dd of="$vm/P/disk.s2e" bs=1M seek=40 conv=notrunc status=none
+s2e vm push -f P "$s/V" >/dev/null
+t_is "push -f keeps the young index copies another push of that VM put" \
+	"$(comm -23 <(copies W) <(copies V))" ""
+t_is "... and removes those of the version it replaced" \
+	"$(comm -12 <(comm -23 <(echo "$p1") <(named V)) <(copies V))" ""
+sed 's/^\tname = W$/\tname = V/' "$s/vm/W/vm.config" >"$s/vm/V/.m" && mv "$s/vm/V/.m" "$s/vm/V/vm.config"
+d=$T_TMP/pull-v
+s2e --s2edir "$d" vm pull "$s/V" >/dev/null 2>&1
+t_is "with the other push's manifest last, V pulls back as that VM" \
+	"$(for f in "$vm"/Q/disk.s2e*; do cmp -s "$f" "$d/vm/V/${f##*/}" && echo same; done | sort -u)" same
+# A day later, what no manifest names goes with the next push.
+touch -d '2 days ago' "$s/vm/V/index/"*.caibx
+head -c $MiB /dev/urandom | dd of="$vm/P/disk.s2e" bs=1M seek=41 conv=notrunc status=none
+s2e vm push -f P "$s/V" >/dev/null
+t_is "index copies a day old that no manifest names are removed" "$(copies V)" "$(named V)"
+t_exit 0 "the store verifies" s2e store verify "$s"
+
 t_done

@@ -49,10 +49,15 @@ int s2e_store_vm_put_index(struct s2e_store_conn *c, const char *vm, const char 
  * digest); one already there is kept. */
 int s2e_store_vm_put_version(struct s2e_store_conn *c, const char *vm, const char *digest, int fd,
 			     uint64_t len);
-/* Remove the vm/NAME/index/ copies that m does not name (left by earlier
- * versions and by interrupted pushes). */
-int s2e_store_vm_prune(struct s2e_store_conn *c, const char *vm,
-		       const struct s2e_store_manifest *m);
+/* Remove the vm/NAME/index/ copies that m does not name and that either
+ * old (the manifest m replaces; may be NULL) names or are older than
+ * `before` (left by interrupted pushes).  A young copy no manifest names is
+ * kept: a push of the same VM running at the same time put it, and its
+ * manifest may be the one that stays, FILE.caibx perhaps not. */
+int s2e_store_vm_prune(struct s2e_store_conn *c, const char *vm, const struct s2e_store_manifest *m,
+		       const struct s2e_store_manifest *old, time_t before);
+/* How old an index copy no manifest names must be for a push to remove it. */
+#define S2E_STORE_PRUNE_AGE (24 * 3600)
 /* Download the index of file f into fd (seekable; emptied first), check it
  * completely (hardened reader, size and sha256-1m digest equal to the
  * manifest's), and rewind fd for s2e_unchunk_fd().  FILE.caibx first; if it
