@@ -142,7 +142,8 @@ static void index_version(void **state)
 {
 	struct fixture *f = *state;
 	static const char other[] = "not an index";
-	char stale[256], hex[S2E_DIGEST_LEN];
+	char stale[256], hex[S2E_DIGEST_LEN], old_digest[S2E_DIGEST_LEN + 16];
+	struct s2e_store_manifest old = {0};
 	FILE *idx = tmpfile(), *tmp = tmpfile();
 	struct stat sb;
 
@@ -155,14 +156,26 @@ static void index_version(void **state)
 	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(tmp)), 0);
 	assert_int_equal(fstat(fileno(tmp), &sb), 0);
 	assert_int_equal(sb.st_size, 64 + 40 * 4 + 40);
-	/* A copy that is not the manifest's goes; the manifest's stays. */
+	/* A copy no manifest names: kept while it is young (a push of the same
+	 * VM may be running), gone once older than `before`; the manifest's stays. */
 	strcpy(hex, f->m.files[0].digest + strlen(S2E_DIGEST_PREFIX));
 	hex[0] = hex[0] == '0' ? '1' : '0';
 	snprintf(stale, sizeof(stale), "vm/box/index/%s.caibx", hex);
 	assert_int_equal(s2e_store_put(f->c, stale, other, strlen(other), 0), 0);
-	assert_int_equal(s2e_store_vm_prune(f->c, "box", &f->m), 0);
+	assert_int_equal(
+	    s2e_store_vm_prune(f->c, "box", &f->m, NULL, time(NULL) - S2E_STORE_PRUNE_AGE), 0);
+	assert_int_equal(s2e_store_has(f->c, stale), 1);
+	assert_int_equal(s2e_store_vm_prune(f->c, "box", &f->m, NULL, time(NULL) + 2), 0);
 	assert_int_equal(s2e_store_has(f->c, stale), 0);
 	assert_int_equal(s2e_store_vm_get_index(f->c, "box", &f->m.files[0], fileno(tmp)), 0);
+	/* A young copy the replaced manifest names goes at once. */
+	snprintf(old_digest, sizeof(old_digest), "%s%s", S2E_DIGEST_PREFIX, hex);
+	assert_int_equal(s2e_store_manifest_add_file(&old, "disk.s2e", 1, old_digest), 0);
+	assert_int_equal(s2e_store_put(f->c, stale, other, strlen(other), 0), 0);
+	assert_int_equal(
+	    s2e_store_vm_prune(f->c, "box", &f->m, &old, time(NULL) - S2E_STORE_PRUNE_AGE), 0);
+	assert_int_equal(s2e_store_has(f->c, stale), 0);
+	s2e_store_manifest_free(&old);
 	/* Neither fits: the error is FILE.caibx's. */
 	snprintf(stale, sizeof(stale), "vm/box/index/%s.caibx",
 		 f->m.files[0].digest + strlen(S2E_DIGEST_PREFIX));
