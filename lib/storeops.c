@@ -885,15 +885,17 @@ static int pull_vm(struct pull *p, const char *root, int flags)
 	if (!rc)
 		rc = pull_sync(p, tx.staging);
 	if (!rc)
+		rc = pull_meta(p, tx.staging);
+	if (!rc)
+		rc = pull_commit(p, &tx);
+	/* After the commit, whose time covers most of the wait the index cache
+	 * needs after a file's last change; still under the lock. */
+	if (!rc)
 		pull_cache(p, root);
 	for (size_t i = 0; p->ifds && i < 2 * p->m.nfiles; i++)
 		if (p->ifds[i] >= 0)
 			close(p->ifds[i]);
 	free(p->ifds);
-	if (!rc)
-		rc = pull_meta(p, tx.staging);
-	if (!rc)
-		rc = pull_commit(p, &tx);
 	s2e_vmtx_end(&tx);
 	return rc;
 }
