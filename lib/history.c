@@ -125,17 +125,33 @@ static int mark_ours(git_repository *repo)
 	return rc < 0 ? git_fail("cannot mark the history repository") : 0;
 }
 
+/* s2e's .gitignore at path, unless it is there already. */
+static int put_gitignore(const char *path)
+{
+	char *old = NULL;
+	int same = s2e_read_file(path, &old, NULL) == 0 && !strcmp(old, gitignore);
+
+	free(old);
+	s2e_error_clear();
+	return same ? 0 : s2e_write_file_atomic(path, gitignore, strlen(gitignore), 0644);
+}
+
 int s2e_history_init(const char *root)
 {
 	git_repository *repo = NULL;
-	char *path = s2e_path_join(root, ".gitignore"), *old = NULL;
+	char *path = s2e_path_join(root, ".gitignore");
 	int rc = -1, ours = 1;
 
 	if (!path)
 		return -1;
 	s2e_git_init();
+	/* A new repository gets s2e's .gitignore first: a command that looks
+	 * at it while it is being made (s2e_history_check(), which runs before
+	 * the lock is taken) and finds no s2e.history yet knows it by that. */
 	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
 		ours = is_ours(repo, root);
+	else if (put_gitignore(path))
+		ours = -1;
 	else if (git_repository_init(&repo, root, 0) < 0)
 		ours = git_fail("cannot create the history repository");
 	if (ours <= 0 || mark_ours(repo)) {
@@ -143,14 +159,8 @@ int s2e_history_init(const char *root)
 			refuse(root);
 		goto out;
 	}
-	if (s2e_read_file(path, &old, NULL) == 0 && !strcmp(old, gitignore)) {
-		rc = 0;
-		goto out;
-	}
-	s2e_error_clear();
-	rc = s2e_write_file_atomic(path, gitignore, strlen(gitignore), 0644);
+	rc = put_gitignore(path);
 out:
-	free(old);
 	free(path);
 	git_repository_free(repo);
 	return rc;

@@ -89,4 +89,30 @@ t_ok "... in a sound history" git -C "$S2EDIR" fsck --strict --no-progress
 t_is "... with a clean index and work tree" \
 	"$(git -C "$S2EDIR" status --porcelain --untracked-files=no)" ""
 
+# A command that starts while another makes a new S2EDIR's history checks it
+# before it takes the lock: it must take the half-made repository (no
+# s2e.history yet) for s2e's, never for a user's.  strace slows every rename
+# of the maker, so that checkers started every 0.1 s look at each step.
+if strace -f -o /dev/null -e inject=rename:delay_enter=1:when=1000 true 2>/dev/null; then
+	d=$T_TMP/fresh
+	strace -f -o /dev/null -e trace=rename -e inject=rename:delay_enter=300000 \
+		s2e --s2edir "$d" vm create Made 1M >/dev/null 2>&1 &
+	maker=$!
+	while kill -0 $maker 2>/dev/null && [ ! -d "$d/.git" ]; do sleep 0.01; done
+	checkers=
+	while kill -0 $maker 2>/dev/null; do
+		S2E_LOCK_TIMEOUT=60 s2e --s2edir "$d" vm create "C$(echo $checkers | wc -w)" 1M \
+			>>"$T_TMP/checkers.out" 2>&1 &
+		checkers="$checkers $!"
+		sleep 0.1
+	done
+	wait $maker
+	t_is "the S2EDIR is made" "$?" 0
+	wait $checkers
+	t_is "no command started meanwhile took it for a user's repository ($(echo $checkers | wc -w) of them)" \
+		"$(grep -c 'did not create' "$T_TMP/checkers.out")" 0
+else
+	t_skip "commands started while an S2EDIR is made" "strace with fault injection is not available"
+fi
+
 t_done
